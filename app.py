@@ -1,0 +1,364 @@
+"""Wiring: settings from the environment, the Starlette app, the GraphQL view, the CLI (`pasar`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.types import ExecutionResult
+from tortoise import Tortoise, connections
+from tortoise.contrib.starlette import RegisterTortoise
+
+import models
+from resolvers.accounts import principal_for
+from resolvers.common import ANONYMOUS, SystemClock
+from schema import schema
+from schema.context import Context
+
+log = logging.getLogger("pasar")
+DEV_SECRET = "pasar-dev-secret-change-me"
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+SDL_PATH = Path(__file__).parent / "schema.graphql"
+
+
+# ---------------------------------------------------------------- settings
+
+
+class SettingsError(ValueError):
+    """A bad setting; the message is one line saying what to fix."""
+
+
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={raw!r} is not a boolean: use true or false")
+
+
+def _int(env: dict[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+    if not lo <= value <= hi:
+        raise SettingsError(f"{name}={value} must be between {lo} and {hi}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None
+    secret: str = DEV_SECRET
+    host: str = "127.0.0.1"
+    port: int = 8000
+    graphiql: bool = True
+    cors_origins: tuple[str, ...] = ()
+    pool_size: int = 10
+    token_ttl_hours: int = 24 * 7
+    count_sql: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        secret = env.get("PASAR_SECRET") or DEV_SECRET
+        if len(secret) < 16:
+            raise SettingsError("PASAR_SECRET must be at least 16 characters")
+        origins = tuple(o.strip() for o in env.get("PASAR_CORS_ORIGINS", "").split(",") if o.strip())
+        for o in origins:
+            if o != "*" and not o.startswith(("http://", "https://")):
+                raise SettingsError(f"PASAR_CORS_ORIGINS entry {o!r} must start with http:// or https://")
+        settings = cls(
+            database_url=env.get("DATABASE_URL") or None,
+            secret=secret,
+            host=env.get("PASAR_HOST") or "127.0.0.1",
+            port=_int(env, "PASAR_PORT", 8000, 1, 65535),
+            graphiql=_bool(env, "PASAR_GRAPHIQL", True),
+            cors_origins=origins,
+            pool_size=_int(env, "PASAR_DB_POOL_SIZE", 10, 1, 200),
+            token_ttl_hours=_int(env, "PASAR_TOKEN_TTL_HOURS", 24 * 7, 1, 24 * 365),
+            count_sql=_bool(env, "PASAR_COUNT_SQL", False),
+        )
+        try:
+            models.normalise_database_url(settings.database_url, settings.pool_size)
+        except models.ConfigError as e:
+            raise SettingsError(str(e)) from None
+        return settings
+
+    def tortoise_config(self) -> dict:
+        return models.tortoise_config(self.database_url, self.pool_size)
+
+
+# ---------------------------------------------------------------- GraphQL view
+
+
+def _bearer(value: str | None) -> str | None:
+    if value and value[:7].lower() == "bearer ":
+        return value[7:].strip() or None
+    return None
+
+
+class PasarGraphQL(GraphQL):
+    """Strawberry's ASGI view plus the caller, request ids and GraphQL-over-HTTP media types and status codes."""
+
+    def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.settings = settings
+        self.clock = SystemClock()
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        raw = _bearer(request.headers.get("authorization"))
+        principal = ANONYMOUS
+        if raw:
+            try:
+                principal = await principal_for(raw, self.settings.secret, self.clock.now())
+            except Exception:
+                # The database is down: log, go on as anonymous; the operation itself fails masked.
+                log.exception("could not authenticate, request %s", request_id)
+        return Context(
+            settings=self.settings,
+            principal=principal,
+            clock=self.clock,
+            request=request,
+            response=response,
+            request_id=request_id,
+            raw_token=raw,
+        )
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        data = process_result(result)
+        if result.errors and result.data is None and all(e.path is None for e in result.errors):
+            # A request error (parse/validation): the spec wants 4xx and no `data` for the new media type.
+            request.state.request_error = True
+            if self._wants_graphql_response(request):
+                data.pop("data", None)
+        return data
+
+    @staticmethod
+    def _wants_graphql_response(request: Request) -> bool:
+        return GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
+
+    async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
+        from strawberry.types.unset import UNSET
+
+        response = await super().run(
+            request, UNSET if context is None else context, UNSET if root_value is None else root_value
+        )
+        if (
+            isinstance(request, Request)
+            and isinstance(response, Response)
+            and response.media_type == "application/json"
+        ):
+            if self._wants_graphql_response(request):
+                response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
+                if getattr(request.state, "request_error", False):
+                    response.status_code = 400
+        return response
+
+
+# ---------------------------------------------------------------- app
+
+
+async def healthz(request: Request) -> Response:
+    try:
+        await asyncio.wait_for(connections.get("default").execute_query("SELECT 1"), timeout=3)
+    except Exception as e:
+        log.warning("health check failed: %s", e)
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse("/graphql")
+
+
+def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
+    """The ASGI app. `manage_database=False` leaves Tortoise to the caller (tests initialise it themselves)."""
+    settings = settings or Settings.from_env()
+    view = PasarGraphQL(schema, settings=settings, graphql_ide="graphiql" if settings.graphiql else None)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        if not manage_database:
+            yield
+            return
+        async with RegisterTortoise(app, config=settings.tortoise_config()):
+            yield
+
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["authorization", "content-type", "x-request-id"],
+            )
+        )
+    app = Starlette(
+        routes=[
+            Route("/", home),
+            Route("/healthz", healthz),
+            Route("/graphql", view, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", view),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app
+
+
+# ---------------------------------------------------------------- CLI
+
+
+async def _with_db(settings: Settings, work) -> Any:
+    await Tortoise.init(config=settings.tortoise_config())
+    try:
+        return await work()
+    finally:
+        await Tortoise.close_connections()
+
+
+async def _migrate(settings: Settings) -> None:
+    await models.migrate(settings.tortoise_config())
+    await Tortoise.close_connections()
+
+
+async def _seed_demo(settings: Settings) -> None:
+    from resolvers import demo
+
+    async def work():
+        if not await demo.database_is_empty():
+            print("The database already has data; demo data is loaded only into an empty database.")
+            return
+        logins = await demo.seed_demo()
+        print("Demo data loaded. Logins (role, email, password):")
+        for role, email, password in logins:
+            print(f"  {role:<14} {email:<28} {password}")
+
+    await _with_db(settings, work)
+
+
+async def _create_user(settings: Settings, args: argparse.Namespace) -> None:
+    from models.base import Role
+    from models.registry import Opd, Umkm
+    from resolvers import accounts
+    from resolvers.common import DomainError
+
+    async def work():
+        opd_id = None
+        if args.opd:
+            opd = await Opd.get_or_none(code=args.opd)
+            if opd is None:
+                raise SystemExit(f"error: no OPD with code {args.opd}")
+            opd_id = opd.id
+        umkm = None
+        if args.umkm:
+            umkm = await Umkm.get_or_none(nib=args.umkm)
+            if umkm is None:
+                raise SystemExit(f"error: no UMKM with NIB {args.umkm}")
+        try:
+            user = await accounts.create_user(
+                None,
+                email=args.email,
+                password=args.password,
+                full_name=args.full_name or args.email.split("@")[0],
+                role=Role(args.role),
+                opd_id=opd_id,
+            )
+        except DomainError as e:
+            raise SystemExit("error: " + "; ".join(f"{x.field}: {x.message}" for x in e.errors)) from None
+        if umkm is not None:
+            umkm.owner_id = user.id
+            await umkm.save(update_fields=["owner_id", "updated_at"])
+        print(f"created {user.role.value} {user.email} (id {user.id})")
+
+    await _with_db(settings, work)
+
+
+def export_schema(path: Path = SDL_PATH) -> str:
+    sdl = schema.as_str() + "\n"
+    path.write_text(sdl, encoding="utf-8")
+    return sdl
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="pasar", description="Pasar UMKM: procurement from Surabaya's UMKM.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the GraphQL server (GraphiQL at /graphql)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--demo", action="store_true", help="migrate and load demo data into an empty database first")
+    sub.add_parser("migrate", help="apply the committed migrations and reference data")
+    seed = sub.add_parser("seed", help="load data")
+    seed.add_argument("--demo", action="store_true", required=True, help="believable Surabaya demo data")
+    cu = sub.add_parser("create-user", help="create an account")
+    cu.add_argument(
+        "--role", required=True, choices=["ADMIN", "OPD_BUYER", "OPD_TREASURER", "EMPLOYEE", "UMKM_OWNER", "ANALYST"]
+    )
+    cu.add_argument("--email", required=True)
+    cu.add_argument("--password", required=True)
+    cu.add_argument("--full-name")
+    cu.add_argument("--opd", help="OPD code (OPD roles)")
+    cu.add_argument("--umkm", help="NIB of a UMKM this owner takes over")
+    ex = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
+    ex.add_argument("--output", type=Path, default=SDL_PATH)
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+    except SettingsError as e:
+        print(f"pasar: invalid setting: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+    if args.command == "export-schema":
+        export_schema(args.output)
+        print(f"wrote {args.output}")
+    elif args.command == "migrate":
+        asyncio.run(_migrate(settings))
+        print("migrations applied")
+    elif args.command == "seed":
+        asyncio.run(_migrate(settings))
+        asyncio.run(_seed_demo(settings))
+    elif args.command == "create-user":
+        asyncio.run(_create_user(settings, args))
+    elif args.command == "serve":
+        import uvicorn
+
+        if args.demo:
+            asyncio.run(_migrate(settings))
+            asyncio.run(_seed_demo(settings))
+        host, port = args.host or settings.host, args.port or settings.port
+        print(f"Pasar UMKM on http://{host}:{port}/graphql (GraphiQL {'on' if settings.graphiql else 'off'})")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Tables, the database configuration and reference data.
+
+`TORTOISE_ORM` is read by the `tortoise` CLI (see `[tool.tortoise]` in pyproject.toml) and by the app.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+DEFAULT_SQLITE_URL = "sqlite://pasar.sqlite3"
+MODEL_MODULES = ["models.accounts", "models.registry", "models.catalog"]
+WILAYAH_CSV = Path(__file__).parent / "data" / "surabaya_wilayah.csv"
+
+
+class ConfigError(ValueError):
+    """A setting that cannot work; the message says what to fix."""
+
+
+def normalise_database_url(url: str | None, pool_size: int = 10) -> str:
+    """Turn DATABASE_URL into a Tortoise URL; unset means a SQLite file in the working folder."""
+    if not url:
+        return DEFAULT_SQLITE_URL
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in ("postgres", "postgresql", "asyncpg", "postgresql+asyncpg"):
+        if not parts.hostname and not parts.path.strip("/"):
+            raise ConfigError(f"DATABASE_URL {url!r} names no PostgreSQL host or database")
+        query = dict(parse_qsl(parts.query))
+        query.setdefault("maxsize", str(pool_size))
+        query.setdefault("minsize", "1")
+        return urlunsplit(("postgres", parts.netloc, parts.path, urlencode(query), ""))
+    if scheme == "sqlite":
+        return url
+    raise ConfigError(
+        f"DATABASE_URL scheme {scheme!r} is not supported: use sqlite://FILE or postgres://USER@HOST:PORT/DB"
+    )
+
+
+def tortoise_config(database_url: str | None = None, pool_size: int = 10) -> dict:
+    return {
+        "connections": {"default": normalise_database_url(database_url, pool_size)},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "models.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+TORTOISE_ORM = tortoise_config(os.environ.get("DATABASE_URL"), int(os.environ.get("PASAR_DB_POOL_SIZE", "10") or 10))
+
+
+def read_wilayah() -> list[dict[str, str]]:
+    with WILAYAH_CSV.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+async def load_reference_data() -> tuple[int, int]:
+    """Insert any missing kecamatan and kelurahan from the bundled CSV; returns what was added."""
+    from models.registry import Kecamatan, Kelurahan
+
+    rows = read_wilayah()
+    existing_kec = {k.code: k for k in await Kecamatan.all()}
+    new_kec = []
+    for row in rows:
+        code = row["kode_kecamatan"]
+        if code not in existing_kec:
+            kec = Kecamatan(code=code, name=row["kecamatan"])
+            existing_kec[code] = kec
+            new_kec.append(kec)
+    for kec in new_kec:
+        await kec.save()
+    existing_kel = set(await Kelurahan.all().values_list("code", flat=True))
+    new_kel = [
+        Kelurahan(code=r["kode_kelurahan"], name=r["kelurahan"], kecamatan_id=existing_kec[r["kode_kecamatan"]].id)
+        for r in rows
+        if r["kode_kelurahan"] not in existing_kel
+    ]
+    if new_kel:
+        await Kelurahan.bulk_create(new_kel)
+    return len(new_kec), len(new_kel)
+
+
+async def migrate(config: dict) -> None:
+    """Apply the committed migrations, then the reference data."""
+    from tortoise import Tortoise
+    from tortoise.migrations.api.migrate import migrate as run_migrations
+
+    await run_migrations(config=config)
+    # The migration API initialises Tortoise without binding models to connections: bind them for the data load.
+    await Tortoise.init(config=config)
+    await load_reference_data()

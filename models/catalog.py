@@ -1,0 +1,28 @@
+"""What UMKM sell."""
+
+from __future__ import annotations
+
+from tortoise import fields
+
+from models.base import TimestampedModel
+
+
+class Product(TimestampedModel):
+    id = fields.IntField(primary_key=True)
+    umkm = fields.ForeignKeyField("models.Umkm", related_name="products", on_delete=fields.RESTRICT)
+    category = fields.ForeignKeyField("models.Category", related_name="products", on_delete=fields.RESTRICT)
+    name = fields.CharField(max_length=200)
+    description = fields.TextField(default="")
+    unit = fields.CharField(max_length=32)
+    price = fields.BigIntField()
+    image_urls = fields.JSONField(default=list)
+    options = fields.JSONField(default=list)
+    made_to_order = fields.BooleanField(default=False)
+    stock = fields.IntField(default=0)
+    monthly_capacity = fields.IntField(null=True)
+    lead_time_days = fields.IntField(default=0)
+    min_order_quantity = fields.IntField(default=1)
+    active = fields.BooleanField(default=True, db_index=True)
+
+    class Meta:
+        table = "product"

@@ -1,0 +1,50 @@
+"""Query helpers every caller shares: keyset paging."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+
+def row_key(row: Any, order: list[tuple[str, bool]]) -> list[Any]:
+    """The values of a row's sort keys, JSON-ready (datetimes as ISO strings)."""
+    out = []
+    for name, _desc in order:
+        value = row[name] if isinstance(row, dict) else getattr(row, name)
+        out.append({"dt": value.isoformat()} if isinstance(value, dt.datetime) else value)
+    return out
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict) and "dt" in value:
+        return dt.datetime.fromisoformat(value["dt"])
+    return value
+
+
+def after_filter(order: list[tuple[str, bool]], after: list[Any]) -> Q:
+    """Rows strictly after `after` in the order (a, b, ...): a > va OR (a = va AND b > vb) ..."""
+    values = [_decode(v) for v in after]
+    disjuncts = []
+    for i, (name, desc) in enumerate(order):
+        eq = {f"{n}": values[j] for j, (n, _) in enumerate(order[:i])}
+        cmp = {f"{name}__{'lt' if desc else 'gt'}": values[i]}
+        disjuncts.append(Q(**eq, **cmp))
+    q = disjuncts[0]
+    for d in disjuncts[1:]:
+        q = q | d
+    return q
+
+
+async def keyset_page(
+    qs: QuerySet, order: list[tuple[str, bool]], first: int, after: list[Any] | None
+) -> tuple[list[Any], bool]:
+    """One page of `first` rows after the cursor, and whether more follow; one SQL statement."""
+    if after is not None:
+        if len(after) != len(order):
+            raise ValueError("cursor does not fit this ordering")
+        qs = qs.filter(after_filter(order, after))
+    rows = await qs.order_by(*[("-" if desc else "") + name for name, desc in order]).limit(first + 1)
+    return rows[:first], len(rows) > first

@@ -1,0 +1,137 @@
+"""The city's registry: kecamatan/kelurahan, OPD and their budgets, categories, UMKM."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.base import OpdKind, Scale, ScaleSource, TimestampedModel, UmkmStatus
+
+
+class Kecamatan(Model):
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=16, unique=True)
+    name = fields.CharField(max_length=100)
+
+    class Meta:
+        table = "kecamatan"
+        ordering = ["code"]
+
+
+class Kelurahan(Model):
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=20, unique=True)
+    name = fields.CharField(max_length=100)
+    kecamatan: fields.ForeignKeyRelation[Kecamatan] = fields.ForeignKeyField(
+        "models.Kecamatan", related_name="kelurahans", on_delete=fields.RESTRICT
+    )
+
+    class Meta:
+        table = "kelurahan"
+        ordering = ["code"]
+
+
+class Opd(TimestampedModel):
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=32, unique=True)
+    name = fields.CharField(max_length=200)
+    kind = fields.CharEnumField(OpdKind, max_length=20)
+    kecamatan: fields.ForeignKeyRelation[Kecamatan] = fields.ForeignKeyField(
+        "models.Kecamatan", related_name="opds", on_delete=fields.RESTRICT
+    )
+    address = fields.CharField(max_length=300, default="")
+    active = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "opd"
+
+
+class OpdBudget(TimestampedModel):
+    """The pagu of an OPD for goods and services in one year, in whole rupiah."""
+
+    id = fields.IntField(primary_key=True)
+    opd: fields.ForeignKeyRelation[Opd] = fields.ForeignKeyField(
+        "models.Opd", related_name="budgets", on_delete=fields.CASCADE
+    )
+    year = fields.IntField()
+    amount = fields.BigIntField()
+
+    class Meta:
+        table = "opd_budget"
+        unique_together = (("opd", "year"),)
+
+
+class Category(TimestampedModel):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=100)
+    slug = fields.CharField(max_length=100, unique=True)
+    description = fields.TextField(default="")
+    parent: fields.ForeignKeyNullableRelation[Category] = fields.ForeignKeyField(
+        "models.Category", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
+
+    class Meta:
+        table = "category"
+
+
+class Umkm(TimestampedModel):
+    id = fields.IntField(primary_key=True)
+    owner = fields.ForeignKeyField("models.User", related_name="umkms", on_delete=fields.RESTRICT)
+    name = fields.CharField(max_length=200)
+    nib = fields.CharField(max_length=13, unique=True)
+    description = fields.TextField(default="")
+    owner_name = fields.CharField(max_length=200)
+    phone = fields.CharField(max_length=32)
+    address = fields.CharField(max_length=300)
+    kelurahan: fields.ForeignKeyRelation[Kelurahan] = fields.ForeignKeyField(
+        "models.Kelurahan", related_name="umkms", on_delete=fields.RESTRICT
+    )
+    # Denormalised from the kelurahan so kecamatan filters need no join; kept in step by resolvers.
+    kecamatan: fields.ForeignKeyRelation[Kecamatan] = fields.ForeignKeyField(
+        "models.Kecamatan", related_name="umkms", on_delete=fields.RESTRICT
+    )
+    serves_city_wide = fields.BooleanField(default=False)
+    scale = fields.CharEnumField(Scale, max_length=10, default=Scale.MIKRO)
+    scale_source = fields.CharEnumField(ScaleSource, max_length=10, default=ScaleSource.DECLARED)
+    status = fields.CharEnumField(UmkmStatus, max_length=10, default=UmkmStatus.PENDING, db_index=True)
+    verified_at = fields.DatetimeField(null=True)
+    bank_name = fields.CharField(max_length=100, default="")
+    bank_account = fields.CharField(max_length=50, default="")
+    bank_account_name = fields.CharField(max_length=200, default="")
+
+    class Meta:
+        table = "umkm"
+
+
+class UmkmServedKecamatan(Model):
+    """A kecamatan a UMKM declares it serves besides its own."""
+
+    id = fields.IntField(primary_key=True)
+    umkm: fields.ForeignKeyRelation[Umkm] = fields.ForeignKeyField(
+        "models.Umkm", related_name="served", on_delete=fields.CASCADE
+    )
+    kecamatan: fields.ForeignKeyRelation[Kecamatan] = fields.ForeignKeyField(
+        "models.Kecamatan", related_name="served_by", on_delete=fields.RESTRICT
+    )
+
+    class Meta:
+        table = "umkm_served_kecamatan"
+        unique_together = (("umkm", "kecamatan"),)
+
+
+class UmkmStatusChange(Model):
+    """Append-only history of UMKM verification decisions: who, when, why."""
+
+    id = fields.IntField(primary_key=True)
+    umkm: fields.ForeignKeyRelation[Umkm] = fields.ForeignKeyField(
+        "models.Umkm", related_name="status_changes", on_delete=fields.CASCADE
+    )
+    from_status = fields.CharEnumField(UmkmStatus, max_length=10, null=True)
+    to_status = fields.CharEnumField(UmkmStatus, max_length=10)
+    actor = fields.ForeignKeyField("models.User", related_name="+", null=True, on_delete=fields.SET_NULL)
+    note = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "umkm_status_change"
+        ordering = ["id"]

@@ -1,0 +1,1 @@
+"""The rules: plain async functions `(ctx, **args)` that validate, decide and run transactions."""

@@ -1,0 +1,200 @@
+"""Login, tokens, API keys and turning a bearer credential into a Principal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.transactions import in_transaction
+
+from models.accounts import ApiKey, Token, User
+from models.base import OPD_ROLES, Role
+from models.registry import Opd, Umkm
+from resolvers.common import (
+    ANONYMOUS,
+    AccessError,
+    Ctx,
+    DomainError,
+    NotFoundError,
+    Principal,
+    Validator,
+    require_role,
+    require_user,
+)
+
+_hasher = PasswordHasher()
+TOKEN_PREFIX = "pst_"  # user session token
+KEY_PREFIX = "pk_"  # partner API key
+PARTNER_SCOPES = frozenset({"catalog:read", "procurement:read"})
+MIN_PASSWORD = 8
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A valid hash to compare against when the email is unknown, so timing does not reveal which emails exist.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def _digest(secret: str, raw: str) -> str:
+    return hmac.new(secret.encode(), raw.encode(), hashlib.sha256).hexdigest()
+
+
+async def principal_for(raw: str | None, secret: str, now: dt.datetime) -> Principal:
+    """Resolve `Authorization: Bearer <raw>`; an unknown, expired or revoked credential is anonymous."""
+    if not raw:
+        return ANONYMOUS
+    digest = _digest(secret, raw)
+    if raw.startswith(KEY_PREFIX):
+        key = await ApiKey.get_or_none(key_hash=digest, revoked_at=None)
+        if key is None:
+            return ANONYMOUS
+        return Principal(api_key_id=key.id, scopes=frozenset(key.scopes))
+    token = await Token.get_or_none(token_hash=digest, revoked_at=None, expires_at__gt=now).select_related("user")
+    if token is None or not token.user.active:
+        return ANONYMOUS
+    user = token.user
+    umkm_ids: frozenset[int] = frozenset()
+    if user.role is Role.UMKM_OWNER:
+        umkm_ids = frozenset(await Umkm.filter(owner_id=user.id).values_list("id", flat=True))
+    return Principal(user_id=user.id, role=user.role, opd_id=user.opd_id, umkm_ids=umkm_ids)
+
+
+async def issue_token(ctx: Ctx, user: User) -> str:
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    ttl = dt.timedelta(hours=ctx.settings.token_ttl_hours)
+    await Token.create(user=user, token_hash=_digest(ctx.settings.secret, raw), expires_at=ctx.clock.now() + ttl)
+    return raw
+
+
+async def login(ctx: Ctx, email: str, password: str) -> tuple[str, User]:
+    user = await User.get_or_none(email=email.strip().lower())
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        raise DomainError("INVALID_CREDENTIALS", "Email or password is wrong.", "email")
+    if not user.active or not verify_password(user.password_hash, password):
+        raise DomainError("INVALID_CREDENTIALS", "Email or password is wrong.", "email")
+    return await issue_token(ctx, user), user
+
+
+async def logout(ctx: Ctx, raw_token: str | None) -> bool:
+    require_user(ctx)
+    if not raw_token:
+        return False
+    revoked = await Token.filter(token_hash=_digest(ctx.settings.secret, raw_token), revoked_at=None).update(
+        revoked_at=ctx.clock.now()
+    )
+    return bool(revoked)
+
+
+def validate_new_user(v: Validator, email: str, password: str, full_name: str) -> str:
+    email = (v.text("email", email, max_length=254) or "").lower()
+    if email and ("@" not in email or email.startswith("@") or email.endswith("@")):
+        v.add("email", "INVALID_EMAIL", "Email address is not valid.")
+    if len(password or "") < MIN_PASSWORD:
+        v.add("password", "PASSWORD_TOO_SHORT", f"Password must be at least {MIN_PASSWORD} characters.")
+    v.text("fullName", full_name, max_length=200)
+    return email
+
+
+async def create_user(
+    ctx: Ctx | None,
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    role: Role,
+    opd_id: int | None = None,
+) -> User:
+    """Create an account (admin only through the API; the CLI passes no ctx)."""
+    if ctx is not None:
+        require_role(ctx, Role.ADMIN)
+    v = Validator()
+    email = validate_new_user(v, email, password, full_name)
+    if role in OPD_ROLES and opd_id is None:
+        v.add("opdId", "REQUIRED", f"A {role.value} belongs to exactly one OPD.")
+    if role not in OPD_ROLES and opd_id is not None:
+        v.add("opdId", "NOT_ALLOWED", f"A {role.value} does not belong to an OPD.")
+    v.raise_if_any()
+    async with in_transaction():
+        if opd_id is not None and not await Opd.exists(id=opd_id):
+            raise DomainError("NOT_FOUND", "No such OPD.", "opdId")
+        if await User.exists(email=email):
+            raise DomainError("DUPLICATE_EMAIL", "An account with this email exists.", "email")
+        return await User.create(
+            email=email, password_hash=hash_password(password), full_name=full_name.strip(), role=role, opd_id=opd_id
+        )
+
+
+async def create_api_key(ctx: Ctx, name: str, scopes: list[str] | None) -> tuple[str, ApiKey]:
+    p = require_role(ctx, Role.ADMIN)
+    v = Validator()
+    name = v.text("name", name, max_length=200) or ""
+    chosen = set(scopes or PARTNER_SCOPES)
+    if unknown := chosen - PARTNER_SCOPES:
+        v.add("scopes", "UNKNOWN_SCOPE", f"Unknown scopes: {', '.join(sorted(unknown))}.")
+    v.raise_if_any()
+    prefix = KEY_PREFIX + secrets.token_hex(4)
+    raw = f"{prefix}_{secrets.token_urlsafe(32)}"
+    key = await ApiKey.create(
+        name=name,
+        prefix=prefix,
+        key_hash=_digest(ctx.settings.secret, raw),
+        last_four=raw[-4:],
+        scopes=sorted(chosen),
+        created_by_id=p.user_id,
+    )
+    return raw, key
+
+
+async def revoke_api_key(ctx: Ctx, key_id: int) -> ApiKey:
+    require_role(ctx, Role.ADMIN)
+    async with in_transaction():
+        key = await ApiKey.get_or_none(id=key_id)
+        if key is None:
+            raise DomainError("NOT_FOUND", "No such API key.", "id")
+        if key.revoked_at is not None:
+            raise DomainError("ALREADY_REVOKED", "This API key was revoked already.", "id")
+        key.revoked_at = ctx.clock.now()
+        await key.save(update_fields=["revoked_at"])
+    return key
+
+
+async def get_user(ctx: Ctx, user_id: int) -> User | None:
+    p = ctx.principal
+    if p.user_id is None:
+        raise AccessError()
+    if p.user_id != user_id and not p.is_admin:
+        return None
+    return await User.get_or_none(id=user_id)
+
+
+def users_query(ctx: Ctx):
+    require_role(ctx, Role.ADMIN)
+    return User.all()
+
+
+def api_keys_query(ctx: Ctx):
+    require_role(ctx, Role.ADMIN)
+    return ApiKey.all()
+
+
+async def me(ctx: Ctx) -> User | None:
+    if ctx.principal.user_id is None:
+        return None
+    return await User.get_or_none(id=ctx.principal.user_id)
+
+
+__all__ = ["NotFoundError"]

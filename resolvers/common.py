@@ -1,0 +1,181 @@
+"""What every rule needs: the caller, the errors a rule may raise, validation helpers, the clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from models.base import OPD_ROLES, Role
+
+NIB_LENGTH = 13  # the one place that knows how long a NIB is (OSS practice today)
+MAX_RUPIAH = 10**15  # a sanity bound for any single amount, far above any pagu or price
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller of one request: a user, a partner API key, or nobody."""
+
+    user_id: int | None = None
+    role: Role | None = None
+    opd_id: int | None = None
+    umkm_ids: frozenset[int] = frozenset()
+    api_key_id: int | None = None
+    scopes: frozenset[str] = frozenset()
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.user_id is None and self.api_key_id is None
+
+    @property
+    def is_partner(self) -> bool:
+        return self.api_key_id is not None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def sees_everything(self) -> bool:
+        """Admins and analysts read every row (analysts change nothing)."""
+        return self.role in (Role.ADMIN, Role.ANALYST)
+
+    @property
+    def is_opd_staff(self) -> bool:
+        return self.role in OPD_ROLES
+
+    def owns_umkm(self, umkm_id: int | None) -> bool:
+        return umkm_id is not None and umkm_id in self.umkm_ids
+
+
+ANONYMOUS = Principal()
+
+
+class Clock(Protocol):
+    def now(self) -> dt.datetime: ...
+
+
+class SystemClock:
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+
+class Ctx(Protocol):
+    """What a rule reads from the request; the GraphQL context satisfies it, and so can a script."""
+
+    principal: Principal
+    clock: Clock
+    settings: Any
+
+
+@dataclass
+class UserErrorItem:
+    field: str | None
+    code: str
+    message: str
+
+
+class DomainError(Exception):
+    """An expected mistake by the caller (validation, a state that forbids the change, not found).
+
+    Mutations turn it into payload `errors`; nothing the rule wrote survives, because every rule raises
+    it inside its transaction.
+    """
+
+    def __init__(self, code: str, message: str, field: str | None = None, *, errors: Iterable[UserErrorItem] = ()):
+        self.errors = list(errors) or [UserErrorItem(field=field, code=code, message=message)]
+        super().__init__(message)
+
+
+class AccessError(Exception):
+    """The caller may not do or see this: a GraphQL error with `extensions.code`."""
+
+    code = "FORBIDDEN"
+
+    def __init__(self, message: str = "You are not allowed to do this.", code: str | None = None):
+        super().__init__(message)
+        if code:
+            self.code = code
+
+
+class Unauthenticated(AccessError):
+    code = "UNAUTHENTICATED"
+
+    def __init__(self, message: str = "Sign in first."):
+        super().__init__(message)
+
+
+class BadUserInput(AccessError):
+    code = "BAD_USER_INPUT"
+
+
+class NotFoundError(AccessError):
+    code = "NOT_FOUND"
+
+
+@dataclass
+class Validator:
+    """Collects several field errors so one reply names every wrong field."""
+
+    errors: list[UserErrorItem] = field(default_factory=list)
+
+    def add(self, field_name: str, code: str, message: str) -> None:
+        self.errors.append(UserErrorItem(field=field_name, code=code, message=message))
+
+    def text(self, field_name: str, value: str | None, *, max_length: int, required: bool = True) -> str | None:
+        if value is None:
+            if required:
+                self.add(field_name, "REQUIRED", f"{field_name} is required.")
+            return None
+        value = value.strip()
+        if required and not value:
+            self.add(field_name, "REQUIRED", f"{field_name} must not be empty.")
+        elif len(value) > max_length:
+            self.add(field_name, "TOO_LONG", f"{field_name} must be at most {max_length} characters.")
+        return value
+
+    def rupiah(self, field_name: str, value: int | None, *, minimum: int = 0, maximum: int = MAX_RUPIAH) -> None:
+        if value is None:
+            return
+        if value < minimum:
+            self.add(
+                field_name, "NEGATIVE" if minimum == 0 else "TOO_SMALL", f"{field_name} must be at least Rp{minimum:,}."
+            )
+        elif value > maximum:
+            self.add(field_name, "TOO_LARGE", f"{field_name} must be at most Rp{maximum:,}.")
+
+    def integer(self, field_name: str, value: int | None, *, minimum: int, maximum: int = 10**9) -> None:
+        if value is None:
+            return
+        if value < minimum:
+            self.add(field_name, "TOO_SMALL", f"{field_name} must be at least {minimum}.")
+        elif value > maximum:
+            self.add(field_name, "TOO_LARGE", f"{field_name} must be at most {maximum}.")
+
+    def nib(self, value: str | None) -> None:
+        if value is None:
+            return
+        if len(value) != NIB_LENGTH or not value.isdigit():
+            self.add("nib", "INVALID_NIB", f"NIB must be exactly {NIB_LENGTH} digits.")
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            first = self.errors[0]
+            raise DomainError(first.code, first.message, first.field, errors=self.errors)
+
+
+def require_user(ctx: Ctx) -> Principal:
+    p = ctx.principal
+    if p.user_id is None:
+        raise Unauthenticated()
+    return p
+
+
+def require_role(ctx: Ctx, *roles: Role) -> Principal:
+    p = ctx.principal
+    if p.is_anonymous:
+        raise Unauthenticated()
+    if p.role not in roles:
+        raise AccessError()
+    return p

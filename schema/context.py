@@ -1,0 +1,58 @@
+"""The per-request context: caller, clock, settings and DataLoaders."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+from tortoise.models import Model
+
+from resolvers.common import ANONYMOUS, Clock, Principal, SystemClock
+
+
+class Loaders:
+    """DataLoaders made on first use and kept for the request: one `WHERE … IN (…)` per batch."""
+
+    def __init__(self) -> None:
+        self._loaders: dict[tuple, DataLoader] = {}
+
+    def by_id(self, model: type[Model]) -> DataLoader[int, Any]:
+        key = ("id", model)
+        if key not in self._loaders:
+
+            async def load(ids: list[int]) -> list[Any]:
+                rows = {r.pk: r for r in await model.filter(pk__in=list(set(ids)))}
+                return [rows.get(i) for i in ids]
+
+            self._loaders[key] = DataLoader(load_fn=load)
+        return self._loaders[key]
+
+    def many(self, model: type[Model], fk: str, order: tuple[str, ...] = ("id",)) -> DataLoader[int, list[Any]]:
+        """Rows of `model` whose `fk` column equals each key, in `order`."""
+        key = ("many", model, fk, order)
+        if key not in self._loaders:
+
+            async def load(ids: list[int]) -> list[list[Any]]:
+                grouped: dict[int, list[Any]] = defaultdict(list)
+                for r in await model.filter(**{f"{fk}__in": list(set(ids))}).order_by(*order):
+                    grouped[getattr(r, fk)].append(r)
+                return [grouped.get(i, []) for i in ids]
+
+            self._loaders[key] = DataLoader(load_fn=load)
+        return self._loaders[key]
+
+
+@dataclass
+class Context:
+    """What every resolver receives as `info.context`; also satisfies `resolvers.common.Ctx`."""
+
+    settings: Any
+    principal: Principal = ANONYMOUS
+    clock: Clock = field(default_factory=SystemClock)
+    request: Any = None
+    response: Any = None
+    request_id: str = ""
+    raw_token: str | None = None
+    loaders: Loaders = field(default_factory=Loaders)

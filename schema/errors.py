@@ -1,0 +1,103 @@
+"""How errors reach clients.
+
+- `DomainError` in a mutation becomes payload `errors { field code message }` (the `UserErrors` field extension).
+- `AccessError` and its kin become GraphQL errors with `extensions.code` (FORBIDDEN, UNAUTHENTICATED, ...).
+- Anything unexpected is masked as INTERNAL_SERVER_ERROR with a request id, and logged with that id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import FieldExtension, SchemaExtension
+from strawberry.types.field import StrawberryField
+
+from resolvers.common import AccessError, DomainError
+
+log = logging.getLogger("pasar.errors")
+
+
+@strawberry.type(description="A mistake in the input or a state that does not allow the change.")
+class UserError:
+    field: str | None = strawberry.field(description="The input field at fault (camelCase), if one is.")
+    code: str = strawberry.field(description="Machine-readable code, e.g. DUPLICATE_NIB, INVALID_TRANSITION.")
+    message: str = strawberry.field(description="A sentence for a person.")
+
+
+class UserErrors(FieldExtension):
+    """Turns a `DomainError` raised by a rule into the payload's `errors` list (one instance per field)."""
+
+    def apply(self, field: StrawberryField) -> None:
+        self.payload_type = field.type
+
+    async def resolve_async(self, next_, source, info, **kwargs):
+        try:
+            return await next_(source, info, **kwargs)
+        except DomainError as e:
+            return self.payload_type(
+                errors=[UserError(field=x.field, code=x.code, message=x.message) for x in e.errors]
+            )
+
+
+def _code_for(original: BaseException | None) -> tuple[str | None, str | None]:
+    """(code, public message) for errors we expect; (None, None) for those to mask."""
+    if isinstance(original, AccessError):
+        return original.code, str(original)
+    if isinstance(original, DomainError):
+        first = original.errors[0]
+        return ("NOT_FOUND" if first.code == "NOT_FOUND" else "BAD_USER_INPUT"), first.message
+    return None, None
+
+
+class ErrorCodes(SchemaExtension):
+    """Gives every error an `extensions.code` and masks unexpected ones (never their traceback)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not getattr(result, "errors", None):
+            return
+        request_id = getattr(self.execution_context.context, "request_id", None)
+        result.errors = [self._process(e, request_id) for e in result.errors]
+
+    def _process(self, error: GraphQLError, request_id: str | None) -> GraphQLError:
+        original = error.original_error
+        ext: dict[str, Any] = dict(error.extensions or {})
+        if original is None:
+            ext.setdefault("code", "GRAPHQL_VALIDATION_FAILED" if error.path is None else "BAD_USER_INPUT")
+            return self._copy(error, error.message, ext)
+        if "code" in ext:  # a permission class already named its code
+            return error
+        code, message = _code_for(original)
+        if code is not None:
+            ext["code"] = code
+            return self._copy(error, message or error.message, ext)
+        if isinstance(original, GraphQLError) or type(original).__module__.startswith(("strawberry", "graphql")):
+            # Strawberry's own input-coercion errors (e.g. a Rupiah that is not an integer) are the caller's.
+            ext["code"] = "BAD_USER_INPUT"
+            return self._copy(error, error.message, ext)
+        log.error("unexpected error, request %s: %s", request_id, error.message, exc_info=original)
+        return GraphQLError(
+            f"Unexpected error. Quote request id {request_id} when reporting it.",
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        )
+
+    @staticmethod
+    def _copy(error: GraphQLError, message: str, ext: dict[str, Any]) -> GraphQLError:
+        return GraphQLError(
+            message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions=ext,
+        )

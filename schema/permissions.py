@@ -1,0 +1,60 @@
+"""Permissions declared next to the fields they guard; each failure carries its error code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.permission import BasePermission
+from strawberry.types import Info
+
+from models.base import Role
+
+
+class IsAuthenticated(BasePermission):
+    """A signed-in user or a partner key."""
+
+    message = "Sign in first."
+    error_extensions = {"code": "UNAUTHENTICATED"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return not info.context.principal.is_anonymous
+
+
+class IsUser(BasePermission):
+    """A signed-in person (partner keys are not people)."""
+
+    message = "Sign in as a user first."
+    error_extensions = {"code": "UNAUTHENTICATED"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return info.context.principal.user_id is not None
+
+
+class _HasRole(BasePermission):
+    roles: frozenset[Role] = frozenset()
+    message = "Your role may not do this."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return info.context.principal.role in self.roles
+
+
+def roles(*allowed: Role) -> list[type[BasePermission]]:
+    """Permission classes for these roles: anonymous callers get UNAUTHENTICATED, other roles FORBIDDEN."""
+    name = "Is" + "Or".join(r.value.title().replace("_", "") for r in allowed)
+    return [IsAuthenticated, type(name, (_HasRole,), {"roles": frozenset(allowed)})]
+
+
+ADMIN_ONLY = roles(Role.ADMIN)
+ADMIN_OR_OWNER = roles(Role.ADMIN, Role.UMKM_OWNER)
+
+
+class OwnsUmkmOrAdmin(BasePermission):
+    """Personal data of a UMKM (phone, bank account, owner contact): its owner and admins only."""
+
+    message = "Only the UMKM's owner and admins see this."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        p = info.context.principal
+        return p.is_admin or p.owns_umkm(source.pk)

@@ -1,0 +1,127 @@
+"""Opaque global IDs, the Node interface and Relay connections (first 1-100, after)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from tortoise.queryset import QuerySet
+
+from models.query import keyset_page, row_key
+from resolvers.common import BadUserInput, DomainError
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+
+
+def to_global_id(type_name: str, pk: int) -> strawberry.ID:
+    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("="))
+
+
+def from_global_id(gid: str) -> tuple[str, int] | None:
+    try:
+        raw = base64.urlsafe_b64decode(gid + "=" * (-len(gid) % 4)).decode()
+        type_name, _, pk = raw.partition(":")
+        return type_name, int(pk)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+
+
+def decode_id(gid: str | None, type_name: str, field: str = "id") -> int:
+    """An input ID of the expected type, or a user error naming the field."""
+    parsed = from_global_id(gid or "")
+    if parsed is None or parsed[0] != type_name:
+        raise DomainError("INVALID_ID", f"{field} is not a {type_name} ID.", field)
+    return parsed[1]
+
+
+def decode_ids(gids: Sequence[str] | None, type_name: str, field: str) -> list[int] | None:
+    return None if gids is None else [decode_id(g, type_name, field) for g in gids]
+
+
+@strawberry.interface(description="An object with a global ID; `node(id:)` fetches any of them.")
+class Node:
+    id: strawberry.ID = strawberry.field(description="Opaque global ID.")
+
+
+@strawberry.type(description="Where a page of a connection starts and ends.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More items follow this page.")
+    has_previous_page: bool = strawberry.field(description="Items come before this page.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first edge.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last edge; pass it as `after`.")
+
+
+T = TypeVar("T")
+
+
+@strawberry.type(description="One item of a connection with its cursor.")
+class Edge(Generic[T]):
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this item.")
+    node: T = strawberry.field(description="The item.")
+
+
+@strawberry.type(description="A page of items.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]] = strawberry.field(description="The items of this page, in order.")
+    page_info: PageInfo = strawberry.field(description="Paging information.")
+    _count_qs: strawberry.Private[Any] = None
+
+    @strawberry.field(description="How many items match, across all pages.")
+    async def total_count(self) -> int:
+        return await self._count_qs.count() if self._count_qs is not None else len(self.edges)
+
+
+def check_first(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE
+    if not 1 <= first <= MAX_PAGE:
+        raise BadUserInput(f"`first` must be between 1 and {MAX_PAGE}; got {first}.")
+    return first
+
+
+def encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> list[Any] | None:
+    if cursor is None:
+        return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if isinstance(values, list):
+            return values
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        pass
+    raise BadUserInput("`after` is not a cursor from this list.")
+
+
+async def paginate(
+    qs: QuerySet,
+    order: list[tuple[str, bool]],
+    first: int | None,
+    after: str | None,
+    convert: Callable[[Any], Any],
+    count_qs: QuerySet | None = None,
+) -> Connection:
+    """One SQL statement for the page; `totalCount` runs its own COUNT only when asked for."""
+    n = check_first(first)
+    try:
+        rows, has_next = await keyset_page(qs, order, n, decode_cursor(after))
+    except (ValueError, TypeError) as e:
+        raise BadUserInput("`after` is not a cursor from this list.") from e
+    edges = [Edge(cursor=encode_cursor(row_key(r, order)), node=convert(r)) for r in rows]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=has_next,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        _count_qs=count_qs if count_qs is not None else qs,
+    )
