@@ -152,6 +152,9 @@ class PasarGraphQL(GraphQL):
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         data = process_result(result)
+        for err in data.get("errors") or []:
+            # Parse errors are raised before schema extensions see a result: give them their code here.
+            err.setdefault("extensions", {}).setdefault("code", "GRAPHQL_VALIDATION_FAILED")
         if result.errors and result.data is None and all(e.path is None for e in result.errors):
             # A request error (parse/validation): the spec wants 4xx and no `data` for the new media type.
             request.state.request_error = True

@@ -54,7 +54,10 @@ def tortoise_config(database_url: str | None = None, pool_size: int = 10) -> dic
     }
 
 
-TORTOISE_ORM = tortoise_config(os.environ.get("DATABASE_URL"), int(os.environ.get("PASAR_DB_POOL_SIZE", "10") or 10))
+try:
+    TORTOISE_ORM = tortoise_config(os.environ.get("DATABASE_URL"), int(os.environ.get("PASAR_DB_POOL_SIZE") or 10))
+except (ConfigError, ValueError):
+    TORTOISE_ORM = {}  # for the `tortoise` CLI only; the app's settings report the problem in one line
 
 
 def read_wilayah() -> list[dict[str, str]]:

@@ -1,0 +1,197 @@
+"""The command line as an operator uses it: migrate, seed, create-user, serve --demo, bad settings."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import TEST_URL
+
+ROOT = Path(__file__).parent.parent
+PASAR = [sys.executable, "-m", "app"]
+
+
+def run(args: list[str], env: dict, cwd: Path, timeout: int = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(PASAR + args, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def fresh_db(tmp_path):
+    """An empty database of the engine under test, dropped afterwards."""
+    if TEST_URL.startswith("postgres"):
+        import asyncpg
+
+        base = TEST_URL.rsplit("/", 1)[0]
+        name = f"pasar_cli_{uuid.uuid4().hex[:8]}"
+
+        async def admin(sql: str) -> None:
+            conn = await asyncpg.connect(base + "/postgres")
+            try:
+                await conn.execute(sql)
+            finally:
+                await conn.close()
+
+        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+        yield f"{base}/{name}"
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    else:
+        yield f"sqlite://{tmp_path}/cli.sqlite3"
+
+
+def env_for(url: str, **extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PASAR_")}
+    env.update({"DATABASE_URL": url, "PYTHONPATH": str(ROOT), **extra})
+    return env
+
+
+def count_rows(url: str, tables: list[str]) -> dict[str, int]:
+    code = (
+        "import asyncio, json, models\n"
+        "from tortoise import Tortoise, connections\n"
+        "async def m():\n"
+        f"    await Tortoise.init(config=models.tortoise_config({url!r}))\n"
+        "    db = connections.get('default')\n"
+        "    out = {}\n"
+        f"    for t in {tables!r}:\n"
+        "        out[t] = (await db.execute_query_dict(f'SELECT COUNT(*) AS n FROM \"{t}\"'))[0]['n']\n"
+        "    print(json.dumps(out))\n"
+        "    await Tortoise.close_connections()\n"
+        "asyncio.run(m())\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], env=env_for(url), cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert r.returncode == 0, r.stderr
+    import json
+
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_committed_migrations_build_an_empty_database(fresh_db, tmp_path):
+    r = run(["migrate"], env_for(fresh_db), tmp_path)
+    assert r.returncode == 0, r.stderr
+    again = run(["migrate"], env_for(fresh_db), tmp_path)  # idempotent
+    assert again.returncode == 0, again.stderr
+    counts = count_rows(fresh_db, ["kecamatan", "kelurahan", "umkm", "product", "user", "opd_budget"])
+    assert counts == {"kecamatan": 31, "kelurahan": 153, "umkm": 0, "product": 0, "user": 0, "opd_budget": 0}
+
+
+def test_seed_demo_loads_a_believable_city_once(fresh_db, tmp_path):
+    r = run(["seed", "--demo"], env_for(fresh_db), tmp_path)
+    assert r.returncode == 0, r.stderr
+    for role in ("ADMIN", "OPD_BUYER", "OPD_TREASURER", "EMPLOYEE", "UMKM_OWNER", "ANALYST"):
+        assert role in r.stdout
+    counts = count_rows(fresh_db, ["opd", "umkm", "product", "opd_budget"])
+    assert 35 <= counts["opd"] <= 45 and counts["umkm"] == 300 and counts["product"] == 1500
+    again = run(["seed", "--demo"], env_for(fresh_db), tmp_path)
+    assert again.returncode == 0 and "already has data" in again.stdout
+    assert count_rows(fresh_db, ["umkm"])["umkm"] == 300
+
+
+def test_create_user_makes_an_account_that_can_log_in(fresh_db, tmp_path):
+    assert run(["seed", "--demo"], env_for(fresh_db), tmp_path).returncode == 0
+    r = run(
+        [
+            "create-user",
+            "--role",
+            "OPD_BUYER",
+            "--email",
+            "ppk@dinkes.id",
+            "--password",
+            "rahasia-123",
+            "--opd",
+            "DINKES",
+        ],
+        env_for(fresh_db),
+        tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    bad = run(
+        ["create-user", "--role", "OPD_BUYER", "--email", "x@y.id", "--password", "rahasia-123"],
+        env_for(fresh_db),
+        tmp_path,
+    )
+    assert bad.returncode != 0 and "opdId" in bad.stderr
+    assert count_rows(fresh_db, ["user"])["user"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("var", "value"),
+    [("PASAR_PORT", "eighty"), ("PASAR_GRAPHIQL", "maybe"), ("DATABASE_URL", "mysql://x/y"), ("PASAR_SECRET", "short")],
+)
+def test_invalid_settings_stop_start_up_with_one_line_saying_what_to_fix(tmp_path, var, value):
+    env = env_for("sqlite://x.sqlite3", **{var: value})
+    r = run(["serve"], env, tmp_path, timeout=30)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and var in lines[0], r.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_demo_answers_with_graphiql_and_demo_logins_work(fresh_db, tmp_path):
+    port = free_port()
+    proc = subprocess.Popen(
+        [*PASAR, "serve", "--demo", "--port", str(port)],
+        env=env_for(fresh_db),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            proc.kill()
+            pytest.fail("server did not start: " + (proc.stdout.read() if proc.stdout else ""))
+        page = httpx.get(base + "/graphql", headers={"accept": "text/html"})
+        assert page.status_code == 200 and "graphiql" in page.text.lower()
+        for email, role in [
+            ("admin@demo.pasar.id", "ADMIN"),
+            ("pembeli@demo.pasar.id", "OPD_BUYER"),
+            ("umkm@demo.pasar.id", "UMKM_OWNER"),
+            ("analis@demo.pasar.id", "ANALYST"),
+        ]:
+            login = httpx.post(
+                base + "/graphql",
+                json={
+                    "query": "mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) "
+                    "{ token errors { code } } }",
+                    "variables": {"e": email, "p": "pasar-demo-2026"},
+                },
+            ).json()
+            token = login["data"]["login"]["token"]
+            assert token, login
+            me = httpx.post(
+                base + "/graphql",
+                json={"query": "{ me { role } products(first: 5) { totalCount } }"},
+                headers={"authorization": f"Bearer {token}"},
+            ).json()
+            assert me["data"]["me"]["role"] == role
+            assert me["data"]["products"]["totalCount"] > 1000
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -1,0 +1,162 @@
+"""GraphQL over HTTP: media types, status codes, GraphiQL, health, masking and limits."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from tests.conftest import error_codes, gid
+
+GQL_RESPONSE = "application/graphql-response+json"
+
+
+async def test_graphiql_is_served_to_a_browser(http):
+    r = await http.get("/graphql", headers={"accept": "text/html"})
+    assert r.status_code == 200
+    assert "graphiql" in r.text.lower()
+
+
+async def test_queries_work_over_get(http):
+    r = await http.get("/graphql", params={"query": "{ kecamatans { code } }"}, headers={"accept": "application/json"})
+    assert r.status_code == 200
+    assert len(r.json()["data"]["kecamatans"]) == 31
+
+
+async def test_mutations_are_refused_over_get(http):
+    r = await http.get(
+        "/graphql",
+        params={"query": 'mutation { login(input: {email: "a@b.c", password: "x"}) { token } }'},
+        headers={"accept": "application/json"},
+    )
+    assert r.status_code in (400, 405)
+
+
+async def test_parse_error_is_400_without_data_for_graphql_response_json(http):
+    r = await http.post("/graphql", json={"query": "{ kecamatans { "}, headers={"accept": GQL_RESPONSE})
+    assert r.status_code == 400
+    assert r.headers["content-type"].startswith(GQL_RESPONSE)
+    body = r.json()
+    assert "data" not in body
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_validation_error_is_400_without_data_for_graphql_response_json(http):
+    r = await http.post("/graphql", json={"query": "{ noSuchField }"}, headers={"accept": GQL_RESPONSE})
+    assert r.status_code == 400
+    assert "data" not in r.json()
+
+
+async def test_legacy_json_clients_get_200_for_request_errors(http):
+    r = await http.post("/graphql", json={"query": "{ noSuchField }"}, headers={"accept": "application/json"})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/json")
+    assert r.json()["errors"]
+
+
+async def test_field_errors_are_200_with_data_and_a_code(http, world):
+    r = await http.post(
+        "/graphql", json={"query": "{ me { email } users { totalCount } }"}, headers={"accept": GQL_RESPONSE}
+    )
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith(GQL_RESPONSE)
+    body = r.json()
+    assert "data" in body
+    assert error_codes(body) == ["UNAUTHENTICATED"]
+
+
+async def test_depth_limit_refuses_deep_documents(gql, world):
+    deep = "{ categories { " + "children { " * 14 + "name" + " }" * 14 + " } }"
+    body = await gql(deep)
+    assert body["errors"]
+    assert "depth" in body["errors"][0]["message"].lower()
+
+
+async def test_alias_limit_refuses_many_aliases(gql):
+    many = "{ " + " ".join(f"a{i}: kecamatans {{ code }}" for i in range(40)) + " }"
+    body = await gql(many)
+    assert body["errors"]
+    assert "alias" in body["errors"][0]["message"].lower()
+
+
+async def test_healthz_reports_the_database(http):
+    r = await http.get("/healthz")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.fixture
+def database_down(monkeypatch):
+    """Every statement fails as when the database server stops."""
+
+    async def refuse(self, *args, **kwargs):
+        raise ConnectionRefusedError("connection refused (database stopped)")
+
+    for name in ("execute_query", "execute_query_dict", "execute_insert", "execute_many", "execute_script"):
+        monkeypatch.setattr(type(BaseDBAsyncClient), name, refuse, raising=False)
+    from tortoise import connections
+
+    conn_cls = type(connections.get("default"))
+    for name in ("execute_query", "execute_query_dict", "execute_insert", "execute_many", "execute_script"):
+        monkeypatch.setattr(conn_cls, name, refuse)
+    yield
+
+
+async def test_a_stopped_database_gives_503_health_and_masked_errors_with_request_id(http, database_down, caplog):
+    r = await http.get("/healthz")
+    assert r.status_code == 503
+    assert r.json()["database"] == "unreachable"
+
+    caplog.set_level(logging.ERROR, logger="pasar.errors")
+    r = await http.post("/graphql", json={"query": "{ kecamatans { name } }"}, headers={"x-request-id": "req-42"})
+    assert r.status_code == 200
+    body = r.json()
+    err = body["errors"][0]
+    assert err["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert err["extensions"]["requestId"] == "req-42"
+    assert "refused" not in err["message"] and "Traceback" not in r.text
+    assert any("req-42" in rec.getMessage() for rec in caplog.records)
+
+
+async def test_unexpected_failure_in_a_mutation_is_masked_and_logged(http, world, monkeypatch, caplog):
+    from resolvers import registry
+
+    async def boom(*args, **kwargs):
+        raise RuntimeError("secret internals: password=hunter2")
+
+    monkeypatch.setattr(registry, "create_opd", boom)
+    caplog.set_level(logging.ERROR, logger="pasar.errors")
+    kec = gid("Kecamatan", world.kecamatan.id)
+    r = await http.post(
+        "/graphql",
+        json={
+            "query": 'mutation($k: ID!) { createOpd(input: {code: "X", name: "X", kind: DINAS, kecamatanId: $k}) '
+            "{ errors { code } } }",
+            "variables": {"k": kec},
+        },
+        headers={"authorization": f"Bearer {world.tokens['admin']}"},
+    )
+    body = r.json()
+    assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert "hunter2" not in r.text
+    rid = body["errors"][0]["extensions"]["requestId"]
+    assert rid and any(rid in rec.getMessage() for rec in caplog.records)
+
+
+async def test_cors_allows_configured_origins_only():
+    import httpx
+
+    from app import Settings, create_app
+
+    app = create_app(Settings(cors_origins=("https://pasar.surabaya.go.id",)), manage_database=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        ok = await c.options(
+            "/graphql",
+            headers={"origin": "https://pasar.surabaya.go.id", "access-control-request-method": "POST"},
+        )
+        bad = await c.options(
+            "/graphql", headers={"origin": "https://evil.example", "access-control-request-method": "POST"}
+        )
+    assert ok.headers.get("access-control-allow-origin") == "https://pasar.surabaya.go.id"
+    assert "access-control-allow-origin" not in bad.headers
