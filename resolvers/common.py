@@ -156,7 +156,8 @@ class Validator:
     def nib(self, value: str | None) -> None:
         if value is None:
             return
-        if len(value) != NIB_LENGTH or not value.isdigit():
+        # ASCII only: str.isdigit() also accepts full-width and other Unicode digits.
+        if len(value) != NIB_LENGTH or not (value.isascii() and value.isdigit()):
             self.add("nib", "INVALID_NIB", f"NIB must be exactly {NIB_LENGTH} digits.")
 
     def raise_if_any(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
@@ -131,12 +131,12 @@ def _validate_umkm(v: Validator, f: UmkmFields, *, creating: bool) -> None:
         v.add("phone", "REQUIRED", "Phone is required.")
     elif phone is not None and not PHONE_RE.match(phone):
         v.add("phone", "INVALID_PHONE", "Phone must be 7 to 19 digits, spaces or dashes, optionally with +.")
-    for name, value in (
-        ("bankName", f.bank_name),
-        ("bankAccount", f.bank_account),
-        ("bankAccountName", f.bank_account_name),
+    for name, value, max_length in (  # the column widths of models.registry.Umkm
+        ("bankName", f.bank_name, 100),
+        ("bankAccount", f.bank_account, 50),
+        ("bankAccountName", f.bank_account_name, 200),
     ):
-        v.text(name, value, max_length=200, required=False)
+        v.text(name, value, max_length=max_length, required=False)
     if f.served_kecamatan_ids is not None and len(f.served_kecamatan_ids) > 31:
         v.add("servedKecamatanIds", "TOO_MANY", "Surabaya has 31 kecamatan.")
     if f.scale is Scale.BESAR:
@@ -221,6 +221,9 @@ async def register_umkm(
             umkm=umkm, from_status=None, to_status=UmkmStatus.PENDING, actor_id=user.id, note="registered"
         )
         token = await accounts.issue_token(ctx, user) if p.is_anonymous else None
+    # The principal was read at the start of the request: from here the caller is the (new) owner of this UMKM, so
+    # the payload (phone, bank data, status history) treats them as its owner.
+    ctx.principal = replace(p, user_id=user.id, role=Role.UMKM_OWNER, umkm_ids=p.umkm_ids | {umkm.id})
     return Registration(umkm=umkm, user=user, token=token)
 
 
@@ -329,6 +332,7 @@ async def create_opd(ctx: Ctx, f: OpdFields) -> Opd:
     v = Validator()
     code = v.text("code", f.code, max_length=32)
     v.text("name", f.name, max_length=200)
+    v.text("address", f.address, max_length=300, required=False)
     if f.kind is None:
         v.add("kind", "REQUIRED", "Kind is required.")
     if f.kecamatan_id is None:
@@ -411,6 +415,8 @@ async def create_category(
     slug = slugify(slug or name)
     if name and not slug:
         v.add("slug", "INVALID_SLUG", "The slug needs letters or digits.")
+    elif len(slug) > 100:
+        v.add("slug", "TOO_LONG", "slug must be at most 100 characters.")
     v.raise_if_any()
     async with in_transaction():
         if parent_id is not None and not await Category.exists(id=parent_id):

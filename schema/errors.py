@@ -80,6 +80,11 @@ class ErrorCodes(SchemaExtension):
             # Strawberry's own input-coercion errors (e.g. a Rupiah that is not an integer) are the caller's.
             ext["code"] = "BAD_USER_INPUT"
             return self._copy(error, error.message, ext)
+        if error.path is None and error.nodes:
+            # Document validation wraps a scalar's own ValueError (e.g. a literal `amount: 3.5` for a Rupiah):
+            # a request error located in the caller's document, not a server failure.
+            ext["code"] = "GRAPHQL_VALIDATION_FAILED"
+            return self._copy(error, error.message, ext)
         log.error("unexpected error, request %s: %s", request_id, error.message, exc_info=original)
         return GraphQLError(
             f"Unexpected error. Quote request id {request_id} when reporting it.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import json
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
@@ -100,6 +101,28 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
     raise BadUserInput("`after` is not a cursor from this list.")
 
 
+def _cursor_fits(qs: QuerySet, order: list[tuple[str, bool]], values: list[Any]) -> bool:
+    """Each cursor value has the type of its sort column, so a forged cursor never reaches the database (where
+    PostgreSQL would reject, say, `created_at < 1` and the caller would see a masked server error)."""
+    fields_map = qs.model._meta.fields_map
+    for (name, _desc), value in zip(order, values, strict=False):
+        f = fields_map.get(name)
+        if f is None:
+            continue  # an annotation or a related path: nothing to compare with
+        if value is None:
+            if not f.null:
+                return False
+            continue
+        expected = f.field_type
+        if expected is dt.datetime:
+            if not (isinstance(value, dict) and isinstance(value.get("dt"), str)):
+                return False
+        elif expected in (int, str, bool):
+            if isinstance(value, bool) is not (expected is bool) or not isinstance(value, expected):
+                return False
+    return True
+
+
 async def paginate(
     qs: QuerySet,
     order: list[tuple[str, bool]],
@@ -110,8 +133,11 @@ async def paginate(
 ) -> Connection:
     """One SQL statement for the page; `totalCount` runs its own COUNT only when asked for."""
     n = check_first(first)
+    cursor = decode_cursor(after)
+    if cursor is not None and not _cursor_fits(qs, order, cursor):
+        raise BadUserInput("`after` is not a cursor from this list.")
     try:
-        rows, has_next = await keyset_page(qs, order, n, decode_cursor(after))
+        rows, has_next = await keyset_page(qs, order, n, cursor)
     except (ValueError, TypeError) as e:
         raise BadUserInput("`after` is not a cursor from this list.") from e
     edges = [Edge(cursor=encode_cursor(row_key(r, order)), node=convert(r)) for r in rows]
