@@ -35,6 +35,7 @@ from schema.context import Context
 log = logging.getLogger("pasar")
 DEV_SECRET = "pasar-dev-secret-change-me"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+UNSET_ACK = __import__("strawberry.types.unset", fromlist=["UNSET"]).UNSET
 SDL_PATH = Path(__file__).parent / "schema.graphql"
 
 
@@ -149,6 +150,20 @@ class PasarGraphQL(GraphQL):
             request_id=request_id,
             raw_token=raw,
         )
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        """Browsers cannot set headers on a WebSocket: the token comes in the connection_init payload."""
+        from strawberry.exceptions import ConnectionRejectionError
+
+        params = getattr(context, "connection_params", None) or {}
+        raw = params.get("token") or _bearer(params.get("authorization") or params.get("Authorization"))
+        if raw:
+            principal = await principal_for(str(raw), self.settings.secret, self.clock.now())
+            if principal.is_anonymous:
+                raise ConnectionRejectionError({"message": "Invalid or expired token."})
+            context.principal = principal
+            context.raw_token = str(raw)
+        return UNSET_ACK
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         data = process_result(result)

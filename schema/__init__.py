@@ -11,6 +11,7 @@ from schema.accounts import AccountsMutation, AccountsQuery, ApiKey, User
 from schema.catalog import CatalogMutation, CatalogQuery, Product
 from schema.errors import ErrorCodes
 from schema.limits import limit_extensions
+from schema.orders import Order, OrdersMutation, OrdersQuery, OrdersSubscription, orders_by_ids
 from schema.registry import Category, Kecamatan, Kelurahan, Opd, RegistryMutation, RegistryQuery, Umkm
 from schema.relay import Node, from_global_id
 from schema.scalars import SCALAR_MAP
@@ -25,22 +26,32 @@ NODE_TYPES = {
     "Kelurahan": Kelurahan,
     "User": User,
     "ApiKey": ApiKey,
+    "Order": Order,
 }
 
 
 @strawberry.type(description="Read the platform.")
-class Query(AccountsQuery, RegistryQuery, CatalogQuery):
+class Query(AccountsQuery, RegistryQuery, CatalogQuery, OrdersQuery):
     @strawberry.field(description="Any object by its global ID, with the same visibility as the lists; null if unseen.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         parsed = from_global_id(id)
         if parsed is None or parsed[0] not in NODE_TYPES:
             return None
         row = await get_node(info.context, *parsed)
-        return NODE_TYPES[parsed[0]].from_row(row) if row is not None else None
+        if row is None:
+            return None
+        if parsed[0] == "Order":
+            return (await orders_by_ids([row.id]))[0]
+        return NODE_TYPES[parsed[0]].from_row(row)
 
 
 @strawberry.type(description="Change the platform; every mutation returns a payload with `errors`.")
-class Mutation(AccountsMutation, RegistryMutation, CatalogMutation):
+class Mutation(AccountsMutation, RegistryMutation, CatalogMutation, OrdersMutation):
+    pass
+
+
+@strawberry.type(description="Live updates over WebSocket (graphql-transport-ws; send `token` in connection_init).")
+class Subscription(OrdersSubscription):
     pass
 
 
@@ -50,6 +61,7 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=list(NODE_TYPES.values()),
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),

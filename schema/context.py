@@ -56,3 +56,4 @@ class Context:
     request_id: str = ""
     raw_token: str | None = None
     loaders: Loaders = field(default_factory=Loaders)
+    connection_params: dict | None = None

@@ -218,6 +218,17 @@ class Umkm(Node):
         rows = await info.context.loaders.by_id(m.Kecamatan).load_many([x.kecamatan_id for x in links])
         return [Kecamatan.from_row(r) for r in rows if r]
 
+    @strawberry.field(description="Average buyer rating (1-5) over rated orders; null before the first rating.")
+    async def rating_average(self, info: Info) -> float | None:
+        from strawberry.dataloader import DataLoader
+
+        from resolvers.orders import rating_averages
+
+        loaders = info.context.loaders._loaders
+        if "rating_average" not in loaders:
+            loaders["rating_average"] = DataLoader(load_fn=rating_averages)
+        return await loaders["rating_average"].load(self.pk)
+
     @strawberry.field(description="Every verification decision, oldest first (owner, admins, analysts).")
     async def status_history(self, info: Info) -> list[UmkmStatusChange] | None:
         p = info.context.principal

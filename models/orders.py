@@ -1,0 +1,149 @@
+"""Orders and their trail: items, append-only events, payments, ratings, made-to-order capacity use."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.base import TimestampedModel
+
+
+class OrderStatus(str, Enum):
+    SUBMITTED = "SUBMITTED"
+    ACCEPTED = "ACCEPTED"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    PAID = "PAID"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+
+
+OPEN_STATUSES = (OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.SHIPPED)
+COUNTED_STATUSES = (OrderStatus.DELIVERED, OrderStatus.PAID)
+
+
+class OrderKind(str, Enum):
+    OPD = "OPD"
+    PERSONAL = "PERSONAL"
+
+
+class OrderSource(str, Enum):
+    SEARCH = "SEARCH"
+    UNDER_SOLD_LIST = "UNDER_SOLD_LIST"
+    BULK_PLAN = "BULK_PLAN"
+
+
+class Placement(Model):
+    """One `placeOrder` call: remembers its idempotency key and basket so a replay returns the same orders."""
+
+    id = fields.IntField(primary_key=True)
+    buyer = fields.ForeignKeyField("models.User", related_name="placements", on_delete=fields.RESTRICT)
+    idempotency_key = fields.CharField(max_length=100)
+    basket_hash = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "placement"
+        unique_together = (("buyer", "idempotency_key"),)
+
+
+class Order(TimestampedModel):
+    id = fields.IntField(primary_key=True)
+    number = fields.CharField(max_length=32, unique=True, null=True)
+    kind = fields.CharEnumField(OrderKind, max_length=10)
+    opd = fields.ForeignKeyField("models.Opd", related_name="orders", on_delete=fields.RESTRICT)
+    buyer = fields.ForeignKeyField("models.User", related_name="orders", on_delete=fields.RESTRICT)
+    umkm = fields.ForeignKeyField("models.Umkm", related_name="orders", on_delete=fields.RESTRICT)
+    placement = fields.ForeignKeyField("models.Placement", related_name="orders", null=True, on_delete=fields.RESTRICT)
+    status = fields.CharEnumField(OrderStatus, max_length=10, default=OrderStatus.SUBMITTED, db_index=True)
+    total = fields.BigIntField()
+    needed_by = fields.DateField()
+    delivery_address = fields.CharField(max_length=300)
+    note = fields.TextField(default="")
+    source = fields.CharEnumField(OrderSource, max_length=20, default=OrderSource.SEARCH)
+    source_rank = fields.IntField(null=True)
+    accepted_at = fields.DatetimeField(null=True)
+    shipped_at = fields.DatetimeField(null=True)
+    delivered_at = fields.DatetimeField(null=True, db_index=True)
+    received_by = fields.CharField(max_length=200, null=True)
+    paid_at = fields.DatetimeField(null=True)
+    closed_reason = fields.TextField(default="")
+
+    class Meta:
+        table = "order"
+
+
+class OrderItem(Model):
+    """A line as it was at ordering: name, unit and unit price are copies, not links to today's product."""
+
+    id = fields.IntField(primary_key=True)
+    order = fields.ForeignKeyField("models.Order", related_name="items", on_delete=fields.CASCADE)
+    product = fields.ForeignKeyField("models.Product", related_name="order_items", on_delete=fields.RESTRICT)
+    category = fields.ForeignKeyField("models.Category", related_name="order_items", on_delete=fields.RESTRICT)
+    option = fields.CharField(max_length=50, null=True)
+    name = fields.CharField(max_length=200)
+    unit = fields.CharField(max_length=32)
+    unit_price = fields.BigIntField()
+    quantity = fields.IntField()
+    subtotal = fields.BigIntField()
+    capacity_period = fields.CharField(max_length=7, null=True)
+
+    class Meta:
+        table = "order_item"
+
+
+class OrderEvent(Model):
+    """Append-only: every status change with its actor and time. Never updated, never deleted."""
+
+    id = fields.IntField(primary_key=True)
+    order = fields.ForeignKeyField("models.Order", related_name="events", on_delete=fields.RESTRICT)
+    from_status = fields.CharEnumField(OrderStatus, max_length=10, null=True)
+    to_status = fields.CharEnumField(OrderStatus, max_length=10)
+    actor = fields.ForeignKeyField("models.User", related_name="order_events", null=True, on_delete=fields.RESTRICT)
+    note = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "order_event"
+        ordering = ["id"]
+
+
+class Payment(Model):
+    id = fields.IntField(primary_key=True)
+    order = fields.OneToOneField("models.Order", related_name="payment", on_delete=fields.RESTRICT)
+    amount = fields.BigIntField()
+    reference = fields.CharField(max_length=100)
+    paid_on = fields.DateField()
+    recorded_by = fields.ForeignKeyField("models.User", related_name="payments_recorded", on_delete=fields.RESTRICT)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "payment"
+
+
+class Rating(Model):
+    id = fields.IntField(primary_key=True)
+    order = fields.OneToOneField("models.Order", related_name="rating", on_delete=fields.RESTRICT)
+    umkm = fields.ForeignKeyField("models.Umkm", related_name="ratings", on_delete=fields.RESTRICT)
+    score = fields.SmallIntField()
+    comment = fields.TextField(default="")
+    rated_by = fields.ForeignKeyField("models.User", related_name="ratings_given", on_delete=fields.RESTRICT)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "rating"
+
+
+class CapacityUse(Model):
+    """Units of a made-to-order product promised in one month (YYYY-MM of the needed-by date)."""
+
+    id = fields.IntField(primary_key=True)
+    product = fields.ForeignKeyField("models.Product", related_name="capacity_uses", on_delete=fields.CASCADE)
+    period = fields.CharField(max_length=7)
+    used = fields.IntField(default=0)
+
+    class Meta:
+        table = "capacity_use"
+        unique_together = (("product", "period"),)

@@ -1,0 +1,122 @@
+"""Order events for subscribers: in-process on SQLite, PostgreSQL LISTEN/NOTIFY across server processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass
+
+from tortoise import connections
+
+log = logging.getLogger("pasar.events")
+CHANNEL = "pasar_order_events"
+
+
+@dataclass(frozen=True)
+class OrderEventMessage:
+    event_id: int
+    order_id: int
+    number: str
+    kind: str
+    opd_id: int
+    buyer_id: int
+    umkm_id: int
+    from_status: str | None
+    to_status: str
+    at: str
+
+
+class EventBus:
+    """Fans messages out to this process's subscribers."""
+
+    def __init__(self) -> None:
+        self._queues: set[asyncio.Queue[OrderEventMessage]] = set()
+
+    def deliver_local(self, msg: OrderEventMessage) -> None:
+        for q in list(self._queues):
+            q.put_nowait(msg)
+
+    async def publish(self, msgs: list[OrderEventMessage]) -> None:
+        for m in msgs:
+            self.deliver_local(m)
+
+    async def start(self) -> None:
+        return None
+
+    async def subscribe(self) -> AsyncIterator[OrderEventMessage]:
+        await self.start()
+        q: asyncio.Queue[OrderEventMessage] = asyncio.Queue(maxsize=1000)
+        self._queues.add(q)
+        try:
+            while True:
+                yield await q.get()
+        finally:
+            self._queues.discard(q)
+
+
+class PostgresBus(EventBus):
+    """NOTIFY after commit; one LISTEN connection per process feeds the local subscribers (its own messages too)."""
+
+    def __init__(self, dsn: str) -> None:
+        super().__init__()
+        self.dsn = dsn
+        self._listener = None
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        async with self._lock:
+            if self._listener is not None and not self._listener.is_closed():
+                return
+            import asyncpg
+
+            self._listener = await asyncpg.connect(self.dsn)
+            await self._listener.add_listener(CHANNEL, self._on_notify)
+
+    def _on_notify(self, conn, pid, channel, payload: str) -> None:
+        try:
+            self.deliver_local(OrderEventMessage(**json.loads(payload)))
+        except (TypeError, ValueError):
+            log.warning("ignoring malformed order event %r", payload)
+
+    async def publish(self, msgs: list[OrderEventMessage]) -> None:
+        db = connections.get("default")
+        for m in msgs:
+            await db.execute_query("SELECT pg_notify($1, $2)", [CHANNEL, json.dumps(asdict(m))])
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.close()
+            self._listener = None
+
+
+_bus: EventBus | None = None
+
+
+def _dsn(database_url: str) -> str:
+    base = database_url.split("?", 1)[0]
+    return "postgresql://" + base.split("://", 1)[1]
+
+
+def get_bus(database_url: str | None = None) -> EventBus:
+    """The process's bus, chosen by the engine the ORM runs on."""
+    global _bus
+    if _bus is None:
+        if connections.get("default").capabilities.dialect == "postgres" and database_url:
+            _bus = PostgresBus(_dsn(database_url))
+        else:
+            _bus = EventBus()
+    return _bus
+
+
+async def publish(msgs: list[OrderEventMessage], database_url: str | None = None) -> None:
+    if not msgs:
+        return
+    try:
+        await get_bus(database_url).publish(msgs)
+    except Exception:
+        # The change is committed; a lost notification must not turn it into an error for the caller.
+        log.exception("could not publish %d order events", len(msgs))

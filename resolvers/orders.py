@@ -1,0 +1,584 @@
+"""Orders from basket to payment: one transaction per change, conditional updates so racing clients cannot both win."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F, Q
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from models.base import Role, UmkmStatus
+from models.catalog import Product
+from models.orders import (
+    CapacityUse,
+    Order,
+    OrderEvent,
+    OrderItem,
+    OrderKind,
+    OrderSource,
+    OrderStatus,
+    Payment,
+    Placement,
+    Rating,
+)
+from models.registry import Opd
+from resolvers import events, sales
+from resolvers.common import AccessError, Ctx, DomainError, Principal, Validator, require_user
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+MAX_ITEMS = 100
+MAX_QUANTITY = 1_000_000
+
+
+def today(ctx: Ctx) -> dt.date:
+    return ctx.clock.now().astimezone(JAKARTA).date()
+
+
+# ---------------------------------------------------------------- visibility
+
+
+def visible_order_q(p: Principal) -> Q:
+    """API.md: OPD buyer/treasurer their OPD's orders, employees their own, owners their UMKM's, admin/analyst all."""
+    if p.sees_everything:
+        return Q()
+    if p.role in (Role.OPD_BUYER, Role.OPD_TREASURER):
+        return Q(opd_id=p.opd_id, kind=OrderKind.OPD)
+    if p.role is Role.EMPLOYEE:
+        return Q(buyer_id=p.user_id)
+    if p.role is Role.UMKM_OWNER:
+        return Q(umkm_id__in=list(p.umkm_ids) or [-1])
+    raise AccessError("Orders are visible to their buyers, sellers, admins and analysts only.")
+
+
+@dataclass
+class OrderFilter:
+    status: OrderStatus | None = None
+    kind: OrderKind | None = None
+    opd_id: int | None = None
+    umkm_id: int | None = None
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+
+
+def _jakarta_midnight_utc(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), JAKARTA).astimezone(dt.UTC)
+
+
+def order_query(ctx: Ctx, f: OrderFilter) -> QuerySet[Order]:
+    p = ctx.principal
+    if p.is_anonymous:
+        from resolvers.common import Unauthenticated
+
+        raise Unauthenticated()
+    qs = Order.filter(visible_order_q(p))
+    if f.status is not None:
+        qs = qs.filter(status=f.status)
+    if f.kind is not None:
+        qs = qs.filter(kind=f.kind)
+    if f.opd_id is not None:
+        qs = qs.filter(opd_id=f.opd_id)
+    if f.umkm_id is not None:
+        qs = qs.filter(umkm_id=f.umkm_id)
+    if f.created_from is not None:
+        qs = qs.filter(created_at__gte=_jakarta_midnight_utc(f.created_from))
+    if f.created_to is not None:
+        qs = qs.filter(created_at__lt=_jakarta_midnight_utc(f.created_to + dt.timedelta(days=1)))
+    return qs
+
+
+async def get_order(ctx: Ctx, order_id: int) -> Order | None:
+    if ctx.principal.is_anonymous or ctx.principal.is_partner:
+        return None
+    try:
+        q = visible_order_q(ctx.principal)
+    except AccessError:
+        return None
+    return await Order.filter(q, id=order_id).first()
+
+
+# ---------------------------------------------------------------- placing
+
+
+@dataclass
+class BasketItem:
+    product_id: int
+    quantity: int
+    option: str | None = None
+
+
+@dataclass
+class PlaceOrder:
+    opd_id: int | None
+    items: list[BasketItem]
+    needed_by: dt.date
+    delivery_address: str
+    note: str | None = None
+    idempotency_key: str | None = None
+    source: OrderSource = OrderSource.SEARCH
+
+
+def _basket_hash(p: Principal, req: PlaceOrder, opd_id: int) -> str:
+    body = {
+        "opd": opd_id,
+        "items": sorted([i.product_id, i.quantity, i.option or ""] for i in req.items),
+        "neededBy": req.needed_by.isoformat(),
+        "address": req.delivery_address.strip(),
+        "note": (req.note or "").strip(),
+        "source": req.source.value,
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _buyer_opd(ctx: Ctx, requested: int | None) -> tuple[int, OrderKind]:
+    p = ctx.principal
+    if p.role is Role.OPD_BUYER:
+        kind = OrderKind.OPD
+    elif p.role is Role.EMPLOYEE:
+        kind = OrderKind.PERSONAL
+    else:
+        raise AccessError("Only an OPD buyer (for their OPD) or an employee (personally) can order.")
+    if requested is not None and requested != p.opd_id:
+        raise DomainError("NOT_YOUR_OPD", "You can order only for your own OPD.", "opdId")
+    assert p.opd_id is not None
+    return p.opd_id, kind
+
+
+async def _replay(placement: Placement, basket_hash: str) -> list[Order]:
+    if placement.basket_hash != basket_hash:
+        raise DomainError(
+            "IDEMPOTENCY_KEY_REUSED", "This idempotency key was used for a different basket.", "idempotencyKey"
+        )
+    return await Order.filter(placement_id=placement.id).order_by("id")
+
+
+async def _reserve(product: Product, quantity: int, period: str, field: str) -> None:
+    """Stock: a conditional decrement. Made to order: the month's capacity, a conditional increment."""
+    if not product.made_to_order:
+        moved = await Product.filter(id=product.id, stock__gte=quantity).update(stock=F("stock") - quantity)
+        if not moved:
+            raise DomainError("INSUFFICIENT_STOCK", f"Not enough stock of {product.name}.", field)
+        return
+    cap = product.monthly_capacity or 0
+    await CapacityUse.bulk_create([CapacityUse(product_id=product.id, period=period, used=0)], ignore_conflicts=True)
+    moved = await CapacityUse.filter(product_id=product.id, period=period, used__lte=cap - quantity).update(
+        used=F("used") + quantity
+    )
+    if not moved:
+        raise DomainError("CAPACITY_EXCEEDED", f"{product.name} has not enough capacity left in {period}.", field)
+
+
+async def _release(order_id: int) -> None:
+    """Give back what an order reserved (reject, cancel)."""
+    for item in await OrderItem.filter(order_id=order_id).select_related("product"):
+        if item.capacity_period:
+            await CapacityUse.filter(product_id=item.product_id, period=item.capacity_period).update(
+                used=F("used") - item.quantity
+            )
+        else:
+            await Product.filter(id=item.product_id).update(stock=F("stock") + item.quantity)
+
+
+def _message(order: Order, event: OrderEvent) -> events.OrderEventMessage:
+    return events.OrderEventMessage(
+        event_id=event.id,
+        order_id=order.id,
+        number=order.number or "",
+        kind=order.kind.value,
+        opd_id=order.opd_id,
+        buyer_id=order.buyer_id,
+        umkm_id=order.umkm_id,
+        from_status=event.from_status.value if event.from_status else None,
+        to_status=event.to_status.value,
+        at=(event.created_at or dt.datetime.now(dt.UTC)).isoformat(),
+    )
+
+
+def _validate_place(ctx: Ctx, req: PlaceOrder) -> None:
+    v = Validator()
+    if not req.items:
+        v.add("items", "REQUIRED", "The basket is empty.")
+    if len(req.items) > MAX_ITEMS:
+        v.add("items", "TOO_MANY", f"At most {MAX_ITEMS} lines per order.")
+    for i, item in enumerate(req.items):
+        v.integer(f"items.{i}.quantity", item.quantity, minimum=1, maximum=MAX_QUANTITY)
+    if req.needed_by < today(ctx):
+        v.add("neededBy", "IN_THE_PAST", "The needed-by date is in the past.")
+    v.text("deliveryAddress", req.delivery_address, max_length=300)
+    v.text("note", req.note, max_length=2000, required=False)
+    if req.idempotency_key is not None and not 1 <= len(req.idempotency_key) <= 100:
+        v.add("idempotencyKey", "INVALID", "The idempotency key must be 1 to 100 characters.")
+    v.raise_if_any()
+
+
+async def place_order(ctx: Ctx, req: PlaceOrder) -> list[Order]:
+    """One order per UMKM in the basket, all in one transaction: all are placed, or none and nothing reserved."""
+    p = require_user(ctx)
+    opd_id, kind = _buyer_opd(ctx, req.opd_id)
+    _validate_place(ctx, req)
+    basket_hash = _basket_hash(p, req, opd_id)
+    if req.idempotency_key:
+        existing = await Placement.get_or_none(buyer_id=p.user_id, idempotency_key=req.idempotency_key)
+        if existing is not None:
+            return await _replay(existing, basket_hash)
+    try:
+        orders, msgs = await _place(ctx, req, opd_id, kind, basket_hash)
+    except IntegrityError:
+        # Two identical requests raced: the other one stored the key first; answer as its replay.
+        existing = await Placement.get_or_none(buyer_id=p.user_id, idempotency_key=req.idempotency_key or "")
+        if existing is None:
+            raise
+        return await _replay(existing, basket_hash)
+    await events.publish(msgs, ctx.settings.database_url)
+    return orders
+
+
+async def _place(
+    ctx: Ctx, req: PlaceOrder, opd_id: int, kind: OrderKind, basket_hash: str
+) -> tuple[list[Order], list[events.OrderEventMessage]]:
+    p = ctx.principal
+    day = today(ctx)
+    async with in_transaction():
+        opd = await Opd.get_or_none(id=opd_id)
+        if opd is None or not opd.active:
+            raise DomainError("OPD_INACTIVE", "Your OPD cannot order now.", "opdId")
+        placement = None
+        if req.idempotency_key:
+            placement = await Placement.create(
+                buyer_id=p.user_id, idempotency_key=req.idempotency_key, basket_hash=basket_hash
+            )
+        ids = {i.product_id for i in req.items}
+        products = {pr.id: pr for pr in await Product.filter(id__in=list(ids)).select_related("umkm")}
+        groups: dict[int, list[tuple[int, BasketItem, Product]]] = {}
+        for n, item in enumerate(req.items):
+            pr = products.get(item.product_id)
+            field = f"items.{n}"
+            if pr is None or not pr.active:
+                raise DomainError("PRODUCT_UNAVAILABLE", "This product is not for sale.", f"{field}.productId")
+            if pr.umkm.status is not UmkmStatus.VERIFIED:
+                code = "SELLER_SUSPENDED" if pr.umkm.status is UmkmStatus.SUSPENDED else "SELLER_UNAVAILABLE"
+                raise DomainError(code, f"{pr.umkm.name} cannot take new orders.", f"{field}.productId")
+            if pr.options and item.option not in pr.options:
+                raise DomainError("INVALID_OPTION", f"Choose one of: {', '.join(pr.options)}.", f"{field}.option")
+            if not pr.options and item.option:
+                raise DomainError("INVALID_OPTION", f"{pr.name} has no options.", f"{field}.option")
+            if item.quantity < pr.min_order_quantity:
+                raise DomainError(
+                    "BELOW_MINIMUM", f"{pr.name} is sold from {pr.min_order_quantity} {pr.unit}.", f"{field}.quantity"
+                )
+            if req.needed_by < day + dt.timedelta(days=pr.lead_time_days):
+                raise DomainError(
+                    "TOO_SOON", f"{pr.name} needs {pr.lead_time_days} days; choose a later date.", "neededBy"
+                )
+            groups.setdefault(pr.umkm_id, []).append((n, item, pr))
+        period = req.needed_by.strftime("%Y-%m")
+        orders, msgs = [], []
+        for umkm_id, lines in groups.items():
+            total = sum(pr.price * item.quantity for _, item, pr in lines)
+            order = await Order.create(
+                kind=kind,
+                opd_id=opd_id,
+                buyer_id=p.user_id,
+                umkm_id=umkm_id,
+                placement=placement,
+                total=total,
+                needed_by=req.needed_by,
+                delivery_address=req.delivery_address.strip(),
+                note=(req.note or "").strip(),
+                source=req.source,
+            )
+            order.number = f"PO-{day.year}-{order.id:06d}"
+            await order.save(update_fields=["number"])
+            for n, item, pr in lines:
+                await _reserve(pr, item.quantity, period, f"items.{n}.quantity")
+            await OrderItem.bulk_create(
+                [
+                    OrderItem(
+                        order_id=order.id,
+                        product_id=pr.id,
+                        category_id=pr.category_id,
+                        option=item.option,
+                        name=pr.name,
+                        unit=pr.unit,
+                        unit_price=pr.price,
+                        quantity=item.quantity,
+                        subtotal=pr.price * item.quantity,
+                        capacity_period=period if pr.made_to_order else None,
+                    )
+                    for _, item, pr in lines
+                ]
+            )
+            event = await OrderEvent.create(
+                order_id=order.id, from_status=None, to_status=OrderStatus.SUBMITTED, actor_id=p.user_id
+            )
+            orders.append(order)
+            msgs.append(_message(order, event))
+    return orders, msgs
+
+
+# ---------------------------------------------------------------- lifecycle
+
+Check = Callable[[Principal, Order], None]
+After = Callable[[Order, dt.datetime], Awaitable[None]]
+
+
+def _owner(p: Principal, o: Order) -> None:
+    if not p.owns_umkm(o.umkm_id):
+        raise DomainError("NOT_YOUR_ORDER", "Only the seller can do this.", "id")
+
+
+def _buyer(p: Principal, o: Order) -> None:
+    if o.kind is OrderKind.PERSONAL:
+        if p.user_id != o.buyer_id:
+            raise DomainError("NOT_YOUR_ORDER", "Only the employee who ordered can do this.", "id")
+    elif not (p.role is Role.OPD_BUYER and p.opd_id == o.opd_id):
+        raise DomainError("NOT_YOUR_ORDER", "Only a buyer of the ordering OPD can do this.", "id")
+
+
+def _payer(p: Principal, o: Order) -> None:
+    if o.kind is OrderKind.PERSONAL:
+        if p.user_id != o.buyer_id:
+            raise DomainError("NOT_YOUR_ORDER", "Only the employee who ordered pays a personal order.", "id")
+    elif not (p.role is Role.OPD_TREASURER and p.opd_id == o.opd_id):
+        raise DomainError("NOT_YOUR_ORDER", "Only the treasurer of the ordering OPD records payment.", "id")
+
+
+async def _transition(
+    ctx: Ctx,
+    order_id: int,
+    allowed: tuple[OrderStatus, ...],
+    to: OrderStatus,
+    check: Check,
+    *,
+    note: str = "",
+    changes: dict[str, Any] | None = None,
+    before: Callable[[Order], Awaitable[None]] | None = None,
+    after: After | None = None,
+) -> Order:
+    p = require_user(ctx)
+    now = ctx.clock.now()
+    async with in_transaction():
+        order = await get_order(ctx, order_id)
+        if order is None:
+            raise DomainError("NOT_FOUND", "No such order.", "id")
+        check(p, order)
+        if order.status not in allowed:
+            raise DomainError(
+                "INVALID_TRANSITION",
+                f"The order is {order.status.value}; this needs {' or '.join(s.value for s in allowed)}.",
+                "id",
+            )
+        if before is not None:
+            await before(order)
+        # Conditional on the status we read: of two racing clients, exactly one moves the order.
+        moved = await Order.filter(id=order_id, status=order.status).update(status=to, **(changes or {}))
+        if not moved:
+            current = await Order.get(id=order_id)
+            raise DomainError("INVALID_TRANSITION", f"The order is {current.status.value} now.", "id")
+        event = await OrderEvent.create(
+            order_id=order_id, from_status=order.status, to_status=to, actor_id=p.user_id, note=note
+        )
+        if after is not None:
+            await after(order, now)
+    order = await Order.get(id=order_id)
+    await events.publish([_message(order, event)], ctx.settings.database_url)
+    return order
+
+
+async def accept_order(ctx: Ctx, order_id: int) -> Order:
+    now = ctx.clock.now()
+    return await _transition(
+        ctx, order_id, (OrderStatus.SUBMITTED,), OrderStatus.ACCEPTED, _owner, changes={"accepted_at": now}
+    )
+
+
+async def reject_order(ctx: Ctx, order_id: int, reason: str) -> Order:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("REQUIRED", "Say why you reject the order.", "reason")
+
+    async def release(order: Order, _now: dt.datetime) -> None:
+        await _release(order.id)
+
+    return await _transition(
+        ctx,
+        order_id,
+        (OrderStatus.SUBMITTED,),
+        OrderStatus.REJECTED,
+        _owner,
+        note=reason,
+        changes={"closed_reason": reason},
+        after=release,
+    )
+
+
+async def ship_order(ctx: Ctx, order_id: int) -> Order:
+    return await _transition(
+        ctx, order_id, (OrderStatus.ACCEPTED,), OrderStatus.SHIPPED, _owner, changes={"shipped_at": ctx.clock.now()}
+    )
+
+
+async def confirm_delivery(ctx: Ctx, order_id: int, received_by: str) -> Order:
+    """The BAST: the buyer confirms receipt; from now the order counts as a sale."""
+    received_by = (received_by or "").strip()
+    if not received_by:
+        raise DomainError("REQUIRED", "Name who received the goods.", "receivedBy")
+    if len(received_by) > 200:
+        raise DomainError("TOO_LONG", "receivedBy must be at most 200 characters.", "receivedBy")
+    now = ctx.clock.now()
+    return await _transition(
+        ctx,
+        order_id,
+        (OrderStatus.SHIPPED,),
+        OrderStatus.DELIVERED,
+        _buyer,
+        changes={"delivered_at": now, "received_by": received_by},
+        note=f"received by {received_by}",
+        after=lambda order, at: sales.sale_counted(order, now),
+    )
+
+
+async def record_payment(ctx: Ctx, order_id: int, amount: int, reference: str, paid_on: dt.date | None) -> Order:
+    """Payment only after delivery (UU 1/2004 art. 21), for exactly the order total."""
+    reference = (reference or "").strip()
+    paid_on = paid_on or today(ctx)
+    v = Validator()
+    v.text("reference", reference, max_length=100)
+    if paid_on > today(ctx):
+        v.add("paidOn", "IN_THE_FUTURE", "The payment date is in the future.")
+    v.raise_if_any()
+
+    async def check_amount(order: Order) -> None:
+        if amount != order.total:
+            raise DomainError("WRONG_AMOUNT", f"Pay exactly the order total, Rp{order.total:,}.", "amount")
+        if order.delivered_at is not None and paid_on < order.delivered_at.astimezone(JAKARTA).date():
+            raise DomainError("BEFORE_DELIVERY", "The payment date is before the delivery.", "paidOn")
+
+    async def store(order: Order, now: dt.datetime) -> None:
+        await Payment.create(
+            order_id=order.id, amount=amount, reference=reference, paid_on=paid_on, recorded_by_id=ctx.principal.user_id
+        )
+
+    paid_at = dt.datetime.combine(paid_on, dt.time(12), JAKARTA).astimezone(dt.UTC)
+    if paid_on == today(ctx):
+        paid_at = ctx.clock.now()
+    return await _transition(
+        ctx,
+        order_id,
+        (OrderStatus.DELIVERED,),
+        OrderStatus.PAID,
+        _payer,
+        note=f"ref {reference}",
+        changes={"paid_at": paid_at},
+        before=check_amount,
+        after=store,
+    )
+
+
+async def cancel_order(ctx: Ctx, order_id: int, reason: str) -> Order:
+    """The buyer cancels a SUBMITTED order; an admin may cancel up to SHIPPED (e.g. a suspended seller's)."""
+    p = require_user(ctx)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("REQUIRED", "Say why you cancel the order.", "reason")
+    if p.is_admin:
+        allowed: tuple[OrderStatus, ...] = (OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.SHIPPED)
+        check: Check = lambda _p, _o: None  # noqa: E731
+    else:
+        allowed, check = (OrderStatus.SUBMITTED,), _buyer
+
+    async def release(order: Order, _now: dt.datetime) -> None:
+        await _release(order.id)
+
+    return await _transition(
+        ctx,
+        order_id,
+        allowed,
+        OrderStatus.CANCELLED,
+        check,
+        note=reason,
+        changes={"closed_reason": reason},
+        after=release,
+    )
+
+
+async def rate_order(ctx: Ctx, order_id: int, score: int, comment: str | None) -> Rating:
+    p = require_user(ctx)
+    v = Validator()
+    v.integer("score", score, minimum=1, maximum=5)
+    v.text("comment", comment, max_length=2000, required=False)
+    v.raise_if_any()
+    async with in_transaction():
+        order = await get_order(ctx, order_id)
+        if order is None:
+            raise DomainError("NOT_FOUND", "No such order.", "id")
+        _buyer(p, order)
+        if order.status not in (OrderStatus.DELIVERED, OrderStatus.PAID):
+            raise DomainError("NOT_DELIVERED", f"Rate after delivery; the order is {order.status.value}.", "id")
+        if await Rating.exists(order_id=order_id):
+            raise DomainError("ALREADY_RATED", "This order is rated already.", "id")
+        try:
+            return await Rating.create(
+                order_id=order_id,
+                umkm_id=order.umkm_id,
+                score=score,
+                comment=(comment or "").strip(),
+                rated_by_id=p.user_id,
+            )
+        except IntegrityError:
+            raise DomainError("ALREADY_RATED", "This order is rated already.", "id") from None
+
+
+def days_to_pay(order: Order) -> int | None:
+    """Whole days from delivery to payment, in Asia/Jakarta dates."""
+    if order.delivered_at is None or order.paid_at is None:
+        return None
+    return (order.paid_at.astimezone(JAKARTA).date() - order.delivered_at.astimezone(JAKARTA).date()).days
+
+
+def may_hear(p: Principal, msg: events.OrderEventMessage) -> bool:
+    """Which order events a subscriber may receive: the same rule as reading the order."""
+    if p.sees_everything:
+        return True
+    if p.role is Role.UMKM_OWNER:
+        return msg.umkm_id in p.umkm_ids
+    if p.role in (Role.OPD_BUYER, Role.OPD_TREASURER):
+        return msg.opd_id == p.opd_id and msg.kind == OrderKind.OPD.value
+    if p.role is Role.EMPLOYEE:
+        return msg.buyer_id == p.user_id
+    return False
+
+
+async def with_relations(order_ids: list[int]) -> list[Order]:
+    """Orders with their UMKM and OPD joined in, in the order asked (what the GraphQL `Order` type reads)."""
+    rows = {o.id: o for o in await Order.filter(id__in=order_ids).select_related("umkm", "opd")}
+    return [rows[i] for i in order_ids if i in rows]
+
+
+async def rating_averages(umkm_ids: list[int]) -> list[float | None]:
+    """Average rating per UMKM, one GROUP BY for the batch."""
+    from tortoise.functions import Avg
+
+    rows = (
+        await Rating.filter(umkm_id__in=list(set(umkm_ids)))
+        .group_by("umkm_id")
+        .annotate(avg=Avg("score"))
+        .values("umkm_id", "avg")
+    )
+    by_id = {r["umkm_id"]: round(float(r["avg"]), 2) for r in rows if r["avg"] is not None}
+    return [by_id.get(i) for i in umkm_ids]
+
+
+async def items_for(order_ids: list[int]) -> list[list[OrderItem]]:
+    """Items of each order with their products joined in: one statement for the batch."""
+    grouped: dict[int, list[OrderItem]] = {i: [] for i in order_ids}
+    for item in await OrderItem.filter(order_id__in=list(set(order_ids))).select_related("product").order_by("id"):
+        grouped[item.order_id].append(item)
+    return [grouped[i] for i in order_ids]
