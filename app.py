@@ -81,6 +81,7 @@ class Settings:
     pool_size: int = 10
     token_ttl_hours: int = 24 * 7
     count_sql: bool = False
+    omzet_due_day: int = 10
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -103,6 +104,7 @@ class Settings:
             pool_size=_int(env, "PASAR_DB_POOL_SIZE", 10, 1, 200),
             token_ttl_hours=_int(env, "PASAR_TOKEN_TTL_HOURS", 24 * 7, 1, 24 * 365),
             count_sql=_bool(env, "PASAR_COUNT_SQL", False),
+            omzet_due_day=_int(env, "PASAR_OMZET_DUE_DAY", 10, 1, 28),
         )
         try:
             models.normalise_database_url(settings.database_url, settings.pool_size)
@@ -320,6 +322,28 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> None:
     await _with_db(settings, work)
 
 
+async def _omzet_rebuild(settings: Settings, check_only: bool) -> None:
+    import time
+
+    from resolvers.sales import rebuild_monthly_sales
+
+    async def work():
+        started = time.perf_counter()
+        drift = await rebuild_monthly_sales(fix=not check_only)
+        took = time.perf_counter() - started
+        print(
+            f"monthly sales rollup: {drift.rows_checked} rows checked, {drift.rows_differing} differing, {took:.2f} s"
+        )
+        for umkm_id, period, stored, fresh in drift.examples:
+            print(f"  umkm {umkm_id} {period}: stored {stored}, from orders {fresh}")
+        if drift.rows_differing and check_only:
+            raise SystemExit(1)
+        if drift.rows_differing:
+            print("rollup replaced by the recomputed figures")
+
+    await _with_db(settings, work)
+
+
 def export_schema(path: Path = SDL_PATH) -> str:
     sdl = schema.as_str() + "\n"
     path.write_text(sdl, encoding="utf-8")
@@ -345,6 +369,9 @@ def main(argv: list[str] | None = None) -> None:
     cu.add_argument("--full-name")
     cu.add_argument("--opd", help="OPD code (OPD roles)")
     cu.add_argument("--umkm", help="NIB of a UMKM this owner takes over")
+    om = sub.add_parser("omzet", help="omzet maintenance")
+    om.add_argument("action", choices=["rebuild"], help="recompute platform sales per UMKM and month; report drift")
+    om.add_argument("--check", action="store_true", help="only report drift, change nothing (exit 1 on drift)")
     ex = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
     ex.add_argument("--output", type=Path, default=SDL_PATH)
     args = parser.parse_args(argv)
@@ -365,6 +392,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "seed":
         asyncio.run(_migrate(settings))
         asyncio.run(_seed_demo(settings))
+    elif args.command == "omzet":
+        asyncio.run(_omzet_rebuild(settings, args.check))
     elif args.command == "create-user":
         asyncio.run(_create_user(settings, args))
     elif args.command == "serve":

@@ -48,3 +48,27 @@ async def keyset_page(
         qs = qs.filter(after_filter(order, after))
     rows = await qs.order_by(*[("-" if desc else "") + name for name, desc in order]).limit(first + 1)
     return rows[:first], len(rows) > first
+
+
+async def fetch_all(sql: str, params: list[Any] | None = None) -> list[dict]:
+    """Run a read-only SQL statement written with `?` placeholders on either engine (PostgreSQL wants $1, $2…)."""
+    from tortoise import connections
+
+    db = connections.get("default")
+    if db.capabilities.dialect == "postgres":
+        parts = sql.split("?")
+        sql = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
+    return await db.execute_query_dict(sql, params or [])
+
+
+def dialect() -> str:
+    from tortoise import connections
+
+    return connections.get("default").capabilities.dialect
+
+
+def jakarta_month_sql(column: str) -> str:
+    """SQL for the Asia/Jakarta YYYY-MM of a UTC timestamp column (Jakarta has no daylight saving: UTC+7)."""
+    if dialect() == "postgres":
+        return f"to_char({column} AT TIME ZONE 'Asia/Jakarta', 'YYYY-MM')"
+    return f"strftime('%Y-%m', {column}, '+7 hours')"

@@ -11,6 +11,7 @@ from schema.accounts import AccountsMutation, AccountsQuery, ApiKey, User
 from schema.catalog import CatalogMutation, CatalogQuery, Product
 from schema.errors import ErrorCodes
 from schema.limits import limit_extensions
+from schema.omzet import OmzetMutation, OmzetQuery, OmzetReport
 from schema.orders import Order, OrdersMutation, OrdersQuery, OrdersSubscription, orders_by_ids
 from schema.registry import Category, Kecamatan, Kelurahan, Opd, RegistryMutation, RegistryQuery, Umkm
 from schema.relay import Node, from_global_id
@@ -27,11 +28,12 @@ NODE_TYPES = {
     "User": User,
     "ApiKey": ApiKey,
     "Order": Order,
+    "OmzetReport": OmzetReport,
 }
 
 
 @strawberry.type(description="Read the platform.")
-class Query(AccountsQuery, RegistryQuery, CatalogQuery, OrdersQuery):
+class Query(AccountsQuery, RegistryQuery, CatalogQuery, OrdersQuery, OmzetQuery):
     @strawberry.field(description="Any object by its global ID, with the same visibility as the lists; null if unseen.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         parsed = from_global_id(id)
@@ -46,7 +48,7 @@ class Query(AccountsQuery, RegistryQuery, CatalogQuery, OrdersQuery):
 
 
 @strawberry.type(description="Change the platform; every mutation returns a payload with `errors`.")
-class Mutation(AccountsMutation, RegistryMutation, CatalogMutation, OrdersMutation):
+class Mutation(AccountsMutation, RegistryMutation, CatalogMutation, OrdersMutation, OmzetMutation):
     pass
 
 

@@ -229,6 +229,23 @@ class Umkm(Node):
             loaders["rating_average"] = DataLoader(load_fn=rating_averages)
         return await loaders["rating_average"].load(self.pk)
 
+    @strawberry.field(
+        description="Months in a row the omzet was reported, up to the last finished month (owner, admins, analysts)."
+    )
+    async def omzet_streak(self, info: Info) -> int | None:
+        from strawberry.dataloader import DataLoader
+
+        from resolvers.common import AccessError
+        from resolvers.omzet import streaks
+
+        p = info.context.principal
+        if not (p.sees_everything or p.owns_umkm(self.pk)):
+            raise AccessError("Only the owner, admins and analysts see reporting streaks.")
+        loaders = info.context.loaders._loaders
+        if "omzet_streak" not in loaders:
+            loaders["omzet_streak"] = DataLoader(load_fn=lambda ids: streaks(info.context, ids))
+        return await loaders["omzet_streak"].load(self.pk)
+
     @strawberry.field(description="Every verification decision, oldest first (owner, admins, analysts).")
     async def status_history(self, info: Info) -> list[UmkmStatusChange] | None:
         p = info.context.principal
