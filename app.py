@@ -251,6 +251,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.graphql_view = view  # tests and the simulation swap `view.clock` for a fixed one
     return app
 
 

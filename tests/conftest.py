@@ -265,3 +265,27 @@ async def world(settings) -> World:
 
 
 __all__ = ["ApiKey", "Token"]
+
+
+class FixedClock:
+    """A clock a test sets: `clock.at(datetime)`."""
+
+    def __init__(self, now: dt.datetime):
+        self._now = now
+
+    def now(self) -> dt.datetime:
+        return self._now
+
+    def at(self, when: dt.datetime) -> None:
+        self._now = when
+
+
+@pytest.fixture
+def clock(app):
+    """Freezes the server's clock for one test (the view's clock feeds every request's context)."""
+    view = app.state.graphql_view
+    original = view.clock
+    fixed = FixedClock(dt.datetime.now(dt.UTC))
+    view.clock = fixed
+    yield fixed
+    view.clock = original
