@@ -37,7 +37,11 @@ class EventBus:
 
     def deliver_local(self, msg: OrderEventMessage) -> None:
         for q in list(self._queues):
-            q.put_nowait(msg)
+            try:
+                q.put_nowait(msg)
+            except asyncio.QueueFull:
+                # A subscriber that stopped reading loses this event; the others must still get it.
+                log.warning("order event %s dropped for a subscriber %d events behind", msg.event_id, q.qsize())
 
     async def publish(self, msgs: list[OrderEventMessage]) -> None:
         for m in msgs:

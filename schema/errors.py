@@ -57,8 +57,18 @@ class ErrorCodes(SchemaExtension):
     """Gives every error an `extensions.code` and masks unexpected ones (never their traceback)."""
 
     def on_operation(self) -> Iterator[None]:
+        self._streamed = False
         yield
-        result = self.execution_context.result
+        if not self._streamed:
+            self._process_result(self.execution_context.result)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each result of a subscription goes through the same codes and masking before it reaches the client."""
+        self._streamed = True
+        self._process_result(result)
+        yield None
+
+    def _process_result(self, result: Any) -> None:
         if result is None or not getattr(result, "errors", None):
             return
         request_id = getattr(self.execution_context.context, "request_id", None)
