@@ -78,6 +78,24 @@ class PostgresBus(EventBus):
 
             self._listener = await asyncpg.connect(self.dsn)
             await self._listener.add_listener(CHANNEL, self._on_notify)
+            self._listener.add_termination_listener(self._on_terminate)
+
+    def _on_terminate(self, conn) -> None:
+        """The LISTEN connection died (database restart, network): reconnect while anyone listens."""
+        self._listener = None
+        if self._queues:
+            log.warning("order-event listener lost; reconnecting")
+            self._reconnect_task = asyncio.get_event_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        for delay in (0.5, 1, 2, 5, 10, 30, 60):
+            await asyncio.sleep(delay)
+            try:
+                await self.start()
+                log.info("order-event listener reconnected")
+                return
+            except Exception as e:  # keep trying: the database may still be starting
+                log.warning("order-event listener still down: %s", e)
 
     def _on_notify(self, conn, pid, channel, payload: str) -> None:
         try:
@@ -101,8 +119,14 @@ _bus: EventBus | None = None
 
 
 def _dsn(database_url: str) -> str:
-    base = database_url.split("?", 1)[0]
-    return "postgresql://" + base.split("://", 1)[1]
+    """An asyncpg DSN from DATABASE_URL, keeping driver options such as sslmode but not Tortoise's pool sizes."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(database_url)
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query) if k not in ("minsize", "maxsize", "max_inactive_connection_lifetime")
+    ]
+    return urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(query), ""))
 
 
 def get_bus(database_url: str | None = None) -> EventBus:

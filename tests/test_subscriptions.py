@@ -313,3 +313,21 @@ async def test_a_bad_argument_in_a_running_subscription_gets_a_code_not_a_raw_er
         msg = await receive(ws)
         errors = msg["payload"] if msg["type"] == "error" else msg["payload"].get("errors")
         assert errors and errors[0]["extensions"]["code"] == "BAD_USER_INPUT", msg
+
+
+@pytest.mark.skipif(not TEST_URL.startswith("postgres"), reason="the LISTEN connection exists on PostgreSQL only")
+async def test_subscribers_keep_hearing_after_the_listen_connection_is_killed(app, gql, world):
+    from tortoise import connections
+
+    async with ws_client(app) as client, order_events(client, world.tokens["owner"]) as ws:
+        bus = events.get_bus()
+        assert isinstance(bus, events.PostgresBus) and bus._listener is not None
+        pid = bus._listener.get_server_pid()
+        await connections.get("default").execute_query("SELECT pg_terminate_backend($1)", [pid])
+        for _ in range(50):  # the reconnect starts after half a second
+            await asyncio.sleep(0.1)
+            if bus._listener is not None and bus._listener.get_server_pid() != pid:
+                break
+        order = await place(gql, world, world.product)
+        event = await next_event(ws)
+        assert event["number"] == order["number"]
