@@ -11,7 +11,14 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 DEFAULT_SQLITE_URL = "sqlite://pasar.sqlite3"
-MODEL_MODULES = ["models.accounts", "models.registry", "models.catalog", "models.orders", "models.omzet"]
+MODEL_MODULES = [
+    "models.accounts",
+    "models.registry",
+    "models.catalog",
+    "models.orders",
+    "models.omzet",
+    "models.fairness",
+]
 WILAYAH_CSV = Path(__file__).parent / "data" / "surabaya_wilayah.csv"
 
 

@@ -17,6 +17,7 @@ from models.omzet import OmzetReport, OmzetRevision, UmkmMonthlySales
 from models.query import fetch_all
 from models.registry import Category, Kecamatan, Umkm
 from resolvers.common import AccessError, Ctx, DomainError, Unauthenticated, Validator
+from resolvers.registry import category_roots
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -404,18 +405,6 @@ class OmzetGroup:
     withheld: bool
 
 
-async def _category_roots() -> dict[int, int]:
-    rows = await Category.all().values_list("id", "parent_id")
-    parent = dict(rows)
-    roots = {}
-    for cid in parent:
-        r = cid
-        while parent.get(r) is not None:
-            r = parent[r]
-        roots[cid] = r
-    return roots
-
-
 async def summary(ctx: Ctx, period_from: str, period_to: str, group_by: str) -> list[OmzetGroup]:
     """Sum, median, reporters and platform share per group, in one SQL statement; small groups are withheld."""
     _require_aggregate_reader(ctx)
@@ -432,7 +421,7 @@ async def summary(ctx: Ctx, period_from: str, period_to: str, group_by: str) -> 
     elif group_by == "MONTH":
         key = "r.period"
     elif group_by == "CATEGORY":
-        roots = await _category_roots()
+        roots = await category_roots()
         if not roots:
             return []
         cases = " ".join(f"WHEN {c} THEN {r}" for c, r in sorted(roots.items()))

@@ -279,6 +279,7 @@ async def _place(
                 )
             groups.setdefault(pr.umkm_id, []).append((n, item, pr))
         period = req.needed_by.strftime("%Y-%m")
+        ranks = await _list_ranks(ctx, opd, groups) if req.source is OrderSource.UNDER_SOLD_LIST else {}
         orders, msgs = [], []
         for umkm_id, lines in groups.items():
             total = sum(pr.price * item.quantity for _, item, pr in lines)
@@ -293,6 +294,7 @@ async def _place(
                 delivery_address=req.delivery_address.strip(),
                 note=(req.note or "").strip(),
                 source=req.source,
+                source_rank=ranks.get(umkm_id),
             )
             order.number = f"PO-{day.year}-{order.id:06d}"
             await order.save(update_fields=["number"])
@@ -321,6 +323,25 @@ async def _place(
             orders.append(order)
             msgs.append(_message(order, event))
     return orders, msgs
+
+
+async def _list_ranks(ctx: Ctx, opd: Opd, groups: dict[int, list]) -> dict[int, int]:
+    """Each seller's rank on the under-sold list of its product's top-level category, as the server computes it now
+    for this OPD: the city measures how many purchases follow the list from this, never from a client's number."""
+    from resolvers.fairness import rank_category
+    from resolvers.registry import category_roots
+
+    roots = await category_roots()
+    rankings: dict[int, dict[int, int]] = {}
+    out = {}
+    for umkm_id, lines in groups.items():
+        root = roots.get(lines[0][2].category_id, lines[0][2].category_id)
+        if root not in rankings:
+            ranking = await rank_category(root, ctx.clock.now(), opd=opd)
+            rankings[root] = {r.umkm_id: r.rank for r in ranking.rows}
+        if umkm_id in rankings[root]:
+            out[umkm_id] = rankings[root][umkm_id]
+    return out
 
 
 # ---------------------------------------------------------------- lifecycle

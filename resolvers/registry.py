@@ -64,6 +64,18 @@ async def category_subtree(category_id: int) -> list[int]:
     return out
 
 
+async def category_roots() -> dict[int, int]:
+    """Each category's top-level ancestor (itself for a top-level one)."""
+    parent = dict(await Category.all().values_list("id", "parent_id"))
+    roots = {}
+    for cid in parent:
+        r = cid
+        while parent.get(r) is not None:
+            r = parent[r]
+        roots[cid] = r
+    return roots
+
+
 @dataclass
 class UmkmFilter:
     search: str | None = None

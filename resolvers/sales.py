@@ -43,13 +43,20 @@ async def add_monthly_sales(umkm_id: int, period: str, amount: int, orders: int)
 
 async def sale_counted(order: Order, delivered_at: dt.datetime) -> None:
     """Called once per order, in the delivering transaction."""
+    from resolvers import fairness
+
     await add_monthly_sales(order.umkm_id, sale_period(delivered_at), order.total, 1)
+    await fairness.record_sale(order.umkm_id, await fairness.order_amounts_by_category(order.id), delivered_at)
 
 
 async def sale_uncounted(order: Order) -> None:
     """The reverse, for a counted order that stops counting (none of today's transitions does; kept symmetric)."""
+    from resolvers import fairness
+
     assert order.delivered_at is not None
     await add_monthly_sales(order.umkm_id, sale_period(order.delivered_at), -order.total, -1)
+    amounts = await fairness.order_amounts_by_category(order.id)
+    await fairness.record_sale(order.umkm_id, amounts, order.delivered_at, sign=-1)
 
 
 # ---------------------------------------------------------------- rebuild with a drift check

@@ -10,6 +10,7 @@ from resolvers.nodes import get_node
 from schema.accounts import AccountsMutation, AccountsQuery, ApiKey, User
 from schema.catalog import CatalogMutation, CatalogQuery, Product
 from schema.errors import ErrorCodes
+from schema.fairness import FairnessQuery
 from schema.limits import limit_extensions
 from schema.omzet import OmzetMutation, OmzetQuery, OmzetReport
 from schema.orders import Order, OrdersMutation, OrdersQuery, OrdersSubscription, orders_by_ids
@@ -33,7 +34,7 @@ NODE_TYPES = {
 
 
 @strawberry.type(description="Read the platform.")
-class Query(AccountsQuery, RegistryQuery, CatalogQuery, OrdersQuery, OmzetQuery):
+class Query(AccountsQuery, RegistryQuery, CatalogQuery, OrdersQuery, OmzetQuery, FairnessQuery):
     @strawberry.field(description="Any object by its global ID, with the same visibility as the lists; null if unseen.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         parsed = from_global_id(id)

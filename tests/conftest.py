@@ -71,6 +71,9 @@ async def truncate() -> None:
         await db.execute_script("PRAGMA foreign_keys = OFF")
         for t in tables:
             await db.execute_script(f'DELETE FROM "{t}"')
+        # restart ids as PostgreSQL's RESTART IDENTITY does, so both engines number rows alike
+        quoted = ", ".join(f"'{t}'" for t in tables)
+        await db.execute_script(f"DELETE FROM sqlite_sequence WHERE name IN ({quoted})")
         await db.execute_script("PRAGMA foreign_keys = ON")
 
 

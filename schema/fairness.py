@@ -1,0 +1,173 @@
+"""GraphQL shape of pemerataan: the under-sold ranking with its reasons."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+from strawberry.types import Info
+
+from models import catalog as cat
+from models import registry as reg
+from resolvers import fairness as rules
+from schema.catalog import Product
+from schema.permissions import IsAuthenticated
+from schema.registry import Umkm
+from schema.relay import PageInfo, check_first, decode_cursor, decode_id, encode_cursor
+
+
+@strawberry.type(description="Every component of a UMKM's place on the under-sold list (FAIRNESS.md).")
+class FairnessScore:
+    deficit: float = strawberry.field(description="D = s − ρ: how many average shares this UMKM is owed.")
+    target_share: float = strawberry.field(description="s: its fair share relative to the category's average (mean 1).")
+    received_share: float = strawberry.field(description="ρ: decayed sales received, relative to the average.")
+    received: float = strawberry.field(description="R: decayed rupiah received in the category (half-life 180 days).")
+    active_fraction: float = strawberry.field(description="a: grows from 0 to 1 after verification.")
+    need: float = strawberry.field(description="N: 0 to 1 from reported omzet; 0 without reports.")
+    omzet_used: float | None = strawberry.field(description="Ô: median of the last three months' reports, if any.")
+    omzet_source: str = strawberry.field(description="REPORTED, or NONE when no report was filed in three months.")
+    bucket: int = strawberry.field(description="floor(D / δ): the list is ordered by bucket, highest first.")
+    rotation_key: int = strawberry.field(description="The daily rotating order inside a bucket.")
+    policy_version: str = strawberry.field(description="The policy parameters' version.")
+
+    @classmethod
+    def of(cls, s: rules.Score) -> FairnessScore:
+        return cls(
+            deficit=s.deficit,
+            target_share=s.target_share,
+            received_share=s.received_share,
+            received=s.received,
+            active_fraction=s.active_fraction,
+            need=s.need,
+            omzet_used=s.omzet,
+            omzet_source=s.omzet_source,
+            bucket=s.bucket,
+            rotation_key=s.rotation,
+            policy_version=s.policy_version,
+        )
+
+
+@strawberry.type(description="One UMKM on the under-sold list.")
+class UnderSoldUmkmEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this row.")
+    rank: int = strawberry.field(description="1 = buy here first.")
+    score: FairnessScore = strawberry.field(description="Why it stands here, in numbers.")
+    reasons: list[str] = strawberry.field(
+        description="Reason codes: NEVER_SOLD, BELOW_FAIR_SHARE, LOW_REPORTED_OMZET, NO_OMZET_REPORT, NEWCOMER, "
+        "SERVES_OPD_KECAMATAN, CAPACITY_OK, PRICE_IN_BAND…"
+    )
+    umkm_id: strawberry.Private[int]
+    product_id: strawberry.Private[int]
+
+    @strawberry.field(description="The UMKM.")
+    async def umkm(self, info: Info) -> Umkm:
+        return Umkm.from_row(await info.context.loaders.by_id(reg.Umkm).load(self.umkm_id))
+
+    @strawberry.field(description="Its cheapest product in the category that is eligible (in stock, price in band).")
+    async def cheapest_eligible_product(self, info: Info) -> Product:
+        return Product.from_row(await info.context.loaders.by_id(cat.Product).load(self.product_id))
+
+
+@strawberry.type(description="The under-sold UMKM of a category, ranked for a buyer.")
+class UnderSoldUmkmConnection:
+    edges: list[UnderSoldUmkmEdge] = strawberry.field(description="Rows of this page, by rank.")
+    page_info: PageInfo = strawberry.field(description="Paging.")
+    total_count: int = strawberry.field(description="Rows on the whole list for this buyer.")
+    eligible_count: int = strawberry.field(description="UMKM eligible in the category before the buyer's filters.")
+    median_price: float | None = strawberry.field(description="The category's median unit price (the band's centre).")
+    as_of: dt.datetime = strawberry.field(description="The moment the list is computed for.")
+    policy_version: str = strawberry.field(description="The policy parameters' version.")
+
+
+def connection(ranking: rules.Ranking, first: int | None, after: str | None) -> UnderSoldUmkmConnection:
+    n = check_first(first)
+    cur = decode_cursor(after)
+    start = int(cur[0]) if cur and isinstance(cur[0], int) else 0
+    rows = ranking.rows[start : start + n]
+    edges = [
+        UnderSoldUmkmEdge(
+            cursor=encode_cursor([r.rank]),
+            rank=r.rank,
+            score=FairnessScore.of(r.score),
+            reasons=list(r.reasons),
+            umkm_id=r.umkm_id,
+            product_id=r.cheapest_product_id,
+        )
+        for r in rows
+    ]
+    return UnderSoldUmkmConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=start + n < len(ranking.rows),
+            has_previous_page=start > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=len(ranking.rows),
+        eligible_count=ranking.eligible,
+        median_price=ranking.median_price,
+        as_of=ranking.as_of.astimezone(rules.JAKARTA),
+        policy_version=rules.POLICY.version,
+    )
+
+
+@strawberry.type(description="Where one UMKM stands for a category and buyer, or why it is left out.")
+class FairnessCheck:
+    eligible: bool = strawberry.field(description="On the list for this buyer.")
+    rank: int | None = strawberry.field(description="Its rank, when on the list.")
+    score: FairnessScore | None = strawberry.field(description="Its score, when on the list.")
+    reasons: list[str] = strawberry.field(description="Reason codes for its rank.")
+    excluded_because: list[str] = strawberry.field(
+        description="Why it is left out: NOT_VERIFIED, SUSPENDED, SCALE_BESAR, NO_PRODUCT_IN_CATEGORY, NO_STOCK, "
+        "PRICE_OUT_OF_BAND, KECAMATAN_NOT_SERVED, CAPACITY_SHORT."
+    )
+
+
+def _ids(info: Info, category_id: str, opd_id: str | None) -> tuple[int, int | None]:
+    return (
+        decode_id(category_id, "Category", "categoryId"),
+        decode_id(opd_id, "Opd", "opdId") if opd_id else None,
+    )
+
+
+@strawberry.type
+class FairnessQuery:
+    @strawberry.field(
+        description="Pemerataan: eligible UMKM of a category ranked by how far they are below their fair share, "
+        "for an OPD (kecamatan served) and quantity (stock/capacity). Deterministic per day; `asOf` fixes the day.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def under_sold_umkm(
+        self,
+        info: Info,
+        category_id: strawberry.ID,
+        opd_id: strawberry.ID | None = None,
+        quantity: int | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+        as_of: dt.date | None = None,
+    ) -> UnderSoldUmkmConnection:
+        cid, oid = _ids(info, category_id, opd_id)
+        ranking = await rules.under_sold(info.context, cid, oid, quantity, as_of)
+        return connection(ranking, first, after)
+
+    @strawberry.field(
+        description="Where one UMKM stands on a category's list for a buyer, or every reason it is left out.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def fairness_check(
+        self,
+        info: Info,
+        umkm_id: strawberry.ID,
+        category_id: strawberry.ID,
+        opd_id: strawberry.ID | None = None,
+        quantity: int | None = None,
+        as_of: dt.date | None = None,
+    ) -> FairnessCheck:
+        cid, oid = _ids(info, category_id, opd_id)
+        row, why = await rules.explain(info.context, decode_id(umkm_id, "Umkm", "umkmId"), cid, oid, quantity, as_of)
+        if row is None:
+            return FairnessCheck(eligible=False, rank=None, score=None, reasons=[], excluded_because=why)
+        return FairnessCheck(
+            eligible=True, rank=row.rank, score=FairnessScore.of(row.score), reasons=row.reasons, excluded_because=[]
+        )
