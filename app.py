@@ -345,6 +345,27 @@ async def _omzet_rebuild(settings: Settings, check_only: bool) -> None:
     await _with_db(settings, work)
 
 
+async def _fairness_rebuild(settings: Settings, check_only: bool) -> None:
+    import time
+
+    from resolvers.fairness import rebuild_stats
+
+    async def work():
+        started = time.perf_counter()
+        drift = await rebuild_stats(fix=not check_only)
+        took = time.perf_counter() - started
+        print(
+            f"fairness statistics: {drift.rows_checked} rows checked, {drift.rows_differing} beyond tolerance 1e-6, "
+            f"max relative error {drift.max_relative_error:.2e}, {took:.2f} s"
+        )
+        for example in drift.examples:
+            print("  ", example)
+        if drift.rows_differing and check_only:
+            raise SystemExit(1)
+
+    await _with_db(settings, work)
+
+
 def export_schema(path: Path = SDL_PATH) -> str:
     sdl = schema.as_str() + "\n"
     path.write_text(sdl, encoding="utf-8")
@@ -373,6 +394,9 @@ def main(argv: list[str] | None = None) -> None:
     om = sub.add_parser("omzet", help="omzet maintenance")
     om.add_argument("action", choices=["rebuild"], help="recompute platform sales per UMKM and month; report drift")
     om.add_argument("--check", action="store_true", help="only report drift, change nothing (exit 1 on drift)")
+    fa = sub.add_parser("fairness", help="fairness maintenance")
+    fa.add_argument("action", choices=["rebuild"], help="recompute decayed sales from the orders; report drift")
+    fa.add_argument("--check", action="store_true", help="only report drift, change nothing (exit 1 on drift)")
     ex = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
     ex.add_argument("--output", type=Path, default=SDL_PATH)
     args = parser.parse_args(argv)
@@ -393,6 +417,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "seed":
         asyncio.run(_migrate(settings))
         asyncio.run(_seed_demo(settings))
+    elif args.command == "fairness":
+        asyncio.run(_fairness_rebuild(settings, args.check))
     elif args.command == "omzet":
         asyncio.run(_omzet_rebuild(settings, args.check))
     elif args.command == "create-user":

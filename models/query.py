@@ -72,3 +72,11 @@ def jakarta_month_sql(column: str) -> str:
     if dialect() == "postgres":
         return f"to_char({column} AT TIME ZONE 'Asia/Jakarta', 'YYYY-MM')"
     return f"strftime('%Y-%m', {column}, '+7 hours')"
+
+
+def sql_time(value: dt.datetime) -> Any:
+    """A timestamp parameter for `fetch_all`: a datetime for PostgreSQL, Tortoise's stored text form for SQLite."""
+    value = value.astimezone(dt.UTC)
+    if dialect() == "postgres":
+        return value
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f+00:00")

@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from resolvers.nodes import get_node
 from schema.accounts import AccountsMutation, AccountsQuery, ApiKey, User
+from schema.analytics import AnalyticsQuery
 from schema.catalog import CatalogMutation, CatalogQuery, Product
 from schema.errors import ErrorCodes
 from schema.fairness import FairnessQuery
@@ -34,7 +35,7 @@ NODE_TYPES = {
 
 
 @strawberry.type(description="Read the platform.")
-class Query(AccountsQuery, RegistryQuery, CatalogQuery, OrdersQuery, OmzetQuery, FairnessQuery):
+class Query(AccountsQuery, RegistryQuery, CatalogQuery, OrdersQuery, OmzetQuery, FairnessQuery, AnalyticsQuery):
     @strawberry.field(description="Any object by its global ID, with the same visibility as the lists; null if unseen.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         parsed = from_global_id(id)

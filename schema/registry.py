@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -13,7 +14,7 @@ from models.base import Role as RoleValue
 from resolvers import registry as rules
 from schema.common import OpdKind, Scale, ScaleSource, UmkmStatus, jakarta
 from schema.errors import UserError, UserErrors
-from schema.permissions import ADMIN_ONLY, OwnsUmkmOrAdmin, roles
+from schema.permissions import ADMIN_ONLY, IsAuthenticated, OwnsUmkmOrAdmin, roles
 from schema.relay import Connection, Node, decode_id, decode_ids, paginate, to_global_id
 from schema.scalars import Rupiah
 
@@ -119,6 +120,17 @@ class Opd(Node):
     @strawberry.field(description="The kecamatan the office is in; its buyers' 'nearby'.")
     async def kecamatan(self, info: Info) -> Kecamatan:
         return Kecamatan.from_row(await info.context.loaders.by_id(m.Kecamatan).load(self.kecamatan_id))
+
+    @strawberry.field(
+        description="The top-level categories this OPD buys in, with spend and the fairness list for each.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def purchase_categories(
+        self, info: Info
+    ) -> list[Annotated["PurchaseCategory", strawberry.lazy("schema.analytics")]]:  # noqa: F821, UP037
+        from schema.analytics import purchase_categories_of
+
+        return await purchase_categories_of(info, self.pk)
 
     @strawberry.field(description="Pagu per year, newest first.")
     async def budgets(self, info: Info) -> list[OpdBudget]:

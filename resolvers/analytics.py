@@ -1,0 +1,265 @@
+"""Who sells and who never does: equity figures, sales rankings, OPD spending (read-only aggregates in SQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from models.orders import COUNTED_STATUSES, OrderKind
+from models.query import fetch_all, sql_time
+from models.registry import Opd
+from resolvers import fairness
+from resolvers.common import Ctx, DomainError, Unauthenticated
+from resolvers.equity import equity_sql
+from resolvers.registry import category_roots, category_subtree
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+COUNTED = ", ".join(f"'{s.value}'" for s in COUNTED_STATUSES)
+SMALL_BUSINESS_SHARE = 0.40  # Perpres 12/2021 art. 65
+
+
+def _require_reader(ctx: Ctx) -> None:
+    if ctx.principal.is_anonymous:
+        raise Unauthenticated()
+
+
+def day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[start 00:00 WIB, end+1 00:00 WIB) in UTC."""
+    if end < start:
+        raise DomainError("INVALID_RANGE", "`from` is after `to`.", "from")
+    lo = dt.datetime.combine(start, dt.time(), JAKARTA).astimezone(dt.UTC)
+    hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), JAKARTA).astimezone(dt.UTC)
+    return lo, hi
+
+
+def _ids(values) -> str:
+    return ", ".join(str(int(v)) for v in values) or "NULL"
+
+
+async def _cats(category_id: int) -> list[int]:
+    cats = await category_subtree(category_id)
+    if not cats:
+        raise DomainError("NOT_FOUND", "No such category.", "categoryId")
+    return cats
+
+
+def _sales_sql(cats: list[int]) -> str:
+    """Counted sales per UMKM in the categories between two instants (two `?`)."""
+    return f"""SELECT o."umkm_id" AS umkm_id, SUM(i."subtotal") AS amount, COUNT(DISTINCT o."id") AS orders
+               FROM "order_item" i JOIN "order" o ON o."id" = i."order_id"
+               WHERE i."category_id" IN ({_ids(cats)}) AND o."status" IN ({COUNTED})
+                 AND o."delivered_at" >= ? AND o."delivered_at" < ?
+               GROUP BY o."umkm_id\""""
+
+
+@dataclass
+class EquityReport:
+    category_id: int
+    start: dt.date
+    end: dt.date
+    members: int
+    sellers: int
+    purchases: int
+    figures: dict
+
+
+async def equity_report(ctx: Ctx, category_id: int, start: dt.date, end: dt.date) -> EquityReport:
+    """Equity over the category's eligible UMKM (plus any that sold in the period), zeros included."""
+    _require_reader(ctx)
+    cats = await _cats(category_id)
+    lo, hi = day_bounds(start, end)
+    med = await fairness.median_price(cats)
+    elig = [] if med is None else [r["umkm_id"] for r in await fairness.eligible_set(cats, *fairness.price_band(med))]
+    sales = _sales_sql(cats)
+    members = f"""SELECT u."id" AS umkm_id FROM "umkm" u
+                  WHERE u."id" IN ({_ids(elig)}) OR u."id" IN (SELECT umkm_id FROM ({sales}) s0)"""
+    values = f"""SELECT COALESCE(s.amount, 0) AS x FROM ({members}) m
+                 LEFT JOIN ({sales}) s ON s.umkm_id = m.umkm_id"""
+    counts = await fetch_all(
+        f"SELECT COUNT(*) AS sellers, COALESCE(SUM(orders), 0) AS purchases FROM ({sales}) s",
+        [sql_time(lo), sql_time(hi)],
+    )
+    purchases = int(counts[0]["purchases"] or 0)
+    figures = await equity_sql(values, [sql_time(lo), sql_time(hi)] * 2, purchases=purchases)
+    return EquityReport(
+        category_id=category_id,
+        start=start,
+        end=end,
+        members=int(figures["n"]),
+        sellers=int(counts[0]["sellers"]),
+        purchases=purchases,
+        figures=figures,
+    )
+
+
+@dataclass
+class SalesRankRow:
+    umkm_id: int
+    amount: int
+    orders: int
+    opds: int
+    days_since_verification: int | None
+
+
+async def umkm_sales_ranking(
+    ctx: Ctx, category_id: int, start: dt.date, end: dt.date, most: bool
+) -> list[SalesRankRow]:
+    """MOST: who the OPD buy from often (by rupiah); LEAST: who sold least or never (never-sellers first,
+    longest-verified first)."""
+    _require_reader(ctx)
+    cats = await _cats(category_id)
+    lo, hi = day_bounds(start, end)
+    sales = f"""SELECT o."umkm_id" AS umkm_id, SUM(i."subtotal") AS amount, COUNT(DISTINCT o."id") AS orders,
+                       COUNT(DISTINCT o."opd_id") AS opds
+                FROM "order_item" i JOIN "order" o ON o."id" = i."order_id"
+                WHERE i."category_id" IN ({_ids(cats)}) AND o."status" IN ({COUNTED})
+                  AND o."delivered_at" >= ? AND o."delivered_at" < ?
+                GROUP BY o."umkm_id\""""
+    if most:
+        rows = await fetch_all(
+            f"""SELECT s.umkm_id, s.amount, s.orders, s.opds, u."verified_at" AS verified_at
+                FROM ({sales}) s JOIN "umkm" u ON u."id" = s.umkm_id
+                ORDER BY s.amount DESC, s.umkm_id""",
+            [sql_time(lo), sql_time(hi)],
+        )
+    else:
+        rows = await fetch_all(
+            f"""SELECT u."id" AS umkm_id, COALESCE(s.amount, 0) AS amount, COALESCE(s.orders, 0) AS orders,
+                       COALESCE(s.opds, 0) AS opds, u."verified_at" AS verified_at
+                FROM "umkm" u LEFT JOIN ({sales}) s ON s.umkm_id = u."id"
+                WHERE u."status" = 'VERIFIED' AND u."id" IN (
+                    SELECT DISTINCT p."umkm_id" FROM "product" p WHERE p."category_id" IN ({_ids(cats)}) AND p."active")
+                ORDER BY COALESCE(s.amount, 0), u."verified_at", u."id\"""",
+            [sql_time(lo), sql_time(hi)],
+        )
+    now = ctx.clock.now()
+    out = []
+    for r in rows:
+        v = fairness._as_datetime(r["verified_at"])
+        out.append(
+            SalesRankRow(
+                umkm_id=r["umkm_id"],
+                amount=int(r["amount"]),
+                orders=int(r["orders"]),
+                opds=int(r["opds"]),
+                days_since_verification=(now - v).days if v else None,
+            )
+        )
+    return out
+
+
+@dataclass
+class OpdSpending:
+    opd: Opd
+    year: int
+    spend: int
+    orders: int
+    umkm_reached: int
+    pagu: int | None
+    pagu_share: float | None
+    meets_small_business_rule: bool | None
+    fairness_list_share: float | None
+    median_days_to_pay: float | None
+    unpaid_delivered: int
+    staff_purchases: int
+    staff_spend: int
+
+
+async def opd_spending(ctx: Ctx, year: int) -> list[OpdSpending]:
+    """Per OPD for a year (by delivery, Asia/Jakarta): spend with UMKM, reach, share of pagu, fairness-list share,
+    median days from delivery to payment, staff (personal) purchases."""
+    _require_reader(ctx)
+    if not 2000 <= year <= 2100:
+        raise DomainError("INVALID_YEAR", "year must be between 2000 and 2100.", "year")
+    lo, hi = day_bounds(dt.date(year, 1, 1), dt.date(year, 12, 31))
+    params = [sql_time(lo), sql_time(hi)]
+    base = f"""FROM "order" o WHERE o."status" IN ({COUNTED}) AND o."delivered_at" >= ? AND o."delivered_at" < ?"""
+    rows = await fetch_all(
+        f"""SELECT o."opd_id" AS opd_id,
+                   SUM(CASE WHEN o."kind" = '{OrderKind.OPD.value}' THEN o."total" ELSE 0 END) AS spend,
+                   SUM(CASE WHEN o."kind" = '{OrderKind.OPD.value}' THEN 1 ELSE 0 END) AS orders,
+                   COUNT(DISTINCT CASE WHEN o."kind" = '{OrderKind.OPD.value}' THEN o."umkm_id" END) AS reached,
+                   SUM(CASE WHEN o."kind" = '{OrderKind.OPD.value}' AND o."source" = 'UNDER_SOLD_LIST'
+                            THEN o."total" ELSE 0 END) AS listed,
+                   SUM(CASE WHEN o."kind" = '{OrderKind.PERSONAL.value}' THEN 1 ELSE 0 END) AS staff_orders,
+                   SUM(CASE WHEN o."kind" = '{OrderKind.PERSONAL.value}' THEN o."total" ELSE 0 END) AS staff_spend,
+                   SUM(CASE WHEN o."kind" = '{OrderKind.OPD.value}' AND o."paid_at" IS NULL THEN 1 ELSE 0 END) AS unpaid
+            {base} GROUP BY o."opd_id\"""",
+        params,
+    )
+    # median days to pay per OPD, by window functions over paid OPD orders
+    days = await fetch_all(
+        f"""WITH d AS (
+                SELECT o."opd_id" AS opd_id, p."paid_on" AS paid_on, o."delivered_at" AS delivered_at
+                FROM "order" o JOIN "payment" p ON p."order_id" = o."id"
+                WHERE o."kind" = '{OrderKind.OPD.value}' AND o."delivered_at" >= ? AND o."delivered_at" < ?
+            )
+            SELECT opd_id, paid_on, delivered_at FROM d""",
+        params,
+    )
+    per_days: dict[int, list[int]] = {}
+    for r in days:
+        delivered = fairness._as_datetime(r["delivered_at"]).astimezone(JAKARTA).date()
+        paid = r["paid_on"] if isinstance(r["paid_on"], dt.date) else dt.date.fromisoformat(str(r["paid_on"])[:10])
+        per_days.setdefault(r["opd_id"], []).append((paid - delivered).days)
+    budgets = {
+        r["opd_id"]: int(r["amount"])
+        for r in await fetch_all(
+            'SELECT "opd_id" AS opd_id, "amount" AS amount FROM "opd_budget" WHERE "year" = ?', [year]
+        )
+    }
+    by_opd = {r["opd_id"]: r for r in rows}
+    out = []
+    import statistics
+
+    for opd in await Opd.all().order_by("code"):
+        r = by_opd.get(opd.id, {})
+        spend = int(r.get("spend") or 0)
+        pagu = budgets.get(opd.id)
+        share = spend / pagu if pagu else None
+        d = per_days.get(opd.id)
+        out.append(
+            OpdSpending(
+                opd=opd,
+                year=year,
+                spend=spend,
+                orders=int(r.get("orders") or 0),
+                umkm_reached=int(r.get("reached") or 0),
+                pagu=pagu,
+                pagu_share=share,
+                meets_small_business_rule=None if share is None else share >= SMALL_BUSINESS_SHARE,
+                fairness_list_share=(int(r.get("listed") or 0) / spend) if spend else None,
+                median_days_to_pay=float(statistics.median(d)) if d else None,
+                unpaid_delivered=int(r.get("unpaid") or 0),
+                staff_purchases=int(r.get("staff_orders") or 0),
+                staff_spend=int(r.get("staff_spend") or 0),
+            )
+        )
+    return out
+
+
+@dataclass
+class PurchaseCategory:
+    category_id: int
+    spend: int
+    orders: int
+
+
+async def purchase_categories(opd_id: int) -> list[PurchaseCategory]:
+    """The top-level categories an OPD has bought in (counted sales), by spend."""
+    rows = await fetch_all(
+        f"""SELECT i."category_id" AS category_id, SUM(i."subtotal") AS spend, COUNT(DISTINCT o."id") AS orders
+            FROM "order_item" i JOIN "order" o ON o."id" = i."order_id"
+            WHERE o."opd_id" = ? AND o."kind" = '{OrderKind.OPD.value}' AND o."status" IN ({COUNTED})
+            GROUP BY i."category_id\"""",
+        [opd_id],
+    )
+    roots = await category_roots()
+    spend: dict[int, list[int]] = {}
+    for r in rows:
+        root = roots.get(r["category_id"], r["category_id"])
+        acc = spend.setdefault(root, [0, 0])
+        acc[0] += int(r["spend"])
+        acc[1] += int(r["orders"])
+    return [PurchaseCategory(c, s, n) for c, (s, n) in sorted(spend.items(), key=lambda kv: (-kv[1][0], kv[0]))]
