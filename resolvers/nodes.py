@@ -6,7 +6,7 @@ from typing import Any
 
 from models.accounts import ApiKey
 from models.registry import Category, Kecamatan, Kelurahan, Opd
-from resolvers import accounts, catalog, omzet, orders, registry
+from resolvers import accounts, bulk, catalog, omzet, orders, registry
 from resolvers.common import Ctx
 
 
@@ -20,6 +20,8 @@ async def get_node(ctx: Ctx, type_name: str, pk: int) -> Any | None:
         return await orders.get_order(ctx, pk)
     if type_name == "OmzetReport":
         return await omzet.get_report(ctx, pk)
+    if type_name == "BulkPlan":
+        return await bulk.get_plan(ctx, pk)
     if type_name == "User":
         return await accounts.get_user(ctx, pk) if p.user_id is not None else None
     if type_name == "ApiKey":

@@ -123,6 +123,7 @@ class PlaceOrder:
     note: str | None = None
     idempotency_key: str | None = None
     source: OrderSource = OrderSource.SEARCH
+    bulk_plan_id: int | None = None  # set by placeBulkOrder: the plan is marked placed in the same transaction
 
 
 def _basket_hash(p: Principal, req: PlaceOrder, opd_id: int) -> str:
@@ -133,6 +134,7 @@ def _basket_hash(p: Principal, req: PlaceOrder, opd_id: int) -> str:
         "address": req.delivery_address.strip(),
         "note": (req.note or "").strip(),
         "source": req.source.value,
+        "plan": req.bulk_plan_id,
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
@@ -265,7 +267,9 @@ async def _place(
             if pr.umkm.status is not UmkmStatus.VERIFIED:
                 code = "SELLER_SUSPENDED" if pr.umkm.status is UmkmStatus.SUSPENDED else "SELLER_UNAVAILABLE"
                 raise DomainError(code, f"{pr.umkm.name} cannot take new orders.", f"{field}.productId")
-            if pr.options and item.option not in pr.options:
+            if pr.options and item.option is None and req.source is OrderSource.BULK_PLAN:
+                pass  # a bulk lot's sizes are agreed with the seller after the split
+            elif pr.options and item.option not in pr.options:
                 raise DomainError("INVALID_OPTION", f"Choose one of: {', '.join(pr.options)}.", f"{field}.option")
             if not pr.options and item.option:
                 raise DomainError("INVALID_OPTION", f"{pr.name} has no options.", f"{field}.option")
@@ -322,6 +326,14 @@ async def _place(
             )
             orders.append(order)
             msgs.append(_message(order, event))
+        if req.bulk_plan_id is not None:
+            from models.fairness import BulkPlan
+
+            moved = await BulkPlan.filter(id=req.bulk_plan_id, placed_at=None).update(
+                placed_at=ctx.clock.now(), placement_id=placement.id if placement else None
+            )
+            if not moved:
+                raise DomainError("PLAN_ALREADY_PLACED", "This plan was placed already.", "planId")
     return orders, msgs
 
 

@@ -9,6 +9,7 @@ from strawberry.types import Info
 from resolvers.nodes import get_node
 from schema.accounts import AccountsMutation, AccountsQuery, ApiKey, User
 from schema.analytics import AnalyticsQuery
+from schema.bulk import BulkMutation, BulkPlan, BulkQuery
 from schema.catalog import CatalogMutation, CatalogQuery, Product
 from schema.errors import ErrorCodes
 from schema.fairness import FairnessQuery
@@ -31,11 +32,14 @@ NODE_TYPES = {
     "ApiKey": ApiKey,
     "Order": Order,
     "OmzetReport": OmzetReport,
+    "BulkPlan": BulkPlan,
 }
 
 
 @strawberry.type(description="Read the platform.")
-class Query(AccountsQuery, RegistryQuery, CatalogQuery, OrdersQuery, OmzetQuery, FairnessQuery, AnalyticsQuery):
+class Query(
+    AccountsQuery, RegistryQuery, CatalogQuery, OrdersQuery, OmzetQuery, FairnessQuery, AnalyticsQuery, BulkQuery
+):
     @strawberry.field(description="Any object by its global ID, with the same visibility as the lists; null if unseen.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         parsed = from_global_id(id)
@@ -50,7 +54,7 @@ class Query(AccountsQuery, RegistryQuery, CatalogQuery, OrdersQuery, OmzetQuery,
 
 
 @strawberry.type(description="Change the platform; every mutation returns a payload with `errors`.")
-class Mutation(AccountsMutation, RegistryMutation, CatalogMutation, OrdersMutation, OmzetMutation):
+class Mutation(AccountsMutation, RegistryMutation, CatalogMutation, OrdersMutation, OmzetMutation, BulkMutation):
     pass
 
 
