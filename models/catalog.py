@@ -9,8 +9,10 @@ from models.base import TimestampedModel
 
 class Product(TimestampedModel):
     id = fields.IntField(primary_key=True)
-    umkm = fields.ForeignKeyField("models.Umkm", related_name="products", on_delete=fields.RESTRICT)
-    category = fields.ForeignKeyField("models.Category", related_name="products", on_delete=fields.RESTRICT)
+    umkm = fields.ForeignKeyField("models.Umkm", related_name="products", on_delete=fields.RESTRICT, db_index=True)
+    category = fields.ForeignKeyField(
+        "models.Category", related_name="products", on_delete=fields.RESTRICT, db_index=True
+    )
     name = fields.CharField(max_length=200)
     description = fields.TextField(default="")
     unit = fields.CharField(max_length=32)

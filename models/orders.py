@@ -53,9 +53,9 @@ class Order(TimestampedModel):
     id = fields.IntField(primary_key=True)
     number = fields.CharField(max_length=32, unique=True, null=True)
     kind = fields.CharEnumField(OrderKind, max_length=10)
-    opd = fields.ForeignKeyField("models.Opd", related_name="orders", on_delete=fields.RESTRICT)
-    buyer = fields.ForeignKeyField("models.User", related_name="orders", on_delete=fields.RESTRICT)
-    umkm = fields.ForeignKeyField("models.Umkm", related_name="orders", on_delete=fields.RESTRICT)
+    opd = fields.ForeignKeyField("models.Opd", related_name="orders", on_delete=fields.RESTRICT, db_index=True)
+    buyer = fields.ForeignKeyField("models.User", related_name="orders", on_delete=fields.RESTRICT, db_index=True)
+    umkm = fields.ForeignKeyField("models.Umkm", related_name="orders", on_delete=fields.RESTRICT, db_index=True)
     placement = fields.ForeignKeyField("models.Placement", related_name="orders", null=True, on_delete=fields.RESTRICT)
     status = fields.CharEnumField(OrderStatus, max_length=10, default=OrderStatus.SUBMITTED, db_index=True)
     total = fields.BigIntField()
@@ -73,13 +73,15 @@ class Order(TimestampedModel):
 
     class Meta:
         table = "order"
+        # a UMKM's sales by delivery time (monthly figures, rankings); an OPD's by delivery time (spending)
+        indexes = (("umkm_id", "delivered_at"), ("opd_id", "delivered_at"))
 
 
 class OrderItem(Model):
     """A line as it was at ordering: name, unit and unit price are copies, not links to today's product."""
 
     id = fields.IntField(primary_key=True)
-    order = fields.ForeignKeyField("models.Order", related_name="items", on_delete=fields.CASCADE)
+    order = fields.ForeignKeyField("models.Order", related_name="items", on_delete=fields.CASCADE, db_index=True)
     product = fields.ForeignKeyField("models.Product", related_name="order_items", on_delete=fields.RESTRICT)
     category = fields.ForeignKeyField("models.Category", related_name="order_items", on_delete=fields.RESTRICT)
     option = fields.CharField(max_length=50, null=True)
@@ -98,7 +100,7 @@ class OrderEvent(Model):
     """Append-only: every status change with its actor and time. Never updated, never deleted."""
 
     id = fields.IntField(primary_key=True)
-    order = fields.ForeignKeyField("models.Order", related_name="events", on_delete=fields.RESTRICT)
+    order = fields.ForeignKeyField("models.Order", related_name="events", on_delete=fields.RESTRICT, db_index=True)
     from_status = fields.CharEnumField(OrderStatus, max_length=10, null=True)
     to_status = fields.CharEnumField(OrderStatus, max_length=10)
     actor = fields.ForeignKeyField("models.User", related_name="order_events", null=True, on_delete=fields.RESTRICT)

@@ -76,7 +76,7 @@ class Category(TimestampedModel):
 
 class Umkm(TimestampedModel):
     id = fields.IntField(primary_key=True)
-    owner = fields.ForeignKeyField("models.User", related_name="umkms", on_delete=fields.RESTRICT)
+    owner = fields.ForeignKeyField("models.User", related_name="umkms", on_delete=fields.RESTRICT, db_index=True)
     name = fields.CharField(max_length=200)
     nib = fields.CharField(max_length=13, unique=True)
     description = fields.TextField(default="")
@@ -88,7 +88,7 @@ class Umkm(TimestampedModel):
     )
     # Denormalised from the kelurahan so kecamatan filters need no join; kept in step by resolvers.
     kecamatan: fields.ForeignKeyRelation[Kecamatan] = fields.ForeignKeyField(
-        "models.Kecamatan", related_name="umkms", on_delete=fields.RESTRICT
+        "models.Kecamatan", related_name="umkms", on_delete=fields.RESTRICT, db_index=True
     )
     serves_city_wide = fields.BooleanField(default=False)
     scale = fields.CharEnumField(Scale, max_length=10, default=Scale.MIKRO)

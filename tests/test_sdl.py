@@ -47,10 +47,13 @@ def test_leaf_fields_are_plain_not_async():
     import inspect
 
     from strawberry.types.base import StrawberryContainer
+    from strawberry.types.lazy_type import LazyType
 
     def is_object(t) -> bool:
         while isinstance(t, StrawberryContainer):
             t = t.of_type
+        if isinstance(t, LazyType):
+            t = t.resolve_type()
         return hasattr(t, "__strawberry_definition__")
 
     offenders = []
