@@ -368,3 +368,21 @@ async def test_listing_orders_with_items_products_umkm_and_opd_costs_at_most_4_s
     assert body["extensions"]["sqlStatements"] <= 4, body["extensions"]["sql"]
     one = (await gql.raw(LIST, {"first": 1}, token=world.tokens["admin"])).json()
     assert one["extensions"]["sqlStatements"] == body["extensions"]["sqlStatements"]
+
+
+ONE_ORDER = """query($id: ID!) { order(id: $id) { number total
+  items { name quantity unitPrice product { name price umkm { name } } } umkm { name } opd { name } } }"""
+
+
+@pytest.mark.parametrize("n", [5, 50])
+async def test_one_order_with_its_items_products_and_umkm_costs_at_most_4_statements(gql, world, n):
+    products = [world.product] + [await world.product_for(world.umkm, f"Batik motif {i}") for i in range(n - 1)]
+    placed = await place(gql, world.tokens["buyer"], *[(p, 1, None) for p in products])
+    oid = placed["orders"][0]["id"]
+    body = (await gql.raw(ONE_ORDER, {"id": oid}, token=world.tokens["buyer"])).json()
+    assert "errors" not in body, body
+    assert len(body["data"]["order"]["items"]) == n
+    assert body["extensions"]["sqlStatements"] <= 4, body["extensions"]["sql"]
+    small = await place(gql, world.tokens["buyer"], (world.other_product, 1, None))
+    one = (await gql.raw(ONE_ORDER, {"id": small["orders"][0]["id"]}, token=world.tokens["buyer"])).json()
+    assert one["extensions"]["sqlStatements"] == body["extensions"]["sqlStatements"]
