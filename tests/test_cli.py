@@ -90,8 +90,13 @@ def test_seed_demo_loads_a_believable_city_once(fresh_db, tmp_path):
     assert r.returncode == 0, r.stderr
     for role in ("ADMIN", "OPD_BUYER", "OPD_TREASURER", "EMPLOYEE", "UMKM_OWNER", "ANALYST"):
         assert role in r.stdout
-    counts = count_rows(fresh_db, ["opd", "umkm", "product", "opd_budget"])
+    counts = count_rows(
+        fresh_db, ["opd", "umkm", "product", "opd_budget", "order", "payment", "omzet_report", "umkm_monthly_sales"]
+    )
     assert 35 <= counts["opd"] <= 45 and counts["umkm"] == 300 and counts["product"] == 1500
+    # a year of orders (most paid), twelve months of omzet reports, and the maintained rollup derived from them
+    assert counts["order"] > 3000 and counts["payment"] > 2000
+    assert counts["omzet_report"] > 500 and counts["umkm_monthly_sales"] > 100
     again = run(["seed", "--demo"], env_for(fresh_db), tmp_path)
     assert again.returncode == 0 and "already has data" in again.stdout
     assert count_rows(fresh_db, ["umkm"])["umkm"] == 300
