@@ -69,8 +69,8 @@ async def equity_report(ctx: Ctx, category_id: int, start: dt.date, end: dt.date
     _require_reader(ctx)
     cats = await _cats(category_id)
     lo, hi = day_bounds(start, end)
-    med = await fairness.median_price(cats)
-    elig = [] if med is None else [r["umkm_id"] for r in await fairness.eligible_set(cats, *fairness.price_band(med))]
+    _median, eligible = await fairness.eligible_with_median(cats)
+    elig = [r["umkm_id"] for r in eligible]
     sales = _sales_sql(cats)
     members = f"""SELECT u."id" AS umkm_id FROM "umkm" u
                   WHERE u."id" IN ({_ids(elig)}) OR u."id" IN (SELECT umkm_id FROM ({sales}) s0)"""

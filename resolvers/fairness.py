@@ -238,6 +238,35 @@ async def eligible_set(cats: list[int], lo: int, hi: int) -> list[dict]:
     )
 
 
+async def eligible_with_median(cats: list[int], policy: Policy = POLICY) -> tuple[float | None, list[dict]]:
+    """The category's median unit price and E_c in one statement: the products are read once."""
+    lo10, hi10 = round(policy.band_low * 10), round(policy.band_high * 10)
+    rows = await fetch_all(
+        f"""WITH p AS (
+                SELECT pr."umkm_id" AS umkm_id, pr."id" AS product_id, pr."price" AS price, pr."stock" AS stock,
+                       pr."made_to_order" AS made_to_order, u."verified_at" AS verified_at
+                FROM "product" pr JOIN "umkm" u ON u."id" = pr."umkm_id"
+                WHERE pr."category_id" IN ({_in(cats)}) AND pr."active" AND u."status" = ? AND u."scale" <> ?
+            ),
+            r AS (SELECT price, ROW_NUMBER() OVER (ORDER BY price) AS rn, COUNT(*) OVER () AS n FROM p),
+            m AS (SELECT AVG(price) AS median FROM r WHERE rn IN ((n + 1) / 2, (n + 2) / 2)),
+            e AS (
+                SELECT p.umkm_id, p.product_id, p.price, p.verified_at,
+                       ROW_NUMBER() OVER (PARTITION BY p.umkm_id ORDER BY p.price, p.product_id) AS rn
+                FROM p CROSS JOIN m
+                WHERE (p.stock > 0 OR p.made_to_order)
+                  AND 10 * p.price >= {lo10} * m.median AND 10 * p.price <= {hi10} * m.median
+            )
+            SELECT m.median AS median, e.umkm_id AS umkm_id, e.product_id AS product_id, e.price AS price,
+                   e.verified_at AS verified_at
+            FROM m LEFT JOIN e ON e.rn = 1""",
+        [UmkmStatus.VERIFIED.value, Scale.BESAR.value],
+    )
+    if not rows or rows[0]["median"] is None:
+        return None, []
+    return float(rows[0]["median"]), [r for r in rows if r["umkm_id"] is not None]
+
+
 async def received(cats: list[int], umkm_ids: list[int]) -> tuple[dict[int, float], float]:
     per = {
         r["umkm_id"]: float(r["w"])
@@ -286,11 +315,9 @@ async def rank_category(
     cats = await category_subtree(category_id)
     if not cats:
         raise DomainError("NOT_FOUND", "No such category.", "categoryId")
-    med = await median_price(cats)
+    med, rows = await eligible_with_median(cats, policy)
     if med is None:
         return Ranking(category_id, as_of, 0, None, [])
-    lo, hi = price_band(med, policy)
-    rows = await eligible_set(cats, lo, hi)
     ids = [r["umkm_id"] for r in rows]
     per, total_w = await received(cats, ids)
     omzet = await reported_omzet(complete_months(as_of, policy.need_months))
