@@ -1,0 +1,577 @@
+"""One (seed, policy) run: a fresh database, the world loaded in bulk, a year of purchases through the real code.
+
+Every purchase asks the real ranking SQL (`resolvers.fairness.rank_category`, with the OPD and the quantity) for
+the market it sees: the rows are the UMKM eligible for this purchase (verified, in stock with enough units for the
+quantity, priced within the band, serving the OPD's kecamatan). Every policy chooses from those rows, so all
+policies see the same market; the fair policies also read the rows' order. The chosen sale is written as an
+Order + OrderItem, DELIVERED at the simulated moment, and counted by `resolvers.sales.sale_counted` inside one
+transaction with the stock decrement: the monthly omzet rollup and the fairness statistics move exactly as they do
+on the platform.
+
+The figures read each UMKM's counted rupiah per category from the maintained statistics (`umkm_category_sales`)
+and check them against the simulation's own ledger; at the end both maintained tables are compared with a rebuild
+from the order lines (`rebuild_stats`, `rebuild_monthly_sales`, no fix): any drift is reported in the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+import statistics
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from bench.sim.world import CATEGORIES, DAYS_PER_MONTH, World, policy_rng
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+START = dt.date(2026, 1, 1)  # day 0
+MIN_LOT = 20  # FAIRNESS.md m; bulk candidates need at least one lot in stock
+TOP = 10  # the list a following buyer is shown
+PAGE = 20  # a browsing page (status quo)
+REORDER = 0.6
+BROWSE = 0.3
+BESTSELLER_ORDER_WEIGHT = 3
+CHECK_EVERY = 10  # a non-ranked purchase checks its eligible set against rank_category every 10th request
+FIGURES = ("gini", "jain", "theil", "zero_share", "coverage_efficiency", "top10_share")
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    name: str
+    kind: str  # status_quo | random | rotation | fair
+    follow: float = 0.0  # fair: probability of following the ranking's top 10
+
+
+@dataclass(frozen=True)
+class Offer:
+    """An eligible UMKM as the non-ranked policies see it (the same fields as a ranking row's)."""
+
+    umkm_id: int
+    cheapest_product_id: int
+    cheapest_price: int
+    rank: None = None
+
+
+def policy_spec(name: str) -> PolicySpec:
+    if name in ("status_quo", "random", "rotation"):
+        return PolicySpec(name, name)
+    if name.startswith("fair") and name[4:].isdigit() and 0 <= int(name[4:]) <= 100:
+        return PolicySpec(name, "fair", int(name[4:]) / 100)
+    raise ValueError(f"unknown policy {name!r}: status_quo, random, rotation or fairNN (NN = percent following)")
+
+
+def moment(day: int, minutes_after_eight: float) -> dt.datetime:
+    """The UTC instant of a simulated day's Jakarta wall-clock time (08:00 + minutes)."""
+    local = dt.datetime.combine(START + dt.timedelta(days=day), dt.time(8), JAKARTA)
+    return (local + dt.timedelta(minutes=minutes_after_eight)).astimezone(dt.UTC)
+
+
+def period_of(date: dt.date) -> str:
+    return f"{date.year:04d}-{date.month:02d}"
+
+
+def shift_period(period: str, delta: int) -> str:
+    y, m = map(int, period.split("-"))
+    n = y * 12 + m - 1 + delta
+    return f"{n // 12:04d}-{n % 12 + 1:02d}"
+
+
+class Market:
+    """The database side of one run, plus the policy's own ledger (what it bought, from whom, at what price)."""
+
+    def __init__(self, world: World, policy: PolicySpec):
+        self.world, self.policy = world, policy
+        self.rng: random.Random = policy_rng(world.seed, policy.name)
+        self.quality = {(p.umkm + 1, p.category): p.quality for p in world.products}
+        self.product_of = {(p.umkm + 1, p.category): p.index + 1 for p in world.products}
+        self.stock = {p.index + 1: 0 for p in world.products}
+        self.members = {
+            ci: sorted(p.umkm + 1 for p in world.products if p.category == ci) for ci in range(len(CATEGORIES))
+        }
+        self.opds: list = []
+        self.verified: set[int] = {u.index + 1 for u in world.umkm if u.verify_day == 0}
+        self.verified_prices: list[list[int]] = [[] for _ in CATEGORIES]
+        for p in world.products:
+            if p.umkm + 1 in self.verified:
+                self.verified_prices[p.category].append(p.price)
+        self.market_checks = 0
+        # ledger
+        self.amount: dict[tuple[int, int], int] = defaultdict(int)  # (umkm id, category) -> rupiah
+        self.orders: dict[tuple[int, int], int] = defaultdict(int)  # (umkm id, category) -> orders
+        self.platform: dict[tuple[int, str], int] = defaultdict(int)  # (umkm id, period) -> rupiah
+        self.last: dict[tuple[int, int], int] = {}  # (opd, category) -> last supplier
+        self.pointer = dict.fromkeys(range(len(CATEGORIES)), -1)  # strict rotation: index into members
+        self.paid = [0] * len(CATEGORIES)
+        self.cheapest = [0] * len(CATEGORIES)
+        self.purchases = [0] * len(CATEGORIES)  # orders written (a split bulk order counts once per supplier)
+        self.requests = [0] * len(CATEGORIES)  # purchases asked for
+        self.unfilled = [0] * len(CATEGORIES)  # asked for, nobody eligible
+        self.short_units = [0] * len(CATEGORIES)  # bulk units nobody could supply
+        self.followed = [0] * len(CATEGORIES)
+        self.followed_never_sold = [0] * len(CATEGORIES)  # the followed choice had never sold in the category
+        self.followed_missed = [0] * len(CATEGORIES)  # followed, sold-before chosen while a never-sold was eligible
+        self.rank_calls = 0
+        self.rank_seconds = 0.0
+        self.figures: dict[str, dict[str, dict]] = {}
+        self.checks: dict[str, int] = {}
+
+    # ------------------------------------------------------------ setup
+
+    async def load(self) -> None:
+        """The world in bulk inserts: categories, OPD and their buyers, UMKM with owners, products, omzet history."""
+        from models.accounts import User
+        from models.base import OpdKind, Role, Scale, UmkmStatus
+        from models.catalog import Product
+        from models.registry import Category, Kecamatan, Kelurahan, Opd, Umkm
+
+        w = self.world
+        kecs = await Kecamatan.all().order_by("code").limit(w.size.kecamatan)
+        if len(kecs) < w.size.kecamatan:
+            raise RuntimeError("the reference data holds fewer kecamatan than the world needs")
+        kel = {}
+        for k in await Kelurahan.filter(kecamatan_id__in=[k.id for k in kecs]).order_by("code"):
+            kel.setdefault(k.kecamatan_id, k.id)
+        self.kec_ids = [k.id for k in kecs]
+        await Category.bulk_create(
+            [Category(id=i + 1, name=c.name, slug=f"sim-{c.slug}") for i, c in enumerate(CATEGORIES)]
+        )
+        n_umkm = len(w.umkm)
+        users = [
+            User(id=u.index + 1, email=f"owner{u.index + 1}@sim.pasar.id", password_hash="-", full_name="Owner",
+                 role=Role.UMKM_OWNER)
+            for u in w.umkm
+        ]  # fmt: skip
+        await User.bulk_create(users, batch_size=500)
+        await Opd.bulk_create(
+            [
+                Opd(id=o + 1, code=f"SIM-{o + 1:03d}", name=f"OPD {o + 1}", kind=OpdKind.DINAS,
+                    kecamatan_id=self.kec_ids[k], address="Jl. Simulasi")
+                for o, k in enumerate(w.opd_kecamatan)
+            ]
+        )  # fmt: skip
+        self.buyer_of = [n_umkm + o + 1 for o in range(len(w.opd_kecamatan))]
+        await User.bulk_create(
+            [
+                User(id=self.buyer_of[o], email=f"buyer{o + 1}@sim.pasar.id", password_hash="-", full_name="Buyer",
+                     role=Role.OPD_BUYER, opd_id=o + 1)
+                for o in range(len(w.opd_kecamatan))
+            ]
+        )  # fmt: skip
+        self.opds = list(await Opd.all().order_by("id"))
+        verified = moment(0, -60)
+        await Umkm.bulk_create(
+            [
+                Umkm(
+                    id=u.index + 1, owner_id=u.index + 1, name=f"UMKM {u.index + 1}",
+                    nib=f"{9_100_000_000_000 + u.index}", owner_name="Owner", phone="0800", address="Jl. Simulasi",
+                    kelurahan_id=kel[self.kec_ids[u.kecamatan]], kecamatan_id=self.kec_ids[u.kecamatan],
+                    serves_city_wide=u.city_wide, scale=Scale.MIKRO,
+                    status=UmkmStatus.VERIFIED if u.verify_day == 0 else UmkmStatus.PENDING,
+                    verified_at=verified if u.verify_day == 0 else None,
+                )
+                for u in w.umkm
+            ],
+            batch_size=500,
+        )  # fmt: skip
+        await Product.bulk_create(
+            [
+                Product(id=p.index + 1, umkm_id=p.umkm + 1, category_id=p.category + 1,
+                        name=f"{CATEGORIES[p.category].name} {p.umkm + 1}", unit=CATEGORIES[p.category].unit,
+                        price=p.price, stock=p.capacity if p.in_stock[0] else 0)
+                for p in w.products
+            ],
+            batch_size=500,
+        )  # fmt: skip
+        for p in w.products:
+            self.stock[p.index + 1] = p.capacity if p.in_stock[0] else 0
+        first = period_of(START)
+        for back in (3, 2, 1):
+            await self.file_reports(shift_period(first, -back), moment(0, -120))
+
+    async def file_reports(self, period: str, at: dt.datetime) -> None:
+        """Every reporting UMKM files its report for a finished month: its level plus that month's platform sales."""
+        from models.omzet import OmzetReport, OmzetRevision
+
+        reports, revisions = [], []
+        for u in self.world.umkm:
+            if u.omzet_level is None:
+                continue
+            platform = self.platform.get((u.index + 1, period), 0)
+            total = u.omzet_level + platform
+            reports.append(
+                OmzetReport(umkm_id=u.index + 1, period=period, first_submitted_at=at, late=False,
+                            platform_amount=platform, other_online_amount=0, offline_amount=u.omzet_level,
+                            total_amount=total, updated_at=at)
+            )  # fmt: skip
+        await OmzetReport.bulk_create(reports, batch_size=500)
+        ids = dict(await OmzetReport.filter(period=period).values_list("umkm_id", "id"))
+        for r in reports:
+            revisions.append(
+                OmzetRevision(report_id=ids[r.umkm_id], number=1, platform_amount=r.platform_amount,
+                              other_online_amount=0, offline_amount=r.offline_amount, total_amount=r.total_amount,
+                              submitted_by_id=r.umkm_id)
+            )  # fmt: skip
+        await OmzetRevision.bulk_create(revisions, batch_size=500)
+
+    async def roll_stock(self, month: int) -> None:
+        """A new month: each product holds its capacity if in stock this month, else nothing."""
+        from tortoise import connections
+        from tortoise.transactions import in_transaction
+
+        rows = []
+        for p in self.world.products:
+            s = p.capacity if p.in_stock[month] else 0
+            self.stock[p.index + 1] = s
+            rows.append([s, p.index + 1])
+        async with in_transaction():
+            db = connections.get("default")  # inside the block: the transaction's connection (SQLite has one lock)
+            marks = ("$1", "$2") if db.capabilities.dialect == "postgres" else ("?", "?")
+            await db.execute_many(f'UPDATE "product" SET "stock" = {marks[0]} WHERE "id" = {marks[1]}', rows)
+
+    async def verify(self, day: int) -> None:
+        from models.base import UmkmStatus
+        from models.registry import Umkm
+
+        ids = [u.index + 1 for u in self.world.umkm if u.verify_day == day]
+        new = set(ids)
+        for p in self.world.products:
+            if p.umkm + 1 in new:
+                self.verified_prices[p.category].append(p.price)
+        self.verified.update(ids)
+        if ids:
+            await Umkm.filter(id__in=ids).update(status=UmkmStatus.VERIFIED, verified_at=moment(day, -60))
+
+    # ------------------------------------------------------------ the year
+
+    async def run(self) -> None:
+        w = self.world
+        by_day: dict[int, list] = defaultdict(list)
+        for p in w.purchases:
+            by_day[p.day].append(p)
+        for day in range(w.size.days):
+            month = day // DAYS_PER_MONTH
+            if day and day % DAYS_PER_MONTH == 0:
+                await self.roll_stock(month)
+            if day:
+                await self.verify(day)
+                date = START + dt.timedelta(days=day)
+                if date.day == 1:
+                    await self.file_reports(period_of(date - dt.timedelta(days=1)), moment(day, -90))
+            for p in by_day.get(day, []):
+                await self.purchase(p)
+            if (day + 1) % DAYS_PER_MONTH == 0 and (day + 1) // DAYS_PER_MONTH in w.size.figure_months:
+                await self.take_figures((day + 1) // DAYS_PER_MONTH, day)
+        await self.final_checks()
+
+    async def ranking(self, category: int, at: dt.datetime, opd_index: int, quantity: int):
+        from resolvers.fairness import rank_category
+
+        t0 = time.perf_counter()
+        r = await rank_category(category + 1, at, opd=self.opds[opd_index], quantity=quantity)
+        self.rank_seconds += time.perf_counter() - t0
+        self.rank_calls += 1
+        return r
+
+    def pick_in_list(self, rows: list, category: int, median: float) -> int:
+        """FAIRNESS.md: position j (1-based) with weight exp(2·quality − 4·ln(price/median)) / log2(1+j)."""
+        weights = [
+            math.exp(2 * self.quality[(r.umkm_id, category)] - 4 * math.log(r.cheapest_price / median))
+            / math.log2(1 + j)
+            for j, r in enumerate(rows, start=1)
+        ]
+        return self.rng.choices(range(len(rows)), weights=weights)[0]
+
+    def popularity(self, umkm_id: int, category: int) -> float:
+        return self.world.umkm[umkm_id - 1].reputation + BESTSELLER_ORDER_WEIGHT * self.orders[(umkm_id, category)]
+
+    def status_quo(self, rows: list, opd: int, category: int, median: float):
+        """Reorder the last supplier (0.6, if still eligible), else browse a random page of 20 by popularity (0.3),
+        else pick from the best-seller list (top 10 by reputation + 3 × platform orders)."""
+        last = self.last.get((opd, category))
+        if self.rng.random() < REORDER and last is not None:
+            for r in rows:
+                if r.umkm_id == last:
+                    return r, None
+        ordered = sorted(rows, key=lambda r: (-self.popularity(r.umkm_id, category), r.umkm_id))
+        if self.rng.random() < BROWSE:
+            page = self.rng.randrange(math.ceil(len(ordered) / PAGE))
+            shown = ordered[page * PAGE : (page + 1) * PAGE]
+        else:
+            shown = ordered[:TOP]
+        return shown[self.pick_in_list(shown, category, median)], None
+
+    def rotation(self, rows: list, category: int):
+        eligible = {r.umkm_id: r for r in rows}
+        members = self.members[category]
+        start = self.pointer[category]
+        for step in range(1, len(members) + 1):
+            i = (start + step) % len(members)
+            if members[i] in eligible:
+                self.pointer[category] = i
+                return eligible[members[i]]
+        raise AssertionError("rotation found no eligible member")
+
+    def choose(self, rows: list, opd: int, category: int, median: float, follow: bool):
+        """One supplier from the eligible rows (ranking order); returns (row, rank in the ranking or None)."""
+        kind = self.policy.kind
+        if kind == "random":
+            return self.rng.choice(sorted(rows, key=lambda r: r.umkm_id)), None
+        if kind == "rotation":
+            return self.rotation(rows, category), None
+        if follow:
+            top = rows[:TOP]
+            j = self.pick_in_list(top, category, median)
+            chosen = top[j]
+            c = category
+            self.followed[c] += 1
+            never = [r for r in rows if self.orders[(r.umkm_id, c)] == 0]
+            if self.orders[(chosen.umkm_id, c)] == 0:
+                self.followed_never_sold[c] += 1
+            elif never:
+                self.followed_missed[c] += 1
+            return chosen, chosen.rank
+        return self.status_quo(rows, opd, category, median)
+
+    def follows(self) -> bool:
+        return self.policy.kind == "fair" and self.rng.random() < self.policy.follow
+
+    def offers(self, category: int, opd_index: int, quantity: int) -> tuple[list[Offer], float | None]:
+        """The ranking's eligible set for one purchase, computed from the simulation's own state (cross-checked
+        against `rank_category` on every ranking call): verified, product priced within the band around the median
+        of verified UMKM's products, serving the OPD's kecamatan, stock for the quantity. Sorted by UMKM id."""
+        from resolvers.fairness import price_band
+
+        prices = self.verified_prices[category]
+        if not prices:
+            return [], None
+        med = float(statistics.median(prices))
+        lo, hi = price_band(med)
+        kec = self.world.opd_kecamatan[opd_index]
+        out = []
+        for p in self.world.products_by_category[category]:
+            u = self.world.umkm[p.umkm]
+            pid = p.index + 1
+            if (
+                u.index + 1 in self.verified
+                and lo <= p.price <= hi
+                and (u.city_wide or u.kecamatan == kec)
+                and self.stock[pid] >= max(quantity, 1)
+            ):
+                out.append(Offer(u.index + 1, pid, p.price))
+        return out, med
+
+    async def market(self, p, at: dt.datetime, quantity: int, ranked: bool) -> tuple[list, float | None]:
+        """The rows a purchase sees. `ranked`: from `rank_category` (ranking order, scores), checked against the
+        simulation's own eligible set; else the simulation's set (checked against the ranking every CHECK_EVERY-th
+        purchase)."""
+        offers, med = self.offers(p.category, p.opd, quantity)
+        if not ranked and p.seq % CHECK_EVERY:
+            return offers, med
+        ranking = await self.ranking(p.category, at, p.opd, quantity)
+        mine = sorted((o.umkm_id, o.cheapest_product_id, o.cheapest_price) for o in offers)
+        theirs = sorted((r.umkm_id, r.cheapest_product_id, r.cheapest_price) for r in ranking.rows)
+        if mine != theirs or (med is not None and abs(med - (ranking.median_price or 0)) > 1e-9):
+            raise AssertionError(
+                f"purchase {p.seq}: the simulation's eligible set ({len(mine)}) differs from the ranking's "
+                f"({len(theirs)}); median {med} vs {ranking.median_price}"
+            )
+        self.market_checks += 1
+        return (ranking.rows, ranking.median_price) if ranked else (offers, med)
+
+    async def purchase(self, p) -> None:
+        c = p.category
+        at = moment(p.day, p.minute)
+        self.requests[c] += 1
+        follow = self.follows()
+        rows, median = await self.market(p, at, MIN_LOT if p.bulk else p.quantity, follow)
+        if not rows:
+            self.unfilled[c] += 1
+            if p.bulk:
+                self.short_units[c] += p.quantity
+            return
+        if p.bulk:
+            await self.bulk(p, at, rows, median, follow)
+            return
+        row, rank = self.choose(rows, p.opd, c, median, follow)
+        self.cheapest[c] += min(r.cheapest_price for r in rows) * p.quantity
+        await self.sell(p, at, row, p.quantity, "UNDER_SOLD_LIST" if rank else "SEARCH", rank)
+
+    async def bulk(self, p, at: dt.datetime, rows: list, median: float, follow: bool) -> None:
+        """A bulk order: a following buyer splits it by water-filling; otherwise the policy picks supplier after
+        supplier (each up to its stock) until the quantity is covered."""
+        c = p.category
+        plan: list[tuple] = []  # (row, quantity, rank)
+        if follow:
+            from resolvers.bulk_split import Candidate, water_fill
+
+            gamma = 0.5
+            try:
+                from resolvers.fairness_policy import POLICY
+
+                gamma = POLICY.need_weight
+            except ImportError:  # pragma: no cover
+                pass
+            cands = [
+                Candidate(
+                    umkm_id=r.umkm_id,
+                    received=max(0.0, r.score.received),
+                    weight=r.score.active_fraction * (1 + gamma * r.score.need),
+                    price=r.cheapest_price,
+                    capacity=self.stock[r.cheapest_product_id],
+                    deficit=r.score.deficit,
+                )
+                for r in rows
+            ]
+            by_id = {r.umkm_id: r for r in rows}
+            for a in water_fill(cands, p.quantity, min_lot=MIN_LOT):
+                plan.append((by_id[a.umkm_id], a.quantity, by_id[a.umkm_id].rank))
+            self.followed[c] += 1
+        else:
+            pool = list(rows)
+            remaining = p.quantity
+            while remaining > 0 and pool:
+                row, _ = self.choose(pool, p.opd, c, median, False)
+                q = min(remaining, self.stock[row.cheapest_product_id])
+                plan.append((row, q, None))
+                remaining -= q
+                pool = [r for r in pool if r.umkm_id != row.umkm_id]
+        bought = sum(q for _, q, _ in plan)
+        self.short_units[c] += p.quantity - bought
+        # the cheapest way to buy the same units from the same candidates
+        left = bought
+        for r in sorted(rows, key=lambda r: (r.cheapest_price, r.umkm_id)):
+            q = min(left, self.stock[r.cheapest_product_id])
+            self.cheapest[c] += q * r.cheapest_price
+            left -= q
+            if not left:
+                break
+        for row, q, rank in plan:
+            await self.sell(p, at, row, q, "BULK_PLAN" if follow else "SEARCH", rank)
+
+    async def sell(self, p, at: dt.datetime, row, quantity: int, source: str, rank: int | None) -> None:
+        """Write the order DELIVERED at `at` and count it, in one transaction, as the platform does."""
+        from tortoise.expressions import F
+        from tortoise.transactions import in_transaction
+
+        from models.catalog import Product
+        from models.orders import Order, OrderItem, OrderKind, OrderSource, OrderStatus
+        from resolvers.sales import sale_counted
+
+        c = p.category
+        pid = row.cheapest_product_id
+        if self.product_of[(row.umkm_id, c)] != pid:
+            raise AssertionError("the ranking offered a product the world does not know")
+        if self.stock[pid] < quantity:
+            raise AssertionError(f"stock of product {pid} is {self.stock[pid]} < {quantity}")
+        total = row.cheapest_price * quantity
+        spec = CATEGORIES[c]
+        async with in_transaction():
+            order = await Order.create(
+                kind=OrderKind.OPD, opd_id=p.opd + 1, buyer_id=self.buyer_of[p.opd], umkm_id=row.umkm_id,
+                status=OrderStatus.DELIVERED, total=total, needed_by=at.astimezone(JAKARTA).date(),
+                delivery_address="Jl. Simulasi", source=OrderSource(source), source_rank=rank,
+                accepted_at=at, shipped_at=at, delivered_at=at,
+            )  # fmt: skip
+            await OrderItem.create(
+                order_id=order.id, product_id=pid, category_id=c + 1, name=f"{spec.name} {row.umkm_id}",
+                unit=spec.unit, unit_price=row.cheapest_price, quantity=quantity, subtotal=total,
+            )  # fmt: skip
+            await Product.filter(id=pid).update(stock=F("stock") - quantity)
+            await sale_counted(order, at)
+        self.stock[pid] -= quantity
+        key = (row.umkm_id, c)
+        self.amount[key] += total
+        self.orders[key] += 1
+        self.platform[(row.umkm_id, period_of(at.astimezone(JAKARTA).date()))] += total
+        self.last[(p.opd, c)] = row.umkm_id
+        self.paid[c] += total
+        self.purchases[c] += 1
+
+    # ------------------------------------------------------------ figures
+
+    async def take_figures(self, month: int, day: int) -> None:
+        """Over UMKM eligible at the end of `day` (verified by then, product priced within the band), zeros
+        included: each UMKM's counted rupiah in the category so far (from the maintained statistics)."""
+        from models.fairness import UmkmCategorySales
+        from resolvers.equity import equity_reference
+        from resolvers.fairness import price_band, rank_category
+
+        out = {}
+        at = moment(day, 16 * 60)  # the end of the day's business
+        for c, spec in enumerate(CATEGORIES):
+            ranking = await rank_category(c + 1, at)  # E_c: also requires stock left this month
+            lo, hi = price_band(ranking.median_price)
+            members = [
+                p.umkm + 1
+                for p in self.world.products_by_category[c]
+                if self.world.umkm[p.umkm].verify_day <= day and lo <= p.price <= hi
+            ]
+            if not {r.umkm_id for r in ranking.rows} <= set(members):
+                raise AssertionError(f"category {spec.slug}: the ranking's E_c holds UMKM outside the figures' set")
+            stored = dict(await UmkmCategorySales.filter(category_id=c + 1).values_list("umkm_id", "amount"))
+            ledger = {u: a for (u, cc), a in self.amount.items() if cc == c}
+            if {u: a for u, a in stored.items() if a} != ledger:
+                raise AssertionError(f"maintained sales of category {spec.slug} differ from the simulation's ledger")
+            x = [stored.get(u, 0) for u in members]
+            fig = equity_reference(x, purchases=self.purchases[c])
+            row = {k: fig[k] for k in FIGURES}
+            row.update(
+                eligible=len(members),
+                purchases=self.purchases[c],
+                requests=self.requests[c],
+                unfilled=self.unfilled[c],
+                short_units=self.short_units[c],
+                paid=self.paid[c],
+                cheapest=self.cheapest[c],
+                cost_ratio=self.paid[c] / self.cheapest[c] if self.cheapest[c] else None,
+                followed=self.followed[c],
+                followed_never_sold=self.followed_never_sold[c],
+                followed_missed=self.followed_missed[c],
+                sellers=sum(1 for v in x if v),
+            )
+            out[spec.slug] = row
+        self.figures[str(month)] = out
+
+    async def final_checks(self) -> None:
+        from resolvers.fairness import rebuild_stats
+        from resolvers.sales import rebuild_monthly_sales
+
+        stats = await rebuild_stats(fix=False)
+        monthly = await rebuild_monthly_sales(fix=False)
+        self.checks = {
+            "stats_rows_differing": stats.rows_differing,
+            "stats_max_relative_error_ok": int(stats.max_relative_error <= 1e-6),
+            "monthly_rows_differing": monthly.rows_differing,
+        }
+
+
+async def run_one(world: World, policy: str, database_url: str) -> dict:
+    """Migrate a fresh database at `database_url`, load the world, replay the year; the figures and timings."""
+    from tortoise import Tortoise
+
+    import models
+
+    t0 = time.perf_counter()
+    config = models.tortoise_config(database_url, pool_size=2)
+    await models.migrate(config)
+    try:
+        market = Market(world, policy_spec(policy))
+        await market.load()
+        t_load = time.perf_counter() - t0
+        await market.run()
+    finally:
+        await Tortoise.close_connections()
+    return {
+        "figures": market.figures,
+        "checks": market.checks,
+        "timing": {
+            "seconds": time.perf_counter() - t0,
+            "load_seconds": t_load,
+            "rank_calls": market.rank_calls,
+            "rank_seconds": market.rank_seconds,
+            "market_checks": market.market_checks,
+        },
+    }
