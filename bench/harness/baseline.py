@@ -1,0 +1,702 @@
+"""The raw baseline: one minimal Starlette route per scenario, returning exactly our GraphQL endpoint's JSON.
+
+    python -m bench.harness.baseline --port P --database-url postgres://USER@HOST:PORT/DB [--pool-size 10]
+
+Each route reads the same request body as `/graphql` (only `variables` is used; the query document is fixed per
+route), resolves the bearer token with one statement (same HMAC-SHA-256 digest, same `PASAR_SECRET`), runs the
+least SQL that answers the scenario, and builds the response dict in the field order of the document in
+`bench.harness.scenarios`. The JSON is encoded like Strawberry encodes it (`json.dumps`, compact); with orjson
+installed it is used instead (then only the canonical JSON is the same: orjson does not escape non-ASCII).
+
+| route | document                  | statements (incl. token lookup)                                              |
+|-------|---------------------------|------------------------------------------------------------------------------|
+| /s1   | `products(first:)`        | 1: products JOIN umkm JOIN kecamatan JOIN category, keyset order, LIMIT n+1 |
+| /s2   | `order(id:)` + items      | 2: token; order JOIN umkm, opd LEFT JOIN items, products, their UMKM        |
+| /s3   | `underSoldUmkm`           | 4: token; median price; eligible set + received + omzet; names of the page  |
+| /s4   | `omzetReports` of a UMKM  | 2: token; the reports, keyset order                                          |
+| /s5   | `placeOrder` (one line)   | 4: token; in a transaction product/UMKM/OPD, then one CTE that decrements the |
+|       |                           | stock and inserts order, item, event; NOTIFY after the commit                |
+
+The query functions take a `Db` (anything with `fetch(sql, params)` using `?` placeholders and `time(dt)`), so
+the CI test runs them through the app's Tortoise connection (`TortoiseDb`) on SQLite and PostgreSQL; the server
+uses an asyncpg pool (`PgDb`). Every response carries `x-sql-statements: N; auth=A` (A of them for the token).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import math
+import os
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+try:  # optional; not a dependency of the project
+    import orjson
+except ImportError:  # pragma: no cover - depends on the environment
+    orjson = None
+
+from resolvers.fairness_policy import POLICY, active_fraction, bucket_of, decay_to, need, rotation_key
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+DEV_SECRET = "pasar-dev-secret-change-me"  # app.DEV_SECRET: the same default, so tokens verify alike
+MAX_PAGE = 100
+CHANNEL = "pasar_order_events"  # resolvers.events.CHANNEL
+
+# ---------------------------------------------------------------- encoding, ids, cursors (as schema/relay.py)
+
+
+def encode(body: Any) -> bytes:
+    if orjson is not None:
+        return orjson.dumps(body)
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def gid(type_name: str, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
+
+
+def from_gid(value: Any, type_name: str) -> int | None:
+    try:
+        raw = base64.urlsafe_b64decode(str(value) + "=" * (-len(str(value)) % 4)).decode()
+        name, _, pk = raw.partition(":")
+        return int(pk) if name == type_name else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode()
+
+
+def utc(value: Any) -> dt.datetime | None:
+    """A timestamp as the ORM hands it over: aware UTC (SQLite gives text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def error(message: str, code: str, path: str) -> dict:
+    return {"data": None, "errors": [{"message": message, "path": [path], "extensions": {"code": code}}]}
+
+
+# ---------------------------------------------------------------- database access
+
+
+class Counted:
+    """Wraps a Db for one request and counts its statements."""
+
+    __slots__ = ("auth", "db", "n")
+
+    def __init__(self, db: Any) -> None:
+        self.db, self.n, self.auth = db, 0, 0
+
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Mapping[str, Any]]:
+        self.n += 1
+        return await self.db.fetch(sql, params)
+
+    def time(self, value: dt.datetime) -> Any:
+        return self.db.time(value)
+
+
+class PgDb:
+    """An asyncpg pool; `?` placeholders become `$1, $2…` (converted once per statement text)."""
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+        self._sql: dict[str, str] = {}
+
+    def pg(self, sql: str) -> str:
+        out = self._sql.get(sql)
+        if out is None:
+            parts = sql.split("?")
+            out = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
+            self._sql[sql] = out
+        return out
+
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Mapping[str, Any]]:
+        return await self.pool.fetch(self.pg(sql), *params)
+
+    def time(self, value: dt.datetime) -> Any:
+        return value
+
+
+class TortoiseDb:
+    """The app's connection through `models.query.fetch_all` (tests: SQLite or PostgreSQL)."""
+
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Mapping[str, Any]]:
+        from models.query import fetch_all
+
+        return await fetch_all(sql, list(params))
+
+    def time(self, value: dt.datetime) -> Any:
+        from models.query import sql_time
+
+        return sql_time(value)
+
+
+# ---------------------------------------------------------------- the caller (resolvers.accounts.principal_for)
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: int
+    role: str
+    opd_id: int | None
+    umkm_ids: frozenset[int] = frozenset()
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.role in ("ADMIN", "ANALYST")
+
+
+TOKEN_SQL = (
+    'SELECT u."id" AS id, u."role" AS role, u."opd_id" AS opd_id, u."active" AS active '
+    'FROM "token" t JOIN "user" u ON u."id" = t."user_id" '
+    'WHERE t."token_hash" = ? AND t."revoked_at" IS NULL AND t."expires_at" > ?'
+)
+
+
+async def caller_for(db: Counted, raw: str | None, secret: str, now: dt.datetime | None = None) -> Caller | None:
+    """A user session token (one statement; owners one more for their UMKM); None when anonymous or unknown."""
+    if not raw or raw.startswith("pk_"):  # partner API keys are not benchmarked
+        return None
+    before = db.n
+    digest = hmac.new(secret.encode(), raw.encode(), hashlib.sha256).hexdigest()
+    rows = await db.fetch(TOKEN_SQL, [digest, db.time(now or dt.datetime.now(dt.UTC))])
+    caller = None
+    if rows and rows[0]["active"]:
+        r = rows[0]
+        umkm_ids: frozenset[int] = frozenset()
+        if r["role"] == "UMKM_OWNER":
+            umkm_ids = frozenset(
+                x["id"] for x in await db.fetch('SELECT "id" FROM "umkm" WHERE "owner_id" = ?', [r["id"]])
+            )
+        caller = Caller(r["id"], r["role"], r["opd_id"], umkm_ids)
+    db.auth += db.n - before
+    return caller
+
+
+def _ids(ids: frozenset[int]) -> str:
+    return ", ".join(str(int(i)) for i in sorted(ids)) or "-1"
+
+
+# ---------------------------------------------------------------- S1: products(first:) with UMKM and category
+
+S1_SELECT = (
+    'SELECT p."id" AS id, p."name" AS name, p."price" AS price, p."created_at" AS created_at, '
+    'u."name" AS umkm_name, k."name" AS kecamatan_name, c."name" AS category_name '
+    'FROM "product" p JOIN "umkm" u ON u."id" = p."umkm_id" JOIN "kecamatan" k ON k."id" = u."kecamatan_id" '
+    'JOIN "category" c ON c."id" = p."category_id" '
+)
+S1_ORDER = ' ORDER BY p."created_at" DESC, p."id" DESC LIMIT ?'
+
+
+async def products(db: Counted, caller: Caller | None, variables: Mapping[str, Any]) -> dict:
+    first = variables.get("first", 20)
+    first = 20 if first is None else first
+    if not 1 <= first <= MAX_PAGE:
+        return error(f"`first` must be between 1 and {MAX_PAGE}; got {first}.", "BAD_USER_INPUT", "products")
+    # resolvers.catalog.visible_product_q
+    if caller is not None and caller.sees_everything:
+        where, params = "", []
+    elif caller is not None and caller.umkm_ids:
+        where = f'WHERE ((p."active" AND u."status" = ?) OR p."umkm_id" IN ({_ids(caller.umkm_ids)}))'
+        params = ["VERIFIED"]
+    else:
+        where, params = 'WHERE p."active" AND u."status" = ?', ["VERIFIED"]
+    rows = await db.fetch(S1_SELECT + where + S1_ORDER, [*params, first + 1])
+    edges = []
+    for r in rows[:first]:
+        edges.append(
+            {
+                "cursor": cursor([{"dt": utc(r["created_at"]).isoformat()}, r["id"]]),
+                "node": {
+                    "id": gid("Product", r["id"]),
+                    "name": r["name"],
+                    "price": r["price"],
+                    "umkm": {"name": r["umkm_name"], "kecamatan": {"name": r["kecamatan_name"]}},
+                    "category": {"name": r["category_name"]},
+                },
+            }
+        )
+    page = {"hasNextPage": len(rows) > first, "endCursor": edges[-1]["cursor"] if edges else None}
+    return {"data": {"products": {"edges": edges, "pageInfo": page}}}
+
+
+# ---------------------------------------------------------------- S2: one order with items, products, UMKM
+
+S2_SQL = (
+    'SELECT o."id" AS id, o."number" AS number, o."total" AS total, ou."name" AS umkm_name, d."name" AS opd_name, '
+    'i."id" AS item_id, i."name" AS item_name, i."quantity" AS quantity, i."unit_price" AS unit_price, '
+    'p."id" AS product_id, p."name" AS product_name, p."price" AS price, pu."name" AS product_umkm_name '
+    'FROM "order" o JOIN "umkm" ou ON ou."id" = o."umkm_id" JOIN "opd" d ON d."id" = o."opd_id" '
+    'LEFT JOIN "order_item" i ON i."order_id" = o."id" LEFT JOIN "product" p ON p."id" = i."product_id" '
+    'LEFT JOIN "umkm" pu ON pu."id" = p."umkm_id" '
+    'WHERE o."id" = ?{visible} ORDER BY i."id"'
+)
+
+
+def _visible_order(caller: Caller) -> tuple[str, list[Any]] | None:
+    """resolvers.orders.visible_order_q; None: the caller sees no orders."""
+    if caller.sees_everything:
+        return "", []
+    if caller.role in ("OPD_BUYER", "OPD_TREASURER"):
+        return ' AND o."opd_id" = ? AND o."kind" = ?', [caller.opd_id, "OPD"]
+    if caller.role == "EMPLOYEE":
+        return ' AND o."buyer_id" = ?', [caller.user_id]
+    if caller.role == "UMKM_OWNER":
+        return f' AND o."umkm_id" IN ({_ids(caller.umkm_ids)})', []
+    return None
+
+
+async def order(db: Counted, caller: Caller | None, variables: Mapping[str, Any]) -> dict:
+    order_id = from_gid(variables.get("id"), "Order")
+    if order_id is None:
+        return error("id is not a Order ID.", "INVALID_ID", "order")
+    visible = _visible_order(caller) if caller is not None else None
+    if visible is None:
+        return {"data": {"order": None}}
+    rows = await db.fetch(S2_SQL.format(visible=visible[0]), [order_id, *visible[1]])
+    if not rows:
+        return {"data": {"order": None}}
+    o = rows[0]
+    items = [
+        {
+            "name": r["item_name"],
+            "quantity": r["quantity"],
+            "unitPrice": r["unit_price"],
+            "product": {
+                "id": gid("Product", r["product_id"]),
+                "name": r["product_name"],
+                "price": r["price"],
+                "umkm": {"name": r["product_umkm_name"]},
+            },
+        }
+        for r in rows
+        if r["item_id"] is not None
+    ]
+    body = {
+        "id": gid("Order", o["id"]),
+        "number": o["number"] or "",
+        "total": o["total"],
+        "items": items,
+        "umkm": {"name": o["umkm_name"]},
+        "opd": {"name": o["opd_name"]},
+    }
+    return {"data": {"order": body}}
+
+
+# ---------------------------------------------------------------- S3: underSoldUmkm (resolvers.fairness)
+
+S3_SUBTREE = (
+    'WITH RECURSIVE sub AS (SELECT "id" FROM "category" WHERE "id" = ? '
+    'UNION ALL SELECT c."id" FROM "category" c JOIN sub ON c."parent_id" = sub."id") '
+)
+S3_MEDIAN = (
+    S3_SUBTREE + ', p AS (SELECT pr."price" AS price, ROW_NUMBER() OVER (ORDER BY pr."price") AS rn, '
+    "COUNT(*) OVER () AS n "
+    'FROM "product" pr JOIN "umkm" u ON u."id" = pr."umkm_id" '
+    'WHERE pr."category_id" IN (SELECT "id" FROM sub) AND pr."active" AND u."status" = ? AND u."scale" <> ?) '
+    "SELECT (SELECT COUNT(*) FROM sub) AS categories, "
+    "(SELECT AVG(price) FROM p WHERE rn IN ((n + 1) / 2, (n + 2) / 2)) AS median"
+)
+S3_ELIGIBLE = (
+    S3_SUBTREE + ', e AS (SELECT pr."umkm_id" AS umkm_id, pr."id" AS product_id, pr."price" AS price, '
+    'u."verified_at" AS verified_at, '
+    'ROW_NUMBER() OVER (PARTITION BY pr."umkm_id" ORDER BY pr."price", pr."id") AS rn '
+    'FROM "product" pr JOIN "umkm" u ON u."id" = pr."umkm_id" '
+    'WHERE pr."category_id" IN (SELECT "id" FROM sub) AND pr."active" AND u."status" = ? AND u."scale" <> ? '
+    'AND (pr."stock" > 0 OR pr."made_to_order") AND pr."price" >= ? AND pr."price" <= ?), '
+    'r AS (SELECT "umkm_id" AS umkm_id, SUM("weighted") AS w FROM "umkm_category_sales" '
+    'WHERE "category_id" IN (SELECT "id" FROM sub) GROUP BY "umkm_id"), '
+    'o AS (SELECT rep."umkm_id" AS umkm_id, '
+    'array_agg(GREATEST(rep."total_amount", COALESCE(s."amount", 0))) AS totals '
+    'FROM "omzet_report" rep LEFT JOIN "umkm_monthly_sales" s ON s."umkm_id" = rep."umkm_id" '
+    'AND s."period" = rep."period" WHERE rep."period" IN (?, ?, ?) GROUP BY rep."umkm_id") '
+    "SELECT e.umkm_id, e.product_id, e.price, e.verified_at, r.w, o.totals, "
+    '(SELECT SUM("weighted") FROM "category_sales" WHERE "category_id" IN (SELECT "id" FROM sub)) AS total_w '
+    "FROM e LEFT JOIN r ON r.umkm_id = e.umkm_id LEFT JOIN o ON o.umkm_id = e.umkm_id WHERE e.rn = 1"
+)
+S3_NAMES = (
+    'SELECT u."id" AS umkm_id, u."name" AS umkm_name, p."id" AS product_id, p."name" AS product_name, '
+    'p."price" AS price FROM "product" p JOIN "umkm" u ON u."id" = p."umkm_id" WHERE p."id" = ANY(?)'
+)
+
+
+def _complete_months(as_of: dt.datetime, n: int) -> list[str]:
+    d = as_of.astimezone(JAKARTA)
+    y, m, out = d.year, d.month, []
+    for _ in range(n):
+        m -= 1
+        if m == 0:
+            y, m = y - 1, 12
+        out.append(f"{y:04d}-{m:02d}")
+    return out
+
+
+async def under_sold(db: Counted, caller: Caller | None, variables: Mapping[str, Any]) -> dict:
+    """The ranking without buyer filters (no opdId/quantity): same SQL predicates, same policy arithmetic."""
+    if caller is None:
+        return error("Log in first.", "UNAUTHENTICATED", "underSoldUmkm")
+    if variables.get("opdId") or variables.get("quantity"):
+        return error("the baseline ranks without opdId/quantity", "BASELINE_UNSUPPORTED", "underSoldUmkm")
+    category_id = from_gid(variables.get("categoryId"), "Category")
+    if category_id is None:
+        return error("categoryId is not a Category ID.", "INVALID_ID", "underSoldUmkm")
+    first = variables.get("first", 20)
+    first = 20 if first is None else first
+    if not 1 <= first <= MAX_PAGE:
+        return error(f"`first` must be between 1 and {MAX_PAGE}; got {first}.", "BAD_USER_INPUT", "underSoldUmkm")
+    if variables.get("asOf"):
+        as_of = dt.datetime.combine(dt.date.fromisoformat(variables["asOf"]), dt.time(12), JAKARTA).astimezone(dt.UTC)
+    else:
+        as_of = dt.datetime.now(dt.UTC)
+    policy = POLICY
+    head = (await db.fetch(S3_MEDIAN, [category_id, "VERIFIED", "BESAR"]))[0]
+    if not head["categories"]:
+        return error("No such category.", "NOT_FOUND", "underSoldUmkm")
+    med = float(head["median"]) if head["median"] is not None else None
+    rows: list[Mapping[str, Any]] = []
+    if med is not None:
+        lo = math.ceil(policy.band_low * med - 1e-9)
+        hi = math.floor(policy.band_high * med + 1e-9)
+        months = _complete_months(as_of, policy.need_months)
+        rows = await db.fetch(S3_ELIGIBLE, [category_id, "VERIFIED", "BESAR", lo, hi, *months])
+    n = len(rows)
+    total = decay_to(float(rows[0]["total_w"] or 0.0), as_of, policy) if rows else 0.0
+    comp = []
+    for r in rows:
+        verified = utc(r["verified_at"]) or as_of
+        a = active_fraction((as_of - verified).total_seconds() / 86_400.0, policy)
+        o = float(statistics.median([int(x) for x in r["totals"]])) if r["totals"] else None
+        w = float(r["w"]) if r["w"] is not None else 0.0
+        comp.append((r, a, need(o, policy), o, w))
+    mean_w = sum(a * (1 + policy.need_weight * nu) for _, a, nu, _, _ in comp) / n if n else 1.0
+    day = as_of.astimezone(JAKARTA).date()
+    ranked = []
+    for r, a, nu, o, w in comp:
+        uid = r["umkm_id"]
+        rec = decay_to(w, as_of, policy)
+        s = a * (1 + policy.need_weight * nu) / mean_w if mean_w > 0 else 1.0
+        rho = rec / (total / n) if total > 0 else 0.0
+        d = s - rho
+        reasons = [
+            "PRICE_IN_BAND",
+            "NEVER_SOLD" if w == 0.0 else ("BELOW_FAIR_SHARE" if d > 0 else "AT_OR_ABOVE_FAIR_SHARE"),
+        ]
+        reasons.append("NO_OMZET_REPORT" if o is None else ("LOW_REPORTED_OMZET" if nu > 0 else "OMZET_REPORTED"))
+        if a < 0.5:
+            reasons.append("NEWCOMER")
+        bucket, rotation = bucket_of(d, policy), rotation_key(uid, category_id, day)
+        score = {
+            "deficit": d,
+            "targetShare": s,
+            "receivedShare": rho,
+            "received": rec,
+            "activeFraction": a,
+            "need": nu,
+            "omzetUsed": o,
+            "omzetSource": "REPORTED" if o is not None else "NONE",
+            "bucket": bucket,
+            "rotationKey": rotation,
+            "policyVersion": policy.version,
+        }
+        ranked.append(((-bucket, rotation, uid), uid, r["product_id"], score, reasons))
+    ranked.sort(key=lambda x: x[0])
+    page = ranked[:first]
+    names = {}
+    if page:
+        names = {x["product_id"]: x for x in await db.fetch(S3_NAMES, [[p[2] for p in page]])}
+    edges = []
+    for rank, (_, uid, product_id, score, reasons) in enumerate(page, start=1):
+        nm = names[product_id]
+        edges.append(
+            {
+                "cursor": cursor([rank]),
+                "rank": rank,
+                "reasons": reasons,
+                "score": score,
+                "umkm": {"id": gid("Umkm", uid), "name": nm["umkm_name"]},
+                "cheapestEligibleProduct": {
+                    "id": gid("Product", product_id),
+                    "name": nm["product_name"],
+                    "price": nm["price"],
+                },
+            }
+        )
+    body = {
+        "totalCount": n,
+        "eligibleCount": n,
+        "medianPrice": med,
+        "edges": edges,
+        "pageInfo": {"hasNextPage": first < n, "endCursor": edges[-1]["cursor"] if edges else None},
+    }
+    return {"data": {"underSoldUmkm": body}}
+
+
+# ---------------------------------------------------------------- S4: a UMKM's omzet reports
+
+S4_SQL = (
+    'SELECT "id", "period", "platform_amount", "other_online_amount", "offline_amount", "total_amount", "late", '
+    '"revision_count" FROM "omzet_report" WHERE "umkm_id" = ?{range}{visible} '
+    'ORDER BY "period" DESC, "id" DESC LIMIT ?'
+)
+
+
+async def omzet_reports(db: Counted, caller: Caller | None, variables: Mapping[str, Any]) -> dict:
+    if caller is None:
+        return error("Log in first.", "UNAUTHENTICATED", "omzetReports")
+    if not (caller.sees_everything or caller.role in ("UMKM_OWNER", "ADMIN")):
+        return error("You may not do this.", "FORBIDDEN", "omzetReports")
+    umkm_id = from_gid(variables.get("umkmId"), "Umkm")
+    if umkm_id is None:
+        return error("umkmId is not a Umkm ID.", "INVALID_ID", "omzetReports")
+    where, params = "", [umkm_id]
+    if variables.get("from"):
+        where += ' AND "period" >= ?'
+        params.append(variables["from"])
+    if variables.get("to"):
+        where += ' AND "period" <= ?'
+        params.append(variables["to"])
+    visible = "" if caller.sees_everything else f' AND "umkm_id" IN ({_ids(caller.umkm_ids)})'
+    first = 12
+    rows = await db.fetch(S4_SQL.format(range=where, visible=visible), [*params, first + 1])
+    edges = [
+        {
+            "cursor": cursor([r["period"], r["id"]]),
+            "node": {
+                "id": gid("OmzetReport", r["id"]),
+                "period": r["period"],
+                "platformAmount": r["platform_amount"],
+                "otherOnlineAmount": r["other_online_amount"],
+                "offlineAmount": r["offline_amount"],
+                "totalAmount": r["total_amount"],
+                "late": bool(r["late"]),
+                "revisionCount": r["revision_count"],
+            },
+        }
+        for r in rows[:first]
+    ]
+    page = {"hasNextPage": len(rows) > first, "endCursor": edges[-1]["cursor"] if edges else None}
+    return {"data": {"omzetReports": {"edges": edges, "pageInfo": page}}}
+
+
+# ---------------------------------------------------------------- S5: placeOrder, one line (PostgreSQL only)
+
+S5_READ = (
+    'SELECT p."id" AS id, p."umkm_id" AS umkm_id, p."category_id" AS category_id, p."name" AS name, '
+    'p."unit" AS unit, p."price" AS price, p."active" AS active, p."options" AS options, '
+    'p."made_to_order" AS made_to_order, p."min_order_quantity" AS min_qty, p."lead_time_days" AS lead_time, '
+    'u."status" AS umkm_status, d."active" AS opd_active '
+    'FROM "product" p JOIN "umkm" u ON u."id" = p."umkm_id" JOIN "opd" d ON d."id" = $2 WHERE p."id" = $1'
+)
+S5_WRITE = """
+WITH s AS (
+    UPDATE "product" SET "stock" = "stock" - $1 WHERE "id" = $2 AND "stock" >= $1 AND NOT "made_to_order"
+    RETURNING "id"
+), n AS (
+    SELECT nextval(pg_get_serial_sequence('"order"', 'id'))::int AS id FROM s
+), o AS (
+    INSERT INTO "order" ("id", "number", "kind", "opd_id", "buyer_id", "umkm_id", "status", "total", "needed_by",
+        "delivery_address", "note", "source", "closed_reason", "created_at", "updated_at")
+    SELECT n.id, 'PO-' || $3::text || '-' || CASE WHEN n.id < 1000000 THEN lpad(n.id::text, 6, '0') ELSE n.id::text END,
+        $4, $5, $6, $7, 'SUBMITTED', $8, $9, $10, $11, $12, '', $13, $13
+    FROM n RETURNING "id", "number", "total", "status", "kind", "opd_id", "buyer_id", "umkm_id"
+), i AS (
+    INSERT INTO "order_item" ("order_id", "product_id", "category_id", "option", "name", "unit", "unit_price",
+        "quantity", "subtotal", "capacity_period")
+    SELECT o.id, $2, $14, $15, $16, $17, $18, $1, $8, NULL FROM o RETURNING "id"
+), e AS (
+    INSERT INTO "order_event" ("order_id", "from_status", "to_status", "actor_id", "note", "created_at")
+    SELECT o.id, NULL, 'SUBMITTED', $6, '', $13 FROM o RETURNING "id"
+)
+SELECT o.*, (SELECT "id" FROM e) AS event_id, (SELECT count(*) FROM i) AS items FROM o
+"""
+
+
+class _Rollback(Exception):
+    def __init__(self, body: dict) -> None:
+        self.body = body
+
+
+def _user_error(field: str, code: str, message: str) -> dict:
+    return {"data": {"placeOrder": {"orders": None, "errors": [{"field": field, "code": code, "message": message}]}}}
+
+
+async def place_order(pool: Any, db: Counted, caller: Caller | None, variables: Mapping[str, Any]) -> dict:
+    """One basket line of a stocked product (what S5 sends): the same rows as `placeOrder`, raw."""
+    if caller is None:
+        return error("Log in first.", "UNAUTHENTICATED", "placeOrder")
+    if caller.role not in ("OPD_BUYER", "EMPLOYEE") or caller.opd_id is None:
+        return error("You may not do this.", "FORBIDDEN", "placeOrder")
+    inp = variables["input"]
+    if len(inp.get("items") or []) != 1 or inp.get("idempotencyKey") or inp.get("source", "SEARCH") != "SEARCH":
+        return error("the baseline places one line, no idempotency key", "BASELINE_UNSUPPORTED", "placeOrder")
+    line = inp["items"][0]
+    product_id = from_gid(line["productId"], "Product")
+    quantity, option = int(line["quantity"]), line.get("option")
+    needed_by = dt.date.fromisoformat(inp["neededBy"])
+    address, note = inp["deliveryAddress"].strip(), (inp.get("note") or "").strip()
+    now = dt.datetime.now(dt.UTC)
+    today = now.astimezone(JAKARTA).date()
+    if not 1 <= quantity <= 1_000_000 or needed_by < today or not address or len(address) > 300:
+        return _user_error("input", "INVALID", "The basket is not valid.")
+    kind = "OPD" if caller.role == "OPD_BUYER" else "PERSONAL"
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            db.n += 1
+            pr = await conn.fetchrow(S5_READ, product_id, caller.opd_id)
+            if pr is None or not pr["active"]:
+                raise _Rollback(
+                    _user_error("items.0.productId", "PRODUCT_UNAVAILABLE", "This product is not for sale.")
+                )
+            if not pr["opd_active"]:
+                raise _Rollback(_user_error("opdId", "OPD_INACTIVE", "Your OPD cannot order now."))
+            options = json.loads(pr["options"]) if isinstance(pr["options"], str) else pr["options"]
+            bad_option = bool(options or option) and option not in (options or [])
+            if pr["umkm_status"] != "VERIFIED" or pr["made_to_order"] or bad_option:
+                raise _Rollback(_user_error("items.0.productId", "BASELINE_UNSUPPORTED", "Not a plain stocked line."))
+            if quantity < pr["min_qty"] or needed_by < today + dt.timedelta(days=pr["lead_time"]):
+                raise _Rollback(_user_error("items.0.quantity", "BELOW_MINIMUM", "Below the minimum or too soon."))
+            total = pr["price"] * quantity
+            db.n += 1
+            o = await conn.fetchrow(
+                S5_WRITE,
+                quantity,
+                product_id,
+                str(today.year),
+                kind,
+                caller.opd_id,
+                caller.user_id,
+                pr["umkm_id"],
+                total,
+                needed_by,
+                address,
+                note,
+                "SEARCH",
+                now,
+                pr["category_id"],
+                option,
+                pr["name"],
+                pr["unit"],
+                pr["price"],
+            )
+            if o is None:
+                raise _Rollback(
+                    _user_error("items.0.quantity", "INSUFFICIENT_STOCK", f"Not enough stock of {pr['name']}.")
+                )
+        message = {
+            "event_id": o["event_id"],
+            "order_id": o["id"],
+            "number": o["number"],
+            "kind": kind,
+            "opd_id": caller.opd_id,
+            "buyer_id": caller.user_id,
+            "umkm_id": o["umkm_id"],
+            "from_status": None,
+            "to_status": "SUBMITTED",
+            "at": now.isoformat(),
+        }
+        db.n += 1
+        await pool.execute("SELECT pg_notify($1, $2)", CHANNEL, json.dumps(message))
+    except _Rollback as e:
+        return e.body
+    orders = [{"id": gid("Order", o["id"]), "number": o["number"], "total": o["total"], "status": o["status"]}]
+    return {"data": {"placeOrder": {"orders": orders, "errors": []}}}
+
+
+# ---------------------------------------------------------------- the server
+
+SCENARIOS = {"s1": products, "s2": order, "s3": under_sold, "s4": omzet_reports}
+
+
+def create_app(database_url: str, pool_size: int = 10, secret: str | None = None):
+    import asyncpg
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    secret = secret or os.environ.get("PASAR_SECRET") or DEV_SECRET
+    state: dict[str, Any] = {}
+
+    def dsn(url: str) -> str:
+        from urllib.parse import urlsplit, urlunsplit
+
+        parts = urlsplit(url)
+        return urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
+
+    async def lifespan(app):
+        pool = await asyncpg.create_pool(dsn(database_url), min_size=1, max_size=pool_size)
+        state["pool"], state["db"] = pool, PgDb(pool)
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    def respond(body: dict, db: Counted) -> Response:
+        return Response(
+            encode(body), media_type="application/json", headers={"x-sql-statements": f"{db.n}; auth={db.auth}"}
+        )
+
+    def route(name: str):
+        fn = SCENARIOS[name]
+
+        async def endpoint(request: Request) -> Response:
+            payload = json.loads(await request.body())
+            db = Counted(state["db"])
+            caller = await caller_for(db, _bearer(request.headers.get("authorization")), secret)
+            return respond(await fn(db, caller, payload.get("variables") or {}), db)
+
+        return Route(f"/{name}", endpoint, methods=["POST"])
+
+    async def s5(request: Request) -> Response:
+        payload = json.loads(await request.body())
+        db = Counted(state["db"])
+        caller = await caller_for(db, _bearer(request.headers.get("authorization")), secret)
+        return respond(await place_order(state["pool"], db, caller, payload.get("variables") or {}), db)
+
+    async def healthz(request: Request) -> Response:
+        await state["pool"].fetchval("SELECT 1")
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    routes = [route(n) for n in SCENARIOS] + [
+        Route("/s5", s5, methods=["POST"]),
+        Route("/healthz", healthz),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _bearer(value: str | None) -> str | None:
+    if value and value[:7].lower() == "bearer ":
+        return value[7:].strip() or None
+    return None
+
+
+def main(argv: list[str] | None = None) -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(prog="python -m bench.harness.baseline", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--database-url", required=True, help="postgres://USER@HOST:PORT/DB")
+    parser.add_argument("--pool-size", type=int, default=10)
+    args = parser.parse_args(argv)
+    app = create_app(args.database_url, args.pool_size)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()
