@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import strawberry
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from models import catalog as cat
@@ -80,9 +79,7 @@ class BulkPlan(Node):
 
     @strawberry.field(description="Suppliers and lots, by rank.")
     async def lines(self, info: Info) -> list[BulkPlanLine]:
-        loaders = info.context.loaders._loaders
-        if "plan_lines" not in loaders:
-            loaders["plan_lines"] = DataLoader(load_fn=rules.plan_lines)
+        lines = await info.context.loaders.batch("plan_lines", rules.plan_lines).load(self.pk)
         return [
             BulkPlanLine(
                 quantity=x.quantity,
@@ -94,7 +91,7 @@ class BulkPlan(Node):
                 umkm_id=x.umkm_id,
                 product_id=x.product_id,
             )
-            for x in await loaders["plan_lines"].load(self.pk)
+            for x in lines
         ]
 
 

@@ -29,6 +29,12 @@ class Loaders:
             self._loaders[key] = DataLoader(load_fn=load)
         return self._loaders[key]
 
+    def batch(self, name: str, load_fn) -> DataLoader:
+        """A named loader over a rule's batch function (`ids -> results in the same order`)."""
+        if name not in self._loaders:
+            self._loaders[name] = DataLoader(load_fn=load_fn)
+        return self._loaders[name]
+
     def many(self, model: type[Model], fk: str, order: tuple[str, ...] = ("id",)) -> DataLoader[int, list[Any]]:
         """Rows of `model` whose `fk` column equals each key, in `order`."""
         key = ("many", model, fk, order)

@@ -6,7 +6,6 @@ import datetime as dt
 from enum import Enum
 
 import strawberry
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from models import omzet as m
@@ -19,13 +18,6 @@ from schema.permissions import roles
 from schema.registry import Kecamatan, Umkm
 from schema.relay import Connection, Node, decode_id, paginate, to_global_id
 from schema.scalars import Rupiah
-
-
-def _loader(info: Info, name: str, fn) -> DataLoader:
-    loaders = info.context.loaders._loaders
-    if name not in loaders:
-        loaders[name] = DataLoader(load_fn=fn)
-    return loaders[name]
 
 
 @strawberry.type(description="One submission or correction of a report; never changed afterwards.")
@@ -83,7 +75,7 @@ class OmzetReport(Node):
 
     @strawberry.field(description="Every revision, oldest first, with who submitted it.")
     async def revisions(self, info: Info) -> list[OmzetRevision]:
-        rows = await _loader(info, "omzet_revisions", rules.revisions_for).load(self.pk)
+        rows = await info.context.loaders.batch("omzet_revisions", rules.revisions_for).load(self.pk)
         return [
             OmzetRevision(
                 number=r.number,

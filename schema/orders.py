@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import AsyncGenerator
 
 import strawberry
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from models import orders as m
@@ -25,14 +24,6 @@ from schema.scalars import Rupiah
 OrderStatus = strawberry.enum(m.OrderStatus, description="Where an order is in its life.")
 OrderKind = strawberry.enum(m.OrderKind, description="OPD purchase, or an employee's personal purchase.")
 OrderSource = strawberry.enum(m.OrderSource, description="How the buyer found the seller.")
-
-
-def _loader(info: Info, name: str, fn) -> DataLoader:
-    """A named per-request DataLoader over a batch function of `resolvers.orders`."""
-    loaders = info.context.loaders._loaders
-    if name not in loaders:
-        loaders[name] = DataLoader(load_fn=fn)
-    return loaders[name]
 
 
 @strawberry.type(description="One line of an order, as it was when ordered.")
@@ -133,7 +124,7 @@ class Order(Node):
 
     @strawberry.field(description="The lines.")
     async def items(self, info: Info) -> list[OrderItem]:
-        rows = await _loader(info, "order_items", rules.items_for).load(self.pk)
+        rows = await info.context.loaders.batch("order_items", rules.items_for).load(self.pk)
         return [OrderItem.from_row(r) for r in rows]
 
     @strawberry.field(description="Every status change, oldest first.")

@@ -232,31 +232,21 @@ class Umkm(Node):
 
     @strawberry.field(description="Average buyer rating (1-5) over rated orders; null before the first rating.")
     async def rating_average(self, info: Info) -> float | None:
-        from strawberry.dataloader import DataLoader
-
         from resolvers.orders import rating_averages
 
-        loaders = info.context.loaders._loaders
-        if "rating_average" not in loaders:
-            loaders["rating_average"] = DataLoader(load_fn=rating_averages)
-        return await loaders["rating_average"].load(self.pk)
+        return await info.context.loaders.batch("rating_average", rating_averages).load(self.pk)
 
     @strawberry.field(
         description="Months in a row the omzet was reported, up to the last finished month (owner, admins, analysts)."
     )
     async def omzet_streak(self, info: Info) -> int | None:
-        from strawberry.dataloader import DataLoader
-
         from resolvers.common import AccessError
         from resolvers.omzet import streaks
 
         p = info.context.principal
         if not (p.sees_everything or p.owns_umkm(self.pk)):
             raise AccessError("Only the owner, admins and analysts see reporting streaks.")
-        loaders = info.context.loaders._loaders
-        if "omzet_streak" not in loaders:
-            loaders["omzet_streak"] = DataLoader(load_fn=lambda ids: streaks(info.context, ids))
-        return await loaders["omzet_streak"].load(self.pk)
+        return await info.context.loaders.batch("omzet_streak", lambda ids: streaks(info.context, ids)).load(self.pk)
 
     @strawberry.field(description="Every verification decision, oldest first (owner, admins, analysts).")
     async def status_history(self, info: Info) -> list[UmkmStatusChange] | None:
