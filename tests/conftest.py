@@ -3,10 +3,12 @@ the committed migrations, emptied between tests; clients call the real ASGI app 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -292,3 +294,32 @@ def clock(app):
     view.clock = fixed
     yield fixed
     view.clock = original
+
+
+@contextlib.contextmanager
+def fresh_database(folder) -> Iterator[str]:
+    """An empty database of the engine under test (a SQLite file in `folder`, or a new PostgreSQL database on the
+    test server), dropped afterwards; for tests that run the CLI or the benchmarks in a subprocess."""
+    if not TEST_URL.startswith("postgres"):
+        yield f"sqlite://{folder}/fresh.sqlite3"
+        return
+    import asyncio
+    import uuid
+
+    import asyncpg
+
+    base = TEST_URL.split("?", 1)[0].rsplit("/", 1)[0]
+    name = f"pasar_fresh_{uuid.uuid4().hex[:8]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(base + "/postgres")
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{base}/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -9,13 +9,12 @@ import os
 import sqlite3
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
 from bench.dataset import PRESETS, parse_target
-from tests.conftest import TEST_URL
+from tests.conftest import fresh_database
 
 ROOT = Path(__file__).parent.parent
 XS = PRESETS["XS"]
@@ -53,24 +52,8 @@ def execute(url: str, sql: str) -> None:
 @pytest.fixture(scope="module")
 def bench_db(tmp_path_factory):
     """An empty database of the engine under test, dropped afterwards."""
-    if TEST_URL.startswith("postgres"):
-        base = TEST_URL.split("?", 1)[0].rsplit("/", 1)[0]
-        name = f"pasar_bench_{uuid.uuid4().hex[:8]}"
-
-        async def admin(sql: str) -> None:
-            import asyncpg
-
-            conn = await asyncpg.connect(base + "/postgres")
-            try:
-                await conn.execute(sql)
-            finally:
-                await conn.close()
-
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-        yield f"{base}/{name}"
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    else:
-        yield f"sqlite://{tmp_path_factory.mktemp('bench')}/bench.sqlite3"
+    with fresh_database(tmp_path_factory.mktemp("bench")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

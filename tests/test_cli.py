@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import TEST_URL
+from tests.conftest import fresh_database
 
 ROOT = Path(__file__).parent.parent
 PASAR = [sys.executable, "-m", "app"]
@@ -27,24 +25,8 @@ def run(args: list[str], env: dict, cwd: Path, timeout: int = 120) -> subprocess
 @pytest.fixture
 def fresh_db(tmp_path):
     """An empty database of the engine under test, dropped afterwards."""
-    if TEST_URL.startswith("postgres"):
-        import asyncpg
-
-        base = TEST_URL.rsplit("/", 1)[0]
-        name = f"pasar_cli_{uuid.uuid4().hex[:8]}"
-
-        async def admin(sql: str) -> None:
-            conn = await asyncpg.connect(base + "/postgres")
-            try:
-                await conn.execute(sql)
-            finally:
-                await conn.close()
-
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-        yield f"{base}/{name}"
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    else:
-        yield f"sqlite://{tmp_path}/cli.sqlite3"
+    with fresh_database(tmp_path) as url:
+        yield url
 
 
 def env_for(url: str, **extra: str) -> dict:
