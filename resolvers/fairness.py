@@ -279,14 +279,16 @@ async def received(cats: list[int], umkm_ids: list[int]) -> tuple[dict[int, floa
     return per, float(total[0]["w"] or 0.0)
 
 
-async def reported_omzet(months: list[str]) -> dict[int, list[int]]:
-    """Each UMKM's reported totals for the months, each floored at that month's platform sales."""
+async def reported_omzet(months: list[str], umkm_ids: list[int] | None = None) -> dict[int, list[int]]:
+    """Each UMKM's reported totals for the months, each floored at that month's platform sales (only the given
+    UMKM when `umkm_ids` is passed: the ranking reads its eligible sellers, not the whole registry)."""
     marks = ", ".join("?" for _ in months)
+    only = f' AND r."umkm_id" IN ({_in(umkm_ids)})' if umkm_ids is not None else ""
     rows = await fetch_all(
         f"""SELECT r."umkm_id" AS umkm_id, r."total_amount" AS total, s."amount" AS platform
             FROM "omzet_report" r
             LEFT JOIN "umkm_monthly_sales" s ON s."umkm_id" = r."umkm_id" AND s."period" = r."period"
-            WHERE r."period" IN ({marks})""",
+            WHERE r."period" IN ({marks}){only}""",
         months,
     )
     out: dict[int, list[int]] = defaultdict(list)
@@ -320,7 +322,7 @@ async def rank_category(
         return Ranking(category_id, as_of, 0, None, [])
     ids = [r["umkm_id"] for r in rows]
     per, total_w = await received(cats, ids)
-    omzet = await reported_omzet(complete_months(as_of, policy.need_months))
+    omzet = await reported_omzet(complete_months(as_of, policy.need_months), ids)
     n = len(rows)
     total = decay_to(total_w, as_of, policy)
     comp = []

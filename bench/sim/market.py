@@ -1,12 +1,16 @@
 """One (seed, policy) run: a fresh database, the world loaded in bulk, a year of purchases through the real code.
 
-Every purchase asks the real ranking SQL (`resolvers.fairness.rank_category`, with the OPD and the quantity) for
-the market it sees: the rows are the UMKM eligible for this purchase (verified, in stock with enough units for the
-quantity, priced within the band, serving the OPD's kecamatan). Every policy chooses from those rows, so all
-policies see the same market; the fair policies also read the rows' order. The chosen sale is written as an
-Order + OrderItem, DELIVERED at the simulated moment, and counted by `resolvers.sales.sale_counted` inside one
-transaction with the stock decrement: the monthly omzet rollup and the fairness statistics move exactly as they do
-on the platform.
+A purchase that follows the ranking asks the real ranking SQL (`resolvers.fairness.rank_category`, with the OPD
+and the quantity) and reads its rows in order: the UMKM eligible for this purchase (verified, enough stock for the
+quantity, priced within the band, serving the OPD's kecamatan). The other purchases (status quo, random, strict
+rotation, and the fair policies' non-following ones) choose from the same eligible set computed from the
+simulation's own state, which is checked to be identical to `rank_category`'s rows (ids, products, prices, median)
+on every ranking call and, for the others, on every 10th purchase: all policies see the same market. (Calling the
+ranking for every purchase of every policy would not fit the 40-minute budget on two cores.)
+
+The chosen sale is written as an Order + OrderItem, DELIVERED at the simulated moment, and counted by
+`resolvers.sales.sale_counted` inside one transaction with the stock decrement: the monthly omzet rollup and the
+fairness statistics move exactly as they do on the platform.
 
 The figures read each UMKM's counted rupiah per category from the maintained statistics (`umkm_category_sales`)
 and check them against the simulation's own ledger; at the end both maintained tables are compared with a rebuild
@@ -406,14 +410,9 @@ class Market:
         plan: list[tuple] = []  # (row, quantity, rank)
         if follow:
             from resolvers.bulk_split import Candidate, water_fill
+            from resolvers.fairness_policy import POLICY
 
-            gamma = 0.5
-            try:
-                from resolvers.fairness_policy import POLICY
-
-                gamma = POLICY.need_weight
-            except ImportError:  # pragma: no cover
-                pass
+            gamma = POLICY.need_weight  # w_i = a_i(1 + γN_i), from the ranking row's own components
             cands = [
                 Candidate(
                     umkm_id=r.umkm_id,
