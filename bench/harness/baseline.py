@@ -12,7 +12,7 @@ installed it is used instead (then only the canonical JSON is the same: orjson d
 |-------|---------------------------|------------------------------------------------------------------------------|
 | /s1   | `products(first:)`        | 1: products JOIN umkm JOIN kecamatan JOIN category, keyset order, LIMIT n+1 |
 | /s2   | `order(id:)` + items      | 2: token; order JOIN umkm, opd LEFT JOIN items, products, their UMKM        |
-| /s3   | `underSoldUmkm`           | 4: token; median price; eligible set + received + omzet; names of the page  |
+| /s3   | `underSoldUmkm`           | 5: token; subtree; median price; eligible set + received + omzet; names     |
 | /s4   | `omzetReports` of a UMKM  | 2: token; the reports, keyset order                                          |
 | /s5   | `placeOrder` (one line)   | 4: token; in a transaction product/UMKM/OPD, then one CTE that decrements the |
 |       |                           | stock and inserts order, item, event; NOTIFY after the commit                |
@@ -302,31 +302,31 @@ async def order(db: Counted, caller: Caller | None, variables: Mapping[str, Any]
 
 S3_SUBTREE = (
     'WITH RECURSIVE sub AS (SELECT "id" FROM "category" WHERE "id" = ? '
-    'UNION ALL SELECT c."id" FROM "category" c JOIN sub ON c."parent_id" = sub."id") '
+    'UNION ALL SELECT c."id" FROM "category" c JOIN sub ON c."parent_id" = sub."id") SELECT "id" FROM sub'
 )
+# The subtree's ids are written into the statements as literals (as resolvers.fairness does), so the planner sees
+# the categories: with `IN (SELECT id FROM sub)` it estimates blindly and scans every product.
 S3_MEDIAN = (
-    S3_SUBTREE + ', p AS (SELECT pr."price" AS price, ROW_NUMBER() OVER (ORDER BY pr."price") AS rn, '
-    "COUNT(*) OVER () AS n "
+    'WITH p AS (SELECT pr."price" AS price, ROW_NUMBER() OVER (ORDER BY pr."price") AS rn, COUNT(*) OVER () AS n '
     'FROM "product" pr JOIN "umkm" u ON u."id" = pr."umkm_id" '
-    'WHERE pr."category_id" IN (SELECT "id" FROM sub) AND pr."active" AND u."status" = ? AND u."scale" <> ?) '
-    "SELECT (SELECT COUNT(*) FROM sub) AS categories, "
-    "(SELECT AVG(price) FROM p WHERE rn IN ((n + 1) / 2, (n + 2) / 2)) AS median"
+    'WHERE pr."category_id" IN ({cats}) AND pr."active" AND u."status" = ? AND u."scale" <> ?) '
+    "SELECT AVG(price) AS median FROM p WHERE rn IN ((n + 1) / 2, (n + 2) / 2)"
 )
 S3_ELIGIBLE = (
-    S3_SUBTREE + ', e AS (SELECT pr."umkm_id" AS umkm_id, pr."id" AS product_id, pr."price" AS price, '
+    'WITH e AS (SELECT pr."umkm_id" AS umkm_id, pr."id" AS product_id, pr."price" AS price, '
     'u."verified_at" AS verified_at, '
     'ROW_NUMBER() OVER (PARTITION BY pr."umkm_id" ORDER BY pr."price", pr."id") AS rn '
     'FROM "product" pr JOIN "umkm" u ON u."id" = pr."umkm_id" '
-    'WHERE pr."category_id" IN (SELECT "id" FROM sub) AND pr."active" AND u."status" = ? AND u."scale" <> ? '
+    'WHERE pr."category_id" IN ({cats}) AND pr."active" AND u."status" = ? AND u."scale" <> ? '
     'AND (pr."stock" > 0 OR pr."made_to_order") AND pr."price" >= ? AND pr."price" <= ?), '
     'r AS (SELECT "umkm_id" AS umkm_id, SUM("weighted") AS w FROM "umkm_category_sales" '
-    'WHERE "category_id" IN (SELECT "id" FROM sub) GROUP BY "umkm_id"), '
+    'WHERE "category_id" IN ({cats}) GROUP BY "umkm_id"), '
     'o AS (SELECT rep."umkm_id" AS umkm_id, '
     'array_agg(GREATEST(rep."total_amount", COALESCE(s."amount", 0))) AS totals '
     'FROM "omzet_report" rep LEFT JOIN "umkm_monthly_sales" s ON s."umkm_id" = rep."umkm_id" '
-    'AND s."period" = rep."period" WHERE rep."period" IN (?, ?, ?) GROUP BY rep."umkm_id") '
+    'AND s."period" = rep."period" WHERE rep."period" IN ({months}) GROUP BY rep."umkm_id") '
     "SELECT e.umkm_id, e.product_id, e.price, e.verified_at, r.w, o.totals, "
-    '(SELECT SUM("weighted") FROM "category_sales" WHERE "category_id" IN (SELECT "id" FROM sub)) AS total_w '
+    '(SELECT SUM("weighted") FROM "category_sales" WHERE "category_id" IN ({cats})) AS total_w '
     "FROM e LEFT JOIN r ON r.umkm_id = e.umkm_id LEFT JOIN o ON o.umkm_id = e.umkm_id WHERE e.rn = 1"
 )
 S3_NAMES = (
@@ -364,16 +364,18 @@ async def under_sold(db: Counted, caller: Caller | None, variables: Mapping[str,
     else:
         as_of = dt.datetime.now(dt.UTC)
     policy = POLICY
-    head = (await db.fetch(S3_MEDIAN, [category_id, "VERIFIED", "BESAR"]))[0]
-    if not head["categories"]:
+    cats = ", ".join(str(int(r["id"])) for r in await db.fetch(S3_SUBTREE, [category_id]))
+    if not cats:
         return error("No such category.", "NOT_FOUND", "underSoldUmkm")
+    head = (await db.fetch(S3_MEDIAN.format(cats=cats), ["VERIFIED", "BESAR"]))[0]
     med = float(head["median"]) if head["median"] is not None else None
     rows: list[Mapping[str, Any]] = []
     if med is not None:
         lo = math.ceil(policy.band_low * med - 1e-9)
         hi = math.floor(policy.band_high * med + 1e-9)
         months = _complete_months(as_of, policy.need_months)
-        rows = await db.fetch(S3_ELIGIBLE, [category_id, "VERIFIED", "BESAR", lo, hi, *months])
+        sql = S3_ELIGIBLE.format(cats=cats, months=", ".join("?" for _ in months))
+        rows = await db.fetch(sql, ["VERIFIED", "BESAR", lo, hi, *months])
     n = len(rows)
     total = decay_to(float(rows[0]["total_w"] or 0.0), as_of, policy) if rows else 0.0
     comp = []

@@ -471,7 +471,7 @@ def build_variants(wanted: list[str], fx: Fixtures) -> list[Variant]:
                         None,
                         float_digits=12,
                         note=f"{products} products in the subtree",
-                        min_duration=20,
+                        min_duration=15,
                     )
                 )
         elif s == "S4":
