@@ -75,3 +75,56 @@ class BulkPlanLine(Model):
 
     class Meta:
         table = "bulk_plan_line"
+
+
+class RankingSnapshot(Model):
+    """One category's under-sold ranking at one moment, before any buyer's filters: a cache of the ranking SQL.
+
+    Rebuilt from the maintained statistics when asked for and stale: its `generation` is older than its category's
+    `ranking_generation` (every write that changes an input increments it, see resolvers/fairness_snapshot.py), or
+    it was made with another policy version. Readers take their page from its rows in ranking order, with the
+    buyer's filters (kecamatan served, stock or capacity) applied live in SQL.
+    """
+
+    id = fields.IntField(primary_key=True)
+    category = fields.ForeignKeyField("models.Category", related_name="ranking_snapshots", on_delete=fields.CASCADE)
+    as_of = fields.DatetimeField()
+    policy_version = fields.CharField(max_length=32)
+    generation = fields.BigIntField(default=-1)  # the category's ranking_generation its inputs were read at
+    eligible = fields.IntField(default=0)
+    median_price = fields.FloatField(null=True)
+    built_at = fields.DatetimeField(null=True)
+    build_ms = fields.IntField(default=0)
+
+    class Meta:
+        table = "fairness_snapshot"
+        unique_together = (("category", "as_of"),)
+
+
+class RankingRow(Model):
+    """One eligible UMKM's place on a snapshot: its position (1 = first) and every component of its score.
+
+    `umkm_id` and `product_id` are plain integers: the rows are derived data, rewritten as a whole by each rebuild.
+    """
+
+    id = fields.IntField(primary_key=True)
+    snapshot = fields.ForeignKeyField("models.RankingSnapshot", related_name="rows", on_delete=fields.CASCADE)
+    position = fields.IntField()
+    umkm_id = fields.IntField()
+    product_id = fields.IntField()
+    price = fields.BigIntField()
+    deficit = fields.FloatField()
+    target_share = fields.FloatField()
+    received_share = fields.FloatField()
+    received = fields.FloatField()
+    active_fraction = fields.FloatField()
+    need = fields.FloatField()
+    omzet = fields.FloatField(null=True)
+    bucket = fields.IntField()
+    rotation = fields.BigIntField()
+    reasons = fields.CharField(max_length=200)
+
+    class Meta:
+        table = "fairness_rank_row"
+        unique_together = (("snapshot", "position"),)
+        indexes = (("snapshot_id", "umkm_id"),)

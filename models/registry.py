@@ -69,6 +69,9 @@ class Category(TimestampedModel):
     parent: fields.ForeignKeyNullableRelation[Category] = fields.ForeignKeyField(
         "models.Category", related_name="children", null=True, on_delete=fields.RESTRICT
     )
+    # Incremented by every write that changes an input of this category's under-sold ranking
+    # (resolvers/fairness_snapshot.py): a ranking snapshot built from an older value is stale.
+    ranking_generation = fields.BigIntField(default=0)
 
     class Meta:
         table = "category"

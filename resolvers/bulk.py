@@ -71,7 +71,9 @@ async def plan_bulk_order(ctx: Ctx, req: PlanRequest) -> BulkPlan:
         v.add("neededBy", "IN_THE_PAST", "The needed-by date is in the past.")
     v.raise_if_any()
     opd = await Opd.get(id=opd_id)
-    ranking = await fairness.rank_category(req.category_id, ctx.clock.now(), opd=opd)
+    from resolvers import fairness_snapshot
+
+    ranking = await fairness_snapshot.full(req.category_id, fairness.now_or(ctx, None), opd, None)
     products = {p.id: p for p in await Product.filter(id__in=[r.cheapest_product_id for r in ranking.rows])}
     caps = await _capacities(list(products.values()), req.needed_by.strftime("%Y-%m"))
     candidates, ranks = [], {}

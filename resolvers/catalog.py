@@ -12,6 +12,7 @@ from models.base import Role, UmkmStatus
 from models.catalog import Product
 from models.registry import Category, Umkm, UmkmServedKecamatan
 from resolvers.common import AccessError, Ctx, DomainError, Principal, Validator
+from resolvers.fairness_snapshot import invalidate
 from resolvers.registry import category_subtree, words
 
 MAX_OPTIONS = 50
@@ -168,6 +169,7 @@ async def create_product(ctx: Ctx, f: ProductFields) -> Product:
         product = Product(umkm_id=umkm.id, active=True)
         _apply(product, f)
         await product.save()
+        await invalidate([product.category_id])
     return product
 
 
@@ -190,8 +192,10 @@ async def update_product(ctx: Ctx, product_id: int, f: ProductFields) -> Product
         product = await _product_for_change(ctx, product_id)
         if f.category_id is not None and not await Category.exists(id=f.category_id):
             raise DomainError("NOT_FOUND", "No such category.", "categoryId")
+        before = product.category_id
         _apply(product, f)
         await product.save()
+        await invalidate([before, product.category_id])
     return product
 
 
@@ -202,4 +206,5 @@ async def archive_product(ctx: Ctx, product_id: int) -> Product:
             raise DomainError("ALREADY_ARCHIVED", "This product is archived already.", "id")
         product.active = False
         await product.save(update_fields=["active", "updated_at"])
+        await invalidate([product.category_id])
     return product

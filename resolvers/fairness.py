@@ -42,6 +42,10 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 
 async def record_sale(umkm_id: int, by_category: dict[int, int], at: dt.datetime, sign: int = 1) -> None:
     """Add one order's rupiah per category to the decayed statistics (an upsert that adds, safe when concurrent)."""
+    from resolvers.fairness_snapshot import invalidate
+
+    # A sale moves every share in its categories; one that stops counting may also move an old month's omzet floor.
+    await invalidate(list(by_category) if sign > 0 else None)
     g = growth(at)
     for category_id, amount in sorted(by_category.items()):
         w = sign * amount * g
@@ -126,6 +130,9 @@ async def rebuild_stats(fix: bool = True, tolerance: float = 1e-6) -> StatsDrift
             if err > tolerance or a[1] != b[1]:
                 differing.append(("category", k, a[1], b[1]))
         if fix:
+            from resolvers.fairness_snapshot import invalidate
+
+            await invalidate()
             await UmkmCategorySales.all().delete()
             await CategorySales.all().delete()
             await UmkmCategorySales.bulk_create(
@@ -172,6 +179,7 @@ class RankedUmkm:
     reasons: list[str]
     cheapest_product_id: int
     cheapest_price: int
+    position: int = 0  # place on the whole list, before the buyer's filters
 
 
 @dataclass
@@ -305,18 +313,9 @@ def _as_datetime(value) -> dt.datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-async def rank_category(
-    category_id: int,
-    as_of: dt.datetime,
-    *,
-    opd: Opd | None = None,
-    quantity: int | None = None,
-    policy: Policy = POLICY,
-) -> Ranking:
-    """The whole ranking of a category at `as_of`, then the buyer's filters (kecamatan served, stock/capacity)."""
-    cats = await category_subtree(category_id)
-    if not cats:
-        raise DomainError("NOT_FOUND", "No such category.", "categoryId")
+async def compute_ranking(category_id: int, cats: list[int], as_of: dt.datetime, policy: Policy = POLICY) -> Ranking:
+    """The whole ranking of a category (`cats`: it and its descendants) at `as_of`, before any buyer's filters;
+    `rank` is the position. Requests read it from a snapshot (resolvers/fairness_snapshot.py)."""
     med, rows = await eligible_with_median(cats, policy)
     if med is None:
         return Ranking(category_id, as_of, 0, None, [])
@@ -362,7 +361,25 @@ async def rank_category(
             reasons.append("NEWCOMER")
         ranked.append(RankedUmkm(0, uid, score, reasons, r["product_id"], int(r["price"])))
     ranked.sort(key=lambda x: (-x.score.bucket, x.score.rotation, x.umkm_id))
-    ranking = Ranking(category_id, as_of, n, med, ranked)
+    for i, row in enumerate(ranked, start=1):
+        row.rank = row.position = i
+    return Ranking(category_id, as_of, n, med, ranked)
+
+
+async def rank_category(
+    category_id: int,
+    as_of: dt.datetime,
+    *,
+    opd: Opd | None = None,
+    quantity: int | None = None,
+    policy: Policy = POLICY,
+) -> Ranking:
+    """The ranking computed now (no snapshot), then the buyer's filters in Python: the reference the snapshot's
+    pages are tested against, and what the simulation calls at any moment of its year."""
+    cats = await category_subtree(category_id)
+    if not cats:
+        raise DomainError("NOT_FOUND", "No such category.", "categoryId")
+    ranking = await compute_ranking(category_id, cats, as_of, policy)
     await _buyer_filters(ranking, cats, opd, quantity, policy)
     for i, row in enumerate(ranking.rows, start=1):
         row.rank = i
@@ -419,15 +436,14 @@ async def _buyer_filters(
 
 
 def now_or(ctx: Ctx, as_of: dt.date | None) -> dt.datetime:
-    """`asOf` fixes "today" (noon, Asia/Jakarta) for decay, active fraction and rotation; default the clock's now."""
+    """The moment a list is computed for: noon (Asia/Jakarta) of `asOf`, or of today by the clock. The list is a
+    daily one: decay, active fraction and rotation are those of that noon all day long."""
     if as_of is None:
-        return ctx.clock.now()
+        as_of = ctx.clock.now().astimezone(JAKARTA).date()
     return dt.datetime.combine(as_of, dt.time(12), JAKARTA).astimezone(dt.UTC)
 
 
-async def under_sold(
-    ctx: Ctx, category_id: int, opd_id: int | None, quantity: int | None, as_of: dt.date | None
-) -> Ranking:
+async def _buyer(ctx: Ctx, opd_id: int | None, quantity: int | None) -> Opd | None:
     p = ctx.principal
     if p.is_anonymous:
         from resolvers.common import Unauthenticated
@@ -435,12 +451,28 @@ async def under_sold(
         raise Unauthenticated()
     if quantity is not None and quantity < 1:
         raise DomainError("TOO_SMALL", "quantity must be at least 1.", "quantity")
-    opd = None
-    if opd_id is not None:
-        opd = await Opd.get_or_none(id=opd_id)
-        if opd is None:
-            raise DomainError("NOT_FOUND", "No such OPD.", "opdId")
-    return await rank_category(category_id, now_or(ctx, as_of), opd=opd, quantity=quantity)
+    if opd_id is None:
+        return None
+    opd = await Opd.get_or_none(id=opd_id)
+    if opd is None:
+        raise DomainError("NOT_FOUND", "No such OPD.", "opdId")
+    return opd
+
+
+async def under_sold(
+    ctx: Ctx,
+    category_id: int,
+    opd_id: int | None,
+    quantity: int | None,
+    as_of: dt.date | None,
+    after: tuple[int, int] | None = None,
+    first: int = 20,
+):
+    """One page of the buyer's list (a `fairness_snapshot.Page`), read from the category's ranking snapshot."""
+    from resolvers import fairness_snapshot
+
+    opd = await _buyer(ctx, opd_id, quantity)
+    return await fairness_snapshot.page(category_id, now_or(ctx, as_of), opd, quantity, after, first)
 
 
 EXCLUSION_REASONS = (
@@ -461,11 +493,12 @@ async def explain(
     """Where a UMKM stands for a category and buyer: its row, or every reason it is left out."""
     from models.catalog import Product
     from models.registry import Umkm
+    from resolvers import fairness_snapshot
 
-    ranking = await under_sold(ctx, category_id, opd_id, quantity, as_of)
-    for row in ranking.rows:
-        if row.umkm_id == umkm_id:
-            return row, []
+    opd = await _buyer(ctx, opd_id, quantity)
+    snap, row, buyer_side = await fairness_snapshot.standing(category_id, now_or(ctx, as_of), umkm_id, opd, quantity)
+    if row is not None:
+        return row, []
     umkm = await Umkm.get_or_none(id=umkm_id)
     if umkm is None:
         raise DomainError("NOT_FOUND", "No such UMKM.", "umkmId")
@@ -476,15 +509,14 @@ async def explain(
         why.append("NOT_VERIFIED")
     if umkm.scale is Scale.BESAR:
         why.append("SCALE_BESAR")
-    cats = await category_subtree(category_id)
-    products = await Product.filter(umkm_id=umkm_id, category_id__in=cats, active=True)
+    products = await Product.filter(umkm_id=umkm_id, category_id__in=await fairness_snapshot.subtree(snap), active=True)
     if not products:
         why.append("NO_PRODUCT_IN_CATEGORY")
     else:
         if not any(p.made_to_order or p.stock > 0 for p in products):
             why.append("NO_STOCK")
-        lo, hi = price_band(ranking.median_price or 0)
+        lo, hi = price_band(snap.median_price or 0)
         if not any(lo <= p.price <= hi for p in products):
             why.append("PRICE_OUT_OF_BAND")
-    why += ranking.excluded.get(umkm_id, [])
+    why += buyer_side
     return None, why

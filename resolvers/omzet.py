@@ -17,6 +17,7 @@ from models.omzet import OmzetReport, OmzetRevision, UmkmMonthlySales
 from models.query import fetch_all
 from models.registry import Category, Kecamatan, Umkm
 from resolvers.common import AccessError, Ctx, DomainError, Unauthenticated, Validator
+from resolvers.fairness_snapshot import invalidate
 from resolvers.registry import category_roots
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -283,6 +284,7 @@ async def update_scale(umkm: Umkm) -> None:
     annual = sum(totals) if n == 12 else sum(totals) * 12 // n
     source = ScaleSource.REPORTED if n == 12 else ScaleSource.ESTIMATED
     await Umkm.filter(id=umkm.id).update(scale=classify(annual), scale_source=source)
+    await invalidate()  # the UMKM's scale and need: every category it may be eligible in
 
 
 # ---------------------------------------------------------------- compliance

@@ -32,6 +32,7 @@ from models.orders import (
 from models.registry import Opd
 from resolvers import events, sales
 from resolvers.common import AccessError, Ctx, DomainError, Principal, Validator, require_user
+from resolvers.fairness_snapshot import invalidate
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 MAX_ITEMS = 100
@@ -167,6 +168,8 @@ async def _reserve(product: Product, quantity: int, period: str, field: str) -> 
         moved = await Product.filter(id=product.id, stock__gte=quantity).update(stock=F("stock") - quantity)
         if not moved:
             raise DomainError("INSUFFICIENT_STOCK", f"Not enough stock of {product.name}.", field)
+        if await Product.exists(id=product.id, stock__lte=0):
+            await invalidate([product.category_id])  # out of stock: no longer eligible
         return
     cap = product.monthly_capacity or 0
     await CapacityUse.bulk_create([CapacityUse(product_id=product.id, period=period, used=0)], ignore_conflicts=True)
@@ -185,6 +188,8 @@ async def _release(order_id: int) -> None:
                 used=F("used") - item.quantity
             )
         else:
+            if await Product.exists(id=item.product_id, stock__lte=0):
+                await invalidate([item.product.category_id])  # back in stock: eligible again
             await Product.filter(id=item.product_id).update(stock=F("stock") + item.quantity)
 
 
@@ -340,19 +345,17 @@ async def _place(
 async def _list_ranks(ctx: Ctx, opd: Opd, groups: dict[int, list]) -> dict[int, int]:
     """Each seller's rank on the under-sold list of its product's top-level category, as the server computes it now
     for this OPD: the city measures how many purchases follow the list from this, never from a client's number."""
-    from resolvers.fairness import rank_category
+    from resolvers.fairness import now_or
+    from resolvers.fairness_snapshot import standing
     from resolvers.registry import category_roots
 
     roots = await category_roots()
-    rankings: dict[int, dict[int, int]] = {}
     out = {}
     for umkm_id, lines in groups.items():
         root = roots.get(lines[0][2].category_id, lines[0][2].category_id)
-        if root not in rankings:
-            ranking = await rank_category(root, ctx.clock.now(), opd=opd)
-            rankings[root] = {r.umkm_id: r.rank for r in ranking.rows}
-        if umkm_id in rankings[root]:
-            out[umkm_id] = rankings[root][umkm_id]
+        _snap, row, _why = await standing(root, now_or(ctx, None), umkm_id, opd, None)
+        if row is not None:
+            out[umkm_id] = row.rank
     return out
 
 

@@ -31,6 +31,7 @@ from resolvers.common import (
     Validator,
     require_role,
 )
+from resolvers.fairness_snapshot import invalidate
 
 # ---------------------------------------------------------------- visibility
 
@@ -280,6 +281,7 @@ async def update_umkm(ctx: Ctx, umkm_id: int, f: UmkmFields) -> Umkm:
         if f.scale is not None and umkm.scale_source is ScaleSource.DECLARED:
             umkm.scale = f.scale
         await umkm.save()
+        await invalidate()  # scale may have changed: every category's eligible set
         if f.served_kecamatan_ids is not None or kel is not None:
             ids = f.served_kecamatan_ids
             if ids is None:
@@ -323,6 +325,7 @@ async def verify_umkm(ctx: Ctx, umkm_id: int, decision: str, note: str | None) -
         await UmkmStatusChange.create(
             umkm_id=umkm_id, from_status=umkm.status, to_status=to_status, actor_id=p.user_id, note=note
         )
+        await invalidate()
     return await Umkm.get(id=umkm_id)
 
 
@@ -435,7 +438,11 @@ async def create_category(
             raise DomainError("NOT_FOUND", "No such parent category.", "parentId")
         if await Category.exists(slug=slug):
             raise DomainError("DUPLICATE_SLUG", "A category with this slug exists.", "slug")
-        return await Category.create(name=name, slug=slug, parent_id=parent_id, description=(description or "").strip())
+        category = await Category.create(
+            name=name, slug=slug, parent_id=parent_id, description=(description or "").strip()
+        )
+        await invalidate()
+        return category
 
 
 async def update_category(
@@ -461,7 +468,8 @@ async def update_category(
             cat.name = name.strip()
         if description is not None:
             cat.description = description.strip()
-        await cat.save()
+        await cat.save(update_fields=["name", "parent_id", "description", "updated_at"])
+        await invalidate()
     return cat
 
 

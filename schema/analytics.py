@@ -11,7 +11,7 @@ from strawberry.types import Info
 from models import registry as reg
 from resolvers import analytics as rules
 from resolvers import fairness
-from schema.fairness import UnderSoldUmkmConnection, connection
+from schema.fairness import UnderSoldUmkmConnection, connection, page_args
 from schema.permissions import IsAuthenticated
 from schema.registry import Category, Opd, Umkm
 from schema.relay import check_first, decode_cursor, decode_id, encode_cursor
@@ -95,8 +95,8 @@ class PurchaseCategory:
     async def under_sold_umkm(
         self, info: Info, first: int | None = 10, after: str | None = None
     ) -> UnderSoldUmkmConnection:
-        ranking = await fairness.under_sold(info.context, self.category_id, self.opd_id, None, None)
-        return connection(ranking, first, after)
+        n, cursor = page_args(first, after)
+        return connection(await fairness.under_sold(info.context, self.category_id, self.opd_id, None, None, cursor, n))
 
 
 async def purchase_categories_of(info: Info, opd_id: int) -> list[PurchaseCategory]:

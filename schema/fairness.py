@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 
 import strawberry
 from strawberry.types import Info
@@ -10,6 +11,8 @@ from strawberry.types import Info
 from models import catalog as cat
 from models import registry as reg
 from resolvers import fairness as rules
+from resolvers.common import BadUserInput
+from resolvers.fairness_snapshot import Page
 from schema.catalog import Product
 from schema.permissions import IsAuthenticated
 from schema.registry import Umkm
@@ -68,46 +71,59 @@ class UnderSoldUmkmEdge:
         return Product.from_row(await info.context.loaders.by_id(cat.Product).load(self.product_id))
 
 
+async def _total_count(root: UnderSoldUmkmConnection) -> int:
+    return await root.count()  # counted only when asked for: the buyer's filters make it a query
+
+
 @strawberry.type(description="The under-sold UMKM of a category, ranked for a buyer.")
 class UnderSoldUmkmConnection:
     edges: list[UnderSoldUmkmEdge] = strawberry.field(description="Rows of this page, by rank.")
     page_info: PageInfo = strawberry.field(description="Paging.")
-    total_count: int = strawberry.field(description="Rows on the whole list for this buyer.")
+    total_count: int = strawberry.field(resolver=_total_count, description="Rows on the whole list for this buyer.")
     eligible_count: int = strawberry.field(description="UMKM eligible in the category before the buyer's filters.")
     median_price: float | None = strawberry.field(description="The category's median unit price (the band's centre).")
     as_of: dt.datetime = strawberry.field(description="The moment the list is computed for.")
     policy_version: str = strawberry.field(description="The policy parameters' version.")
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
 
 
-def connection(ranking: rules.Ranking, first: int | None, after: str | None) -> UnderSoldUmkmConnection:
+def page_args(first: int | None, after: str | None) -> tuple[int, tuple[int, int] | None]:
+    """`first` checked; `after` as (rank, position): ranks count the buyer's rows, positions the whole list."""
     n = check_first(first)
     cur = decode_cursor(after)
-    start = int(cur[0]) if cur and isinstance(cur[0], int) else 0
-    rows = ranking.rows[start : start + n]
+    if cur is None:
+        return n, None
+    if len(cur) != 2 or not all(isinstance(v, int) and v >= 0 for v in cur):
+        raise BadUserInput("`after` is not a cursor from this list.")
+    return n, (cur[0], cur[1])
+
+
+def connection(page: Page) -> UnderSoldUmkmConnection:
     edges = [
         UnderSoldUmkmEdge(
-            cursor=encode_cursor([r.rank]),
+            cursor=encode_cursor([r.rank, r.position]),
             rank=r.rank,
             score=FairnessScore.of(r.score),
             reasons=list(r.reasons),
             umkm_id=r.umkm_id,
             product_id=r.cheapest_product_id,
         )
-        for r in rows
+        for r in page.rows
     ]
+    s = page.snapshot
     return UnderSoldUmkmConnection(
         edges=edges,
         page_info=PageInfo(
-            has_next_page=start + n < len(ranking.rows),
-            has_previous_page=start > 0,
+            has_next_page=page.has_next,
+            has_previous_page=page.after_rank > 0,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
-        total_count=len(ranking.rows),
-        eligible_count=ranking.eligible,
-        median_price=ranking.median_price,
-        as_of=ranking.as_of.astimezone(rules.JAKARTA),
-        policy_version=rules.POLICY.version,
+        eligible_count=s.eligible,
+        median_price=s.median_price,
+        as_of=s.as_of.astimezone(rules.JAKARTA),
+        policy_version=s.policy_version,
+        count=page.total,
     )
 
 
@@ -148,8 +164,8 @@ class FairnessQuery:
         as_of: dt.date | None = None,
     ) -> UnderSoldUmkmConnection:
         cid, oid = _ids(info, category_id, opd_id)
-        ranking = await rules.under_sold(info.context, cid, oid, quantity, as_of)
-        return connection(ranking, first, after)
+        n, cursor = page_args(first, after)
+        return connection(await rules.under_sold(info.context, cid, oid, quantity, as_of, cursor, n))
 
     @strawberry.field(
         description="Where one UMKM stands on a category's list for a buyer, or every reason it is left out.",

@@ -1,0 +1,326 @@
+"""The under-sold ranking served from a snapshot: computed once per category and moment, read a page at a time.
+
+`resolvers.fairness.compute_ranking` is the ranking (maintained statistics, products, UMKM, omzet reports; never the
+order lines). Computing it reads every eligible product of the category (about a second for the largest category
+of the benchmark's 500,000 products), so requests do not compute it: they read a snapshot of it, the rows in
+ranking order with every score component (`models.fairness.RankingSnapshot`, `RankingRow`), and apply the buyer's
+filters (kecamatan served, stock or capacity for the quantity) live in SQL on the page they read.
+
+Freshness. Each category carries a `ranking_generation`; every write that changes an input of a category's ranking
+increments it for the category and its ancestors inside the writing transaction (`invalidate`: sales starting or
+stopping to count, product changes, stock reaching or leaving zero, UMKM status and scale, omzet reports, the
+category tree, a statistics rebuild). A snapshot records the generation it read *before* reading the inputs, so a
+write that commits while a snapshot is built leaves the snapshot stale, never wrongly fresh. A stale snapshot (or one
+made with another policy version) is rebuilt by the next request that needs it, under a row lock, so concurrent
+requests build it once.
+
+Writes made outside the API (SQL by hand, a bulk load) are not seen until `pasar fairness rebuild`, which
+invalidates every category.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from models.fairness import RankingRow, RankingSnapshot
+from models.query import fetch_all
+from models.registry import Category, Opd
+from resolvers.common import DomainError
+from resolvers.fairness_policy import POLICY, Policy
+
+KEEP_DAYS = 2  # snapshots of a category made for moments more than this before a new one are deleted
+
+
+# ---------------------------------------------------------------- invalidation
+
+
+async def invalidate(category_ids: list[int] | set[int] | None = None) -> None:
+    """Mark the rankings of these categories and their ancestors stale (every category when None).
+
+    Call inside the transaction that makes the change: the increment is committed with it, and it row-locks the
+    categories until then (in id order, so two writers never deadlock on them).
+    """
+    if category_ids is None:
+        await Category.all().update(ranking_generation=F("ranking_generation") + 1)
+        return
+    parent = dict(await Category.all().values_list("id", "parent_id"))
+    touched: set[int] = set()
+    for cid in category_ids:
+        while cid is not None and cid not in touched:
+            touched.add(cid)
+            cid = parent.get(cid)
+    touched &= set(parent)
+    if touched:
+        await Category.filter(id__in=sorted(touched)).update(ranking_generation=F("ranking_generation") + 1)
+
+
+# ---------------------------------------------------------------- the snapshot
+
+
+@dataclass
+class Snapshot:
+    id: int
+    category_id: int
+    cats: list[int] | None  # the category and its descendants, read when needed
+    as_of: dt.datetime
+    eligible: int
+    median_price: float | None
+    policy_version: str
+
+
+async def _current(category_id: int, as_of: dt.datetime) -> tuple[dict | None, int | None]:
+    """The snapshot row (if any) and the category's generation, in one statement."""
+    rows = await fetch_all(
+        'SELECT c."ranking_generation" AS generation, s."id" AS id, s."generation" AS built_from, '
+        's."policy_version" AS policy_version, s."eligible" AS eligible, s."median_price" AS median_price '
+        'FROM "category" c LEFT JOIN "fairness_snapshot" s ON s."category_id" = c."id" AND s."as_of" = ? '
+        'WHERE c."id" = ?',
+        [as_of.astimezone(dt.UTC), category_id],  # SQLite: the driver's adapter writes it as Tortoise stored it
+    )
+    if not rows:
+        return None, None
+    r = rows[0]
+    return (r if r["id"] is not None else None), int(r["generation"])
+
+
+def _fresh(row: dict | None, generation: int, policy: Policy) -> bool:
+    return row is not None and row["built_from"] == generation and row["policy_version"] == policy.version
+
+
+async def snapshot(category_id: int, as_of: dt.datetime, policy: Policy = POLICY) -> Snapshot:
+    """A fresh snapshot of the category's ranking at `as_of`, building it when missing or stale."""
+    from resolvers.registry import category_subtree
+
+    row, generation = await _current(category_id, as_of)
+    if generation is None:
+        raise DomainError("NOT_FOUND", "No such category.", "categoryId")
+    cats = None
+    if not _fresh(row, generation, policy):
+        cats = await category_subtree(category_id)
+        row = await _build(category_id, cats, as_of, policy)
+    return Snapshot(
+        id=row["id"],
+        category_id=category_id,
+        cats=cats,
+        as_of=as_of,
+        eligible=int(row["eligible"]),
+        median_price=row["median_price"],
+        policy_version=row["policy_version"],
+    )
+
+
+async def _build(category_id: int, cats: list[int], as_of: dt.datetime, policy: Policy) -> dict:
+    from resolvers.fairness import compute_ranking
+
+    async with in_transaction():
+        await RankingSnapshot.bulk_create(
+            [RankingSnapshot(category_id=category_id, as_of=as_of, policy_version=policy.version, generation=-1)],
+            ignore_conflicts=True,
+        )
+        snap = await RankingSnapshot.filter(category_id=category_id, as_of=as_of).select_for_update().get()
+        # Under the lock: another request may have built it meanwhile. The generation is read before the inputs.
+        row, generation = await _current(category_id, as_of)
+        if _fresh(row, generation, policy):
+            return row
+        started = time.perf_counter()
+        ranking = await compute_ranking(category_id, cats, as_of, policy)
+        await RankingRow.filter(snapshot_id=snap.id).delete()
+        await RankingRow.bulk_create(
+            [
+                RankingRow(
+                    snapshot_id=snap.id,
+                    position=r.rank,
+                    umkm_id=r.umkm_id,
+                    product_id=r.cheapest_product_id,
+                    price=r.cheapest_price,
+                    deficit=r.score.deficit,
+                    target_share=r.score.target_share,
+                    received_share=r.score.received_share,
+                    received=r.score.received,
+                    active_fraction=r.score.active_fraction,
+                    need=r.score.need,
+                    omzet=r.score.omzet,
+                    bucket=r.score.bucket,
+                    rotation=r.score.rotation,
+                    reasons=",".join(r.reasons),
+                )
+                for r in ranking.rows
+            ],
+            batch_size=500,
+        )
+        old = await RankingSnapshot.filter(
+            category_id=category_id, as_of__lt=as_of - dt.timedelta(days=KEEP_DAYS)
+        ).values_list("id", flat=True)
+        if old:
+            await RankingRow.filter(snapshot_id__in=old).delete()
+            await RankingSnapshot.filter(id__in=old).delete()
+        fields = {
+            "generation": generation,
+            "policy_version": policy.version,
+            "eligible": ranking.eligible,
+            "median_price": ranking.median_price,
+            "built_at": dt.datetime.now(dt.UTC),
+            "build_ms": round((time.perf_counter() - started) * 1000),
+        }
+        await RankingSnapshot.filter(id=snap.id).update(**fields)
+    return {"id": snap.id, **fields}
+
+
+# ---------------------------------------------------------------- reading it with the buyer's filters
+
+
+def _in(ids: list[int]) -> str:
+    return ", ".join(str(int(i)) for i in ids) or "NULL"
+
+
+async def subtree(s: Snapshot) -> list[int]:
+    from resolvers.registry import category_subtree
+
+    if s.cats is None:
+        s.cats = await category_subtree(s.category_id)
+    return s.cats
+
+
+async def _buyer_sql(s: Snapshot, opd: Opd | None, quantity: int | None, policy: Policy) -> tuple[str, list]:
+    """SQL conditions on `r` (a ranking row) and `u` (its UMKM) for the buyer's filters, with their parameters."""
+    from resolvers.fairness import JAKARTA, price_band
+
+    sql, params = [], []
+    if opd is not None:
+        sql.append(
+            '(u."serves_city_wide" OR u."kecamatan_id" = ? OR EXISTS (SELECT 1 FROM "umkm_served_kecamatan" sk '
+            'WHERE sk."umkm_id" = r."umkm_id" AND sk."kecamatan_id" = ?))'
+        )
+        params += [opd.kecamatan_id, opd.kecamatan_id]
+    if quantity:
+        lo, hi = price_band(s.median_price or 0, policy)
+        sql.append(
+            f"""EXISTS (SELECT 1 FROM "product" pr
+                LEFT JOIN "capacity_use" cu ON cu."product_id" = pr."id" AND cu."period" = ?
+                WHERE pr."umkm_id" = r."umkm_id" AND pr."category_id" IN ({_in(await subtree(s))}) AND pr."active"
+                  AND pr."price" >= ? AND pr."price" <= ?
+                  AND ((NOT pr."made_to_order" AND pr."stock" >= ?)
+                       OR (pr."made_to_order" AND COALESCE(pr."monthly_capacity", 0) - COALESCE(cu."used", 0) >= ?)))"""
+        )
+        params += [s.as_of.astimezone(JAKARTA).strftime("%Y-%m"), lo, hi, quantity, quantity]
+    return "".join(f" AND {c}" for c in sql), params
+
+
+def _from(opd: Opd | None) -> str:
+    join = ' JOIN "umkm" u ON u."id" = r."umkm_id"' if opd is not None else ""
+    return f'FROM "fairness_rank_row" r{join} WHERE r."snapshot_id" = ?'
+
+
+def _ranked(row: dict, rank: int, s: Snapshot, opd: Opd | None, quantity: int | None):
+    from resolvers.fairness import RankedUmkm, Score
+
+    reasons = row["reasons"].split(",") if row["reasons"] else []
+    if opd is not None:
+        reasons.append("SERVES_OPD_KECAMATAN")
+    if quantity:
+        reasons.append("CAPACITY_OK")
+    omzet = row["omzet"]
+    score = Score(
+        deficit=row["deficit"],
+        target_share=row["target_share"],
+        received_share=row["received_share"],
+        received=row["received"],
+        active_fraction=row["active_fraction"],
+        need=row["need"],
+        omzet=omzet,
+        omzet_source="REPORTED" if omzet is not None else "NONE",
+        bucket=int(row["bucket"]),
+        rotation=int(row["rotation"]),
+        policy_version=s.policy_version,
+    )
+    return RankedUmkm(
+        rank, int(row["umkm_id"]), score, reasons, int(row["product_id"]), int(row["price"]), int(row["position"])
+    )
+
+
+@dataclass
+class Page:
+    """One page of a buyer's list: rows numbered from `after_rank + 1`, and what the connection needs around it."""
+
+    snapshot: Snapshot
+    rows: list  # RankedUmkm
+    has_next: bool
+    after_rank: int
+    total: Callable[[], Awaitable[int]]
+
+
+async def page(
+    category_id: int,
+    as_of: dt.datetime,
+    opd: Opd | None,
+    quantity: int | None,
+    after: tuple[int, int] | None,
+    first: int,
+    policy: Policy = POLICY,
+) -> Page:
+    """`first` rows after the cursor (rank, position) for the buyer: one statement on the snapshot's index."""
+    s = await snapshot(category_id, as_of, policy)
+    cond, params = await _buyer_sql(s, opd, quantity, policy)
+    after_rank, after_position = after or (0, 0)
+    rows = await fetch_all(
+        f'SELECT r.* {_from(opd)} AND r."position" > ?{cond} ORDER BY r."position" LIMIT ?',
+        [s.id, after_position, *params, first + 1],
+    )
+    ranked = [_ranked(r, after_rank + i, s, opd, quantity) for i, r in enumerate(rows[:first], start=1)]
+
+    async def total() -> int:
+        if opd is None and not quantity:
+            return s.eligible
+        n = await fetch_all(f"SELECT COUNT(*) AS n {_from(opd)}{cond}", [s.id, *params])
+        return int(n[0]["n"])
+
+    return Page(s, ranked, len(rows) > first, after_rank, total)
+
+
+async def full(category_id: int, as_of: dt.datetime, opd: Opd | None, quantity: int | None, policy: Policy = POLICY):
+    """The buyer's whole list (bulk plans): a `resolvers.fairness.Ranking` read from the snapshot."""
+    from resolvers.fairness import Ranking
+
+    s = await snapshot(category_id, as_of, policy)
+    cond, params = await _buyer_sql(s, opd, quantity, policy)
+    rows = await fetch_all(f'SELECT r.* {_from(opd)}{cond} ORDER BY r."position"', [s.id, *params])
+    return Ranking(
+        category_id,
+        as_of,
+        s.eligible,
+        s.median_price,
+        [_ranked(r, i, s, opd, quantity) for i, r in enumerate(rows, start=1)],
+    )
+
+
+async def standing(
+    category_id: int, as_of: dt.datetime, umkm_id: int, opd: Opd | None, quantity: int | None, policy: Policy = POLICY
+):
+    """One UMKM's row on the buyer's list with its rank, or None with the buyer-side reasons it is left out
+    (`KECAMATAN_NOT_SERVED`, else `CAPACITY_SHORT`; an empty list when it is not eligible in the category at all)."""
+    s = await snapshot(category_id, as_of, policy)
+    own = await fetch_all(
+        'SELECT r.* FROM "fairness_rank_row" r WHERE r."snapshot_id" = ? AND r."umkm_id" = ?', [s.id, umkm_id]
+    )
+    if not own:
+        return s, None, []
+    position = own[0]["position"]
+    for label, o, q, applies in (
+        ("KECAMATAN_NOT_SERVED", opd, None, opd is not None),
+        ("CAPACITY_SHORT", opd, quantity, bool(quantity)),
+    ):
+        if not applies:
+            continue
+        cond, params = await _buyer_sql(s, o, q, policy)
+        ok = await fetch_all(f'SELECT 1 AS ok {_from(o)} AND r."umkm_id" = ?{cond}', [s.id, umkm_id, *params])
+        if not ok:
+            return s, None, [label]
+    cond, params = await _buyer_sql(s, opd, quantity, policy)
+    n = await fetch_all(f'SELECT COUNT(*) AS n {_from(opd)} AND r."position" <= ?{cond}', [s.id, position, *params])
+    return s, _ranked(own[0], int(n[0]["n"]), s, opd, quantity), []

@@ -1,0 +1,157 @@
+"""The under-sold list served from its snapshot: built once, read by pages, current after every write."""
+
+# ruff: noqa: F811  (the `city` fixture is imported from tests/test_fairness.py)
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+
+from models.fairness import RankingRow, RankingSnapshot
+from models.registry import Kelurahan, Opd
+from resolvers import fairness
+from schema.relay import from_global_id
+from tests.conftest import gid
+from tests.test_fairness import AS_OF, AS_OF_DT, RANKING, City, city, names, ranking  # noqa: F401
+
+NOON = dt.datetime.combine(AS_OF, dt.time(12), fairness.JAKARTA).astimezone(dt.UTC)
+SOON = (dt.datetime.now(fairness.JAKARTA).date() + dt.timedelta(days=10)).isoformat()
+
+
+async def reference(world, opd: Opd | None = None, quantity: int | None = None) -> list[tuple]:
+    """The list computed now from the maintained statistics, without any snapshot."""
+    r = await fairness.rank_category(world.batik.id, NOON, opd=opd, quantity=quantity)
+    return [(row.umkm_id, row.rank, row.reasons, row.score.deficit, row.score.bucket) for row in r.rows]
+
+
+async def paged(gql, world, first: int = 2, **v) -> list[tuple]:
+    """The whole list read through the API `first` rows at a time."""
+    out, after = [], None
+    doc = RANKING.replace("umkm { name }", "umkm { id name }")
+    while True:
+        variables = {"c": gid("Category", world.batik.id), "d": AS_OF.isoformat(), "first": first, "after": after}
+        variables.update(v)
+        page = (await gql.ok(doc, variables, world.tokens["buyer"]))["underSoldUmkm"]
+        for e in page["edges"]:
+            uid = int(from_global_id(e["umkm"]["id"])[1])
+            out.append((uid, e["rank"], e["reasons"], e["score"]["deficit"], e["score"]["bucket"]))
+        if not page["pageInfo"]["hasNextPage"]:
+            return out
+        after = page["pageInfo"]["endCursor"]
+
+
+async def same_as_reference(gql, world, opd: Opd | None = None, quantity: int | None = None) -> list[tuple]:
+    v = {}
+    if opd is not None:
+        v["o"] = gid("Opd", opd.id)
+    if quantity:
+        v["q"] = quantity
+    got = await paged(gql, world, **v)
+    assert got == await reference(world, opd, quantity)
+    return got
+
+
+async def test_pages_of_the_snapshot_equal_the_ranking_computed_now_for_every_buyer(gql, world, city):
+    await city.sale("Arjuna", 3_000_000, 10)
+    await city.sale("Citra", 500_000, 40)
+    await city.report("Dewi", 2_000_000)
+    await city.add("Baru", verified_days=20)
+    kel2 = await Kelurahan.filter(kecamatan_id=world.kecamatan2.id).first()
+    await city.add("Jauh", kelurahan=kel2)
+    full = await same_as_reference(gql, world)
+    assert len(full) == 8 and [r[1] for r in full] == list(range(1, 9))
+    served = await same_as_reference(gql, world, opd=world.opd)
+    assert len(served) == 7 and all("SERVES_OPD_KECAMATAN" in r[2] for r in served)
+    await same_as_reference(gql, world, opd=world.opd, quantity=50)
+    assert await same_as_reference(gql, world, quantity=51) == []
+
+
+async def test_a_second_request_reads_the_snapshot_not_the_statistics(gql, world, city):
+    await city.sale("Arjuna", 1_000_000, 3)
+    variables = {"c": gid("Category", world.batik.id), "d": AS_OF.isoformat()}
+    sources = ("umkm_category_sales", "category_sales", "omzet_report")
+    first = (await gql.raw(RANKING, variables, token=world.tokens["buyer"])).json()["extensions"]["sql"]
+    assert any(s in q for q in first for s in sources), first
+    second = (await gql.raw(RANKING, variables, token=world.tokens["buyer"])).json()["extensions"]["sql"]
+    assert not [q for q in second if any(s in q for s in sources)], second
+    assert len(second) <= 4, second  # snapshot, its page, the UMKM, the products
+    assert await RankingSnapshot.filter(category_id=world.batik.id).count() == 1
+    assert await RankingRow.all().count() == 6
+
+
+async def test_a_sale_makes_the_next_request_rebuild_the_list(gql, world, city):
+    before = await ranking(gql, world)
+    assert "NEVER_SOLD" in before["edges"][0]["reasons"]
+    top = before["edges"][0]["umkm"]["name"]
+    await city.sale(top, 5_000_000, 1)  # the function every delivery calls
+    after = await ranking(gql, world)
+    assert names(after)[-1] == top and names(after) != names(before)
+    await same_as_reference(gql, world)
+
+
+MUTATIONS = {
+    "suspend": (
+        "admin",
+        "mutation($input: VerifyUmkmInput!) { verifyUmkm(input: $input) { errors { code } } }",
+        lambda c: {"id": gid("Umkm", c.umkms["Bima"].id), "decision": "SUSPEND", "note": "audit"},
+    ),
+    "archive": (
+        "other_owner",
+        "mutation($input: ArchiveProductInput!) { archiveProduct(input: $input) { errors { code } } }",
+        lambda c: {"id": gid("Product", c.products["Bima"].id)},
+    ),
+    "reprice": (
+        "other_owner",
+        "mutation($input: UpdateProductInput!) { updateProduct(input: $input) { errors { code } } }",
+        lambda c: {"id": gid("Product", c.products["Bima"].id), "price": 400_000},
+    ),
+    "sold_out": (
+        "buyer",
+        "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { errors { code } } }",
+        lambda c: {
+            "items": [{"productId": gid("Product", c.products["Bima"].id), "quantity": 50}],
+            "neededBy": SOON,
+            "deliveryAddress": "Jl. Jimerto 25-27, Surabaya",
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("change", sorted(MUTATIONS))
+async def test_a_change_through_the_api_is_on_the_next_list(gql, world, city, change):
+    assert "Bima" in names(await ranking(gql, world))  # the snapshot exists now
+    token, doc, make = MUTATIONS[change]
+    body = await gql.ok(doc, {"input": make(city)}, world.tokens[token])
+    assert next(iter(body.values()))["errors"] == []
+    assert "Bima" not in names(await ranking(gql, world))
+    await same_as_reference(gql, world)
+
+
+async def test_cancelling_an_order_that_emptied_the_stock_puts_the_seller_back(gql, world, city):
+    token, doc, make = MUTATIONS["sold_out"]
+    placed = await gql.ok(
+        doc.replace("errors { code }", "orders { id } errors { code }"), {"input": make(city)}, world.tokens[token]
+    )
+    assert "Bima" not in names(await ranking(gql, world))
+    order_id = placed["placeOrder"]["orders"][0]["id"]
+    cancel = "mutation($input: OrderReasonInput!) { cancelOrder(input: $input) { errors { code } } }"
+    body = await gql.ok(cancel, {"input": {"id": order_id, "reason": "wrong size"}}, world.tokens["buyer"])
+    assert body["cancelOrder"]["errors"] == []
+    assert "Bima" in names(await ranking(gql, world))
+
+
+async def test_concurrent_requests_on_a_stale_list_agree_and_build_it_once(gql, world, city):
+    await city.sale("Eka", 2_000_000, 5)
+    results = await asyncio.gather(*[ranking(gql, world) for _ in range(4)])
+    assert all(names(r) == names(results[0]) for r in results)
+    assert await RankingRow.all().count() == 6  # one snapshot, its six rows
+    assert await RankingSnapshot.all().count() == 1
+
+
+async def test_snapshots_of_old_days_are_dropped_when_a_newer_one_is_built(gql, world, city):
+    for days in (10, 5, 0):
+        await ranking(gql, world, d=(AS_OF - dt.timedelta(days=days)).isoformat())
+    kept = [s.as_of for s in await RankingSnapshot.all()]
+    assert kept == [NOON], kept  # the lists of 10 and 5 days before were deleted as the newer ones were built
