@@ -118,7 +118,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "user": ("id", "email", "password_hash", "full_name", "role", "opd_id", "active", "created_at", "updated_at"),
     "opd": ("id", "code", "name", "kind", "kecamatan_id", "address", "active", "created_at", "updated_at"),
     "opd_budget": ("id", "opd_id", "year", "amount", "created_at", "updated_at"),
-    "category": ("id", "name", "slug", "description", "parent_id", "created_at", "updated_at"),
+    "category": ("id", "name", "slug", "description", "parent_id", "created_at", "updated_at", "ranking_generation"),
     "umkm": (
         "id", "owner_id", "name", "nib", "description", "owner_name", "phone", "address", "kelurahan_id",
         "kecamatan_id", "serves_city_wide", "scale", "scale_source", "status", "verified_at", "bank_name",
@@ -440,12 +440,12 @@ class Generator:
         for name, desc, _ in CATEGORY_TREE:
             cid = len(rows) + 1
             self.category_ids[slugify(name)] = cid
-            rows.append((cid, name, slugify(name), desc, None, t, t))
+            rows.append((cid, name, slugify(name), desc, None, t, t, 0))
         for name, _, kids in CATEGORY_TREE:
             for kid, desc in kids:
                 cid = len(rows) + 1
                 self.category_ids[slugify(kid)] = cid
-                rows.append((cid, kid, slugify(kid), desc, self.category_ids[slugify(name)], t, t))
+                rows.append((cid, kid, slugify(kid), desc, self.category_ids[slugify(name)], t, t, 0))
         return rows
 
     def opd_rows(self) -> tuple[list[tuple], list[tuple], list[tuple]]:

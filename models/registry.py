@@ -71,7 +71,7 @@ class Category(TimestampedModel):
     )
     # Incremented by every write that changes an input of this category's under-sold ranking
     # (resolvers/fairness_snapshot.py): a ranking snapshot built from an older value is stale.
-    ranking_generation = fields.BigIntField(default=0)
+    ranking_generation = fields.BigIntField(default=0, db_default=0)
 
     class Meta:
         table = "category"

@@ -313,14 +313,17 @@ def _as_datetime(value) -> dt.datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-async def compute_ranking(category_id: int, cats: list[int], as_of: dt.datetime, policy: Policy = POLICY) -> Ranking:
+async def compute_ranking(
+    category_id: int, cats: list[int], as_of: dt.datetime, policy: Policy = POLICY, received_from=None
+) -> Ranking:
     """The whole ranking of a category (`cats`: it and its descendants) at `as_of`, before any buyer's filters;
-    `rank` is the position. Requests read it from a snapshot (resolvers/fairness_snapshot.py)."""
+    `rank` is the position. Requests read it from a snapshot (resolvers/fairness_snapshot.py). `received_from`
+    replaces the maintained statistics (the benchmark computes them from the order lines to compare)."""
     med, rows = await eligible_with_median(cats, policy)
     if med is None:
         return Ranking(category_id, as_of, 0, None, [])
     ids = [r["umkm_id"] for r in rows]
-    per, total_w = await received(cats, ids)
+    per, total_w = await (received_from or received)(cats, ids)
     omzet = await reported_omzet(complete_months(as_of, policy.need_months), ids)
     n = len(rows)
     total = decay_to(total_w, as_of, policy)

@@ -244,6 +244,14 @@ def _ranked(row: dict, rank: int, s: Snapshot, opd: Opd | None, quantity: int | 
     )
 
 
+def page_sql(s: Snapshot, opd: Opd | None, cond: str, params: list, after_position: int, first: int):
+    """The page statement: `first` + 1 rows after a position, in ranking order, through the buyer's filters."""
+    return (
+        f'SELECT r.* {_from(opd)} AND r."position" > ?{cond} ORDER BY r."position" LIMIT ?',
+        [s.id, after_position, *params, first + 1],
+    )
+
+
 @dataclass
 class Page:
     """One page of a buyer's list: rows numbered from `after_rank + 1`, and what the connection needs around it."""
@@ -268,10 +276,7 @@ async def page(
     s = await snapshot(category_id, as_of, policy)
     cond, params = await _buyer_sql(s, opd, quantity, policy)
     after_rank, after_position = after or (0, 0)
-    rows = await fetch_all(
-        f'SELECT r.* {_from(opd)} AND r."position" > ?{cond} ORDER BY r."position" LIMIT ?',
-        [s.id, after_position, *params, first + 1],
-    )
+    rows = await fetch_all(*page_sql(s, opd, cond, params, after_position, first))
     ranked = [_ranked(r, after_rank + i, s, opd, quantity) for i, r in enumerate(rows[:first], start=1)]
 
     async def total() -> int:

@@ -96,7 +96,8 @@ class PurchaseCategory:
         self, info: Info, first: int | None = 10, after: str | None = None
     ) -> UnderSoldUmkmConnection:
         n, cursor = page_args(first, after)
-        return connection(await fairness.under_sold(info.context, self.category_id, self.opd_id, None, None, cursor, n))
+        page = await fairness.under_sold(info.context, self.category_id, self.opd_id, None, None, cursor, n)
+        return await connection(info, page)
 
 
 async def purchase_categories_of(info: Info, opd_id: int) -> list[PurchaseCategory]:

@@ -59,16 +59,10 @@ class UnderSoldUmkmEdge:
         description="Reason codes: NEVER_SOLD, BELOW_FAIR_SHARE, LOW_REPORTED_OMZET, NO_OMZET_REPORT, NEWCOMER, "
         "SERVES_OPD_KECAMATAN, CAPACITY_OK, PRICE_IN_BAND…"
     )
-    umkm_id: strawberry.Private[int]
-    product_id: strawberry.Private[int]
-
-    @strawberry.field(description="The UMKM.")
-    async def umkm(self, info: Info) -> Umkm:
-        return Umkm.from_row(await info.context.loaders.by_id(reg.Umkm).load(self.umkm_id))
-
-    @strawberry.field(description="Its cheapest product in the category that is eligible (in stock, price in band).")
-    async def cheapest_eligible_product(self, info: Info) -> Product:
-        return Product.from_row(await info.context.loaders.by_id(cat.Product).load(self.product_id))
+    umkm: Umkm = strawberry.field(description="The UMKM.")
+    cheapest_eligible_product: Product = strawberry.field(
+        description="Its cheapest product in the category that is eligible (in stock, price in band)."
+    )
 
 
 async def _total_count(root: UnderSoldUmkmConnection) -> int:
@@ -98,17 +92,21 @@ def page_args(first: int | None, after: str | None) -> tuple[int, tuple[int, int
     return n, (cur[0], cur[1])
 
 
-def connection(page: Page) -> UnderSoldUmkmConnection:
+async def connection(info: Info, page: Page) -> UnderSoldUmkmConnection:
+    """The page's UMKM and products are loaded in two batches here and handed to plain fields."""
+    loaders = info.context.loaders
+    umkms = await loaders.by_id(reg.Umkm).load_many([r.umkm_id for r in page.rows])
+    products = await loaders.by_id(cat.Product).load_many([r.cheapest_product_id for r in page.rows])
     edges = [
         UnderSoldUmkmEdge(
             cursor=encode_cursor([r.rank, r.position]),
             rank=r.rank,
             score=FairnessScore.of(r.score),
             reasons=list(r.reasons),
-            umkm_id=r.umkm_id,
-            product_id=r.cheapest_product_id,
+            umkm=Umkm.from_row(u),
+            cheapest_eligible_product=Product.from_row(p),
         )
-        for r in page.rows
+        for r, u, p in zip(page.rows, umkms, products, strict=True)
     ]
     s = page.snapshot
     return UnderSoldUmkmConnection(
@@ -165,7 +163,7 @@ class FairnessQuery:
     ) -> UnderSoldUmkmConnection:
         cid, oid = _ids(info, category_id, opd_id)
         n, cursor = page_args(first, after)
-        return connection(await rules.under_sold(info.context, cid, oid, quantity, as_of, cursor, n))
+        return await connection(info, await rules.under_sold(info.context, cid, oid, quantity, as_of, cursor, n))
 
     @strawberry.field(
         description="Where one UMKM stands on a category's list for a buyer, or every reason it is left out.",

@@ -361,8 +361,8 @@ async def under_sold(db: Counted, caller: Caller | None, variables: Mapping[str,
         return error(f"`first` must be between 1 and {MAX_PAGE}; got {first}.", "BAD_USER_INPUT", "underSoldUmkm")
     if variables.get("asOf"):
         as_of = dt.datetime.combine(dt.date.fromisoformat(variables["asOf"]), dt.time(12), JAKARTA).astimezone(dt.UTC)
-    else:
-        as_of = dt.datetime.now(dt.UTC)
+    else:  # noon of today, Asia/Jakarta: the list is a daily one
+        as_of = dt.datetime.combine(dt.datetime.now(JAKARTA).date(), dt.time(12), JAKARTA).astimezone(dt.UTC)
     policy = POLICY
     cats = ", ".join(str(int(r["id"])) for r in await db.fetch(S3_SUBTREE, [category_id]))
     if not cats:
@@ -426,7 +426,7 @@ async def under_sold(db: Counted, caller: Caller | None, variables: Mapping[str,
         nm = names[product_id]
         edges.append(
             {
-                "cursor": cursor([rank]),
+                "cursor": cursor([rank, rank]),  # (rank for the buyer, position on the whole list): no filters
                 "rank": rank,
                 "reasons": reasons,
                 "score": score,

@@ -52,6 +52,6 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Category',
             name='ranking_generation',
-            field=fields.BigIntField(default=0),
+            field=fields.BigIntField(default=0, db_default=0),
         ),
     ]
