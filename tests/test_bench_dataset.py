@@ -94,6 +94,35 @@ def test_rollup_equals_the_order_lines_and_a_rebuild(loaded, tmp_path):
         assert all(f["rollup"] == f["lines"] for f in s["figures"].values())
 
 
+def test_the_fairness_benchmark_gets_the_same_top_20_three_ways(loaded, tmp_path):
+    url, _summary = loaded
+    out = tmp_path / "fairness.json"
+    args = ["--database-url", url, "--rounds", "1", "--snapshot-reads", "2", "--duration", "1", "--json", str(out)]
+    r = bench("bench.fairness_speed", *args, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    result = json.loads(out.read_text())
+    assert result["rebuild"]["rows_differing"] == 0 and result["rebuild"]["rows_checked"] > 0
+    for label, rounds in (("largest", 1), ("median", 3)):  # the median category: at least three rounds
+        c = result["categories"][label]
+        assert c["mismatches"] == [] and c["top5"], c
+        assert c["snapshot"]["n"] == 2 * rounds and c["lines"]["n"] == rounds and len(c["build_ms"]) == 3
+    if url.startswith("postgres"):
+        assert result["concurrent"]["snapshot"]["n"] > 0 and result["concurrent"]["lines"]["n"] > 0
+    assert "top 20 equal" in r.stdout
+
+
+def test_the_fairness_benchmark_fails_when_the_statistics_drift(loaded, tmp_path):
+    url, _summary = loaded
+    execute(url, 'UPDATE "umkm_category_sales" SET "weighted" = "weighted" * 1.01')
+    try:
+        r = bench("bench.fairness_speed", "--database-url", url, "--rounds", "1", "--snapshot-reads", "1",
+                  "--clients", "0", timeout=300)  # fmt: skip
+    finally:
+        execute(url, 'UPDATE "umkm_category_sales" SET "weighted" = "weighted" / 1.01')
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert " 0 differing" not in r.stdout
+
+
 def test_same_seed_gives_the_same_data_and_a_loaded_database_needs_fresh(loaded, tmp_path):
     url, first = loaded
     refused = bench("bench.dataset", *ARGS, "--database-url", url)
