@@ -183,3 +183,14 @@ async def test_cors_allows_configured_origins_only():
         )
     assert ok.headers.get("access-control-allow-origin") == "https://pasar.surabaya.go.id"
     assert "access-control-allow-origin" not in bad.headers
+
+
+async def test_start_up_objects_are_frozen_out_of_the_garbage_collector_while_serving(settings):
+    import gc
+
+    from app import create_app
+
+    app = create_app(settings, manage_database=False)
+    async with app.router.lifespan_context(app):
+        assert gc.get_freeze_count() > 10_000
+    assert gc.get_freeze_count() == 0
