@@ -167,3 +167,23 @@ async def test_a_product_node_reads_its_relations_in_its_own_statement_and_a_umk
     sql = body["extensions"]["sql"]
     assert len(sql) == 3, sql  # the product with its relations, the UMKM, the UMKM's kecamatan
     assert all(t in sql[0] for t in ('"umkm"', '"kecamatan"', '"category"')), sql[0]
+
+
+async def test_the_newest_first_page_reads_an_index_instead_of_sorting_every_product(gql, world):
+    """Migration 0006 indexes product (created_at, id); the default NEWEST page reads it backwards. SQLite's plan is
+    checked; PostgreSQL plans tiny test tables with a sort, so there only the index itself is checked."""
+    from tortoise import connections
+
+    from tests.conftest import dialect
+
+    db = connections.get("default")
+    if dialect() == "postgres":
+        rows = await db.execute_query_dict("SELECT indexdef FROM pg_indexes WHERE tablename = 'product'")
+        assert any(r["indexdef"].endswith("(created_at, id)") for r in rows), rows
+        return
+    body = (await gql.raw(PRODUCTS, {"first": 50})).json()
+    [page] = body["extensions"]["sql"]
+    plan = " / ".join(
+        r["detail"] for r in await db.execute_query_dict("EXPLAIN QUERY PLAN " + page, [1, "VERIFIED", 51])
+    )
+    assert "SCAN product USING INDEX" in plan and "ORDER BY" not in plan, plan
