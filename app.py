@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import sys
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -217,6 +219,19 @@ async def home(request: Request) -> Response:
     return RedirectResponse("/graphql")
 
 
+@contextlib.contextmanager
+def _frozen_startup_objects() -> Iterator[None]:
+    """Move what start-up made (the schema, the ORM, the modules: ~100,000 objects that live as long as the process)
+    out of the garbage collector's reach while serving: every full collection rescanned them, ~50 ms each, every
+    couple of dozen requests. Garbage is collected first so that none of it is kept for good."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """The ASGI app. `manage_database=False` leaves Tortoise to the caller (tests initialise it themselves)."""
     settings = settings or Settings.from_env()
@@ -225,10 +240,12 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         if not manage_database:
-            yield
+            with _frozen_startup_objects():
+                yield
             return
         async with RegisterTortoise(app, config=settings.tortoise_config()):
-            yield
+            with _frozen_startup_objects():
+                yield
 
     middleware = []
     if settings.cors_origins:

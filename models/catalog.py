@@ -28,3 +28,6 @@ class Product(TimestampedModel):
 
     class Meta:
         table = "product"
+        # the default NEWEST order of `products` (created_at DESC, id DESC), read backwards: a page is an index scan
+        # and a LIMIT, not a sort of every product
+        indexes = (("created_at", "id"),)

@@ -77,7 +77,9 @@ async def product_query(ctx: Ctx, f: ProductFilter) -> QuerySet[Product]:
 
 
 async def get_product(ctx: Ctx, product_id: int) -> Product | None:
-    return await Product.filter(visible_product_q(ctx.principal), id=product_id).first()
+    """The product if the caller may see it, with its UMKM (and kecamatan) and category: one statement."""
+    qs = Product.filter(visible_product_q(ctx.principal), id=product_id)
+    return await qs.select_related("umkm__kecamatan", "category").first()
 
 
 @dataclass

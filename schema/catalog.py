@@ -10,13 +10,28 @@ from strawberry.types import Info
 
 from models import catalog as m
 from models import registry as reg
+from models.query import fetched
 from resolvers import catalog as rules
 from schema.common import jakarta
+from schema.context import load_as
 from schema.errors import UserError, UserErrors
 from schema.permissions import ADMIN_OR_OWNER
-from schema.registry import Category, Umkm
+from schema.registry import CATEGORY_COLUMNS, KECAMATAN_COLUMNS, UMKM_COLUMNS, Category, Umkm
 from schema.relay import Connection, Node, decode_id, paginate, to_global_id
 from schema.scalars import Rupiah
+
+# What a product listing reads in its one statement: the columns `Product.from_row` reads, and those of the UMKM (with
+# its kecamatan) and the category, joined in (`models.query.joined_rows`).
+LISTING_COLUMNS = {
+    "": (
+        *("id", "name", "description", "unit", "price", "image_urls", "options", "made_to_order", "stock"),
+        *("monthly_capacity", "lead_time_days", "min_order_quantity", "active", "created_at", "umkm_id"),
+        "category_id",
+    ),
+    "umkm": UMKM_COLUMNS,
+    "umkm__kecamatan": KECAMATAN_COLUMNS,
+    "category": CATEGORY_COLUMNS,
+}
 
 
 @strawberry.type(description="Something a UMKM sells.")
@@ -36,9 +51,12 @@ class Product(Node):
     created_at: dt.datetime = strawberry.field(description="Listed at (Asia/Jakarta).")
     umkm_id: strawberry.Private[int]
     category_id: strawberry.Private[int]
+    _umkm: strawberry.Private[Umkm | None] = None
+    _category: strawberry.Private[Category | None] = None
 
     @classmethod
     def from_row(cls, r: m.Product) -> Product:
+        umkm, category = fetched(r, "umkm"), fetched(r, "category")
         return cls(
             id=to_global_id("Product", r.id),
             name=r.name,
@@ -56,15 +74,24 @@ class Product(Node):
             created_at=jakarta(r.created_at),
             umkm_id=r.umkm_id,
             category_id=r.category_id,
+            _umkm=Umkm.from_row(umkm) if umkm is not None else None,
+            _category=Category.from_row(category) if category is not None else None,
         )
 
+    # Plain (no coroutine, no batch) when the row came with its relations (listings, `node`), else batch-loaded: an
+    # awaitable, which GraphQL awaits.
+
     @strawberry.field(description="The seller.")
-    async def umkm(self, info: Info) -> Umkm:
-        return Umkm.from_row(await info.context.loaders.by_id(reg.Umkm).load(self.umkm_id))
+    def umkm(self, info: Info) -> Umkm:
+        if self._umkm is not None:
+            return self._umkm
+        return load_as(info.context.loaders.by_id(reg.Umkm), self.umkm_id, Umkm.from_row)
 
     @strawberry.field(description="The category.")
-    async def category(self, info: Info) -> Category:
-        return Category.from_row(await info.context.loaders.by_id(reg.Category).load(self.category_id))
+    def category(self, info: Info) -> Category:
+        if self._category is not None:
+            return self._category
+        return load_as(info.context.loaders.by_id(reg.Category), self.category_id, Category.from_row)
 
 
 @strawberry.input(description="Filters for `products`; they combine with AND.")
@@ -121,7 +148,8 @@ class CatalogQuery:
                 in_stock=f.in_stock,
             ),
         )
-        return await paginate(qs, rules.ORDERINGS[order_by.value], first, after, Product.from_row)
+        order = rules.ORDERINGS[order_by.value]
+        return await paginate(qs, order, first, after, Product.from_row, columns=LISTING_COLUMNS)
 
 
 @strawberry.input(description="A new product.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,11 @@ class Loaders:
 
             self._loaders[key] = DataLoader(load_fn=load)
         return self._loaders[key]
+
+
+async def load_as(loader: DataLoader, key: Any, convert: Callable[[Any], Any]) -> Any:
+    """`convert(await loader.load(key))`: the fallback of a plain resolver whose object did not come with its parent."""
+    return convert(await loader.load(key))
 
 
 @dataclass

@@ -11,8 +11,10 @@ from strawberry.types import Info
 
 from models import registry as m
 from models.base import Role as RoleValue
+from models.query import fetched
 from resolvers import registry as rules
 from schema.common import OpdKind, Scale, ScaleSource, UmkmStatus, jakarta
+from schema.context import load_as
 from schema.errors import UserError, UserErrors
 from schema.permissions import ADMIN_ONLY, IsAuthenticated, OwnsUmkmOrAdmin, roles
 from schema.relay import Connection, Node, decode_id, decode_ids, paginate, to_global_id
@@ -34,6 +36,16 @@ class Kelurahan(Node):
     @strawberry.field(description="The kecamatan it belongs to.")
     async def kecamatan(self, info: Info) -> Kecamatan:
         return Kecamatan.from_row(await info.context.loaders.by_id(m.Kecamatan).load(self.kecamatan_id))
+
+
+# The columns `from_row` reads, for the types a listing joins into its own statement (`models.query.joined_rows`).
+KECAMATAN_COLUMNS = ("id", "code", "name")
+CATEGORY_COLUMNS = ("id", "name", "slug", "description", "parent_id")
+UMKM_COLUMNS = (
+    *("id", "name", "nib", "description", "address", "serves_city_wide", "scale", "scale_source", "status"),
+    *("verified_at", "created_at", "kelurahan_id", "kecamatan_id", "owner_id", "owner_name", "phone"),
+    *("bank_name", "bank_account", "bank_account_name"),
+)
 
 
 @strawberry.type(description="A kecamatan (district) of Surabaya; 31 in all.")
@@ -170,9 +182,11 @@ class Umkm(Node):
     _owner_name: strawberry.Private[str]
     _phone: strawberry.Private[str]
     _bank: strawberry.Private[tuple[str, str, str]]
+    _kecamatan: strawberry.Private[Kecamatan | None] = None
 
     @classmethod
     def from_row(cls, r: m.Umkm) -> Umkm:
+        kecamatan = fetched(r, "kecamatan")
         return cls(
             id=to_global_id("Umkm", r.id),
             name=r.name,
@@ -192,6 +206,7 @@ class Umkm(Node):
             _owner_name=r.owner_name,
             _phone=r.phone,
             _bank=(r.bank_name, r.bank_account, r.bank_account_name),
+            _kecamatan=Kecamatan.from_row(kecamatan) if kecamatan is not None else None,
         )
 
     @strawberry.field(description="Owner's name (owner and admins only).", permission_classes=[OwnsUmkmOrAdmin])
@@ -221,8 +236,11 @@ class Umkm(Node):
         return Kelurahan.from_row(await info.context.loaders.by_id(m.Kelurahan).load(self.kelurahan_id))
 
     @strawberry.field(description="Kecamatan of the business address.")
-    async def kecamatan(self, info: Info) -> Kecamatan:
-        return Kecamatan.from_row(await info.context.loaders.by_id(m.Kecamatan).load(self.kecamatan_id))
+    def kecamatan(self, info: Info) -> Kecamatan:
+        # Plain when the row came with its kecamatan (product listings), else batch-loaded (an awaitable).
+        if self._kecamatan is not None:
+            return self._kecamatan
+        return load_as(info.context.loaders.by_id(m.Kecamatan), self.kecamatan_id, Kecamatan.from_row)
 
     @strawberry.field(description="Other kecamatan it declares it serves (besides its own).")
     async def served_kecamatans(self, info: Info) -> list[Kecamatan]:

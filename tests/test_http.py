@@ -80,6 +80,29 @@ async def test_alias_limit_refuses_many_aliases(gql):
     assert "alias" in body["errors"][0]["message"].lower()
 
 
+async def test_a_repeated_document_is_validated_once_and_the_limits_still_apply(gql, world):
+    """The validation cache hits for the same document (its key holds the depth and alias rule classes, so they must
+    be the same classes on every request), and a cached answer still refuses a document over a limit."""
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    from schema.limits import CACHE_SIZE
+
+    cache = _get_validate_cache(CACHE_SIZE)
+    doc = "query RepeatedForTheCache { kecamatans { code } }"
+    before = cache.cache_info()
+    for _ in range(5):
+        assert "errors" not in await gql(doc)
+    after = cache.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 4)
+
+    deep = "query DeepTwice { categories { " + "children { " * 14 + "name" + " }" * 14 + " } }"
+    many = "query ManyTwice { " + " ".join(f"a{i}: kecamatans {{ code }}" for i in range(40)) + " }"
+    for _ in range(2):
+        assert "depth" in (await gql(deep))["errors"][0]["message"].lower()
+        assert "alias" in (await gql(many))["errors"][0]["message"].lower()
+    assert cache.cache_info().hits - after.hits == 2
+
+
 async def test_healthz_reports_the_database(http):
     r = await http.get("/healthz")
     assert r.status_code == 200
@@ -160,3 +183,14 @@ async def test_cors_allows_configured_origins_only():
         )
     assert ok.headers.get("access-control-allow-origin") == "https://pasar.surabaya.go.id"
     assert "access-control-allow-origin" not in bad.headers
+
+
+async def test_start_up_objects_are_frozen_out_of_the_garbage_collector_while_serving(settings):
+    import gc
+
+    from app import create_app
+
+    app = create_app(settings, manage_database=False)
+    async with app.router.lifespan_context(app):
+        assert gc.get_freeze_count() > 10_000
+    assert gc.get_freeze_count() == 0

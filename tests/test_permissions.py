@@ -395,6 +395,32 @@ async def test_umkm_phone_and_bank_data_are_for_its_owner_and_admins_only(gql, w
         assert sorted(e["path"][-1] for e in body["errors"]) == sorted(PERSONAL)
 
 
+SELLERS = (
+    "{ products(first: 100) { edges { node { name umkm { name kecamatan { name } " + " ".join(PERSONAL) + " } } } } }"
+)
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_the_sellers_in_a_product_listing_show_personal_data_to_their_owner_and_admins_only(gql, world, role):
+    """The listing reads each seller in the same statement as its products; the field permissions hold all the same."""
+    body = await gql(SELLERS, token=token(world, role))
+    owned = {
+        "admin": {"Batik Kenongo", "Batik Lain", "Ditangguhkan"},
+        "owner": {"Batik Kenongo"},
+        "other_owner": {"Batik Lain", "Ditangguhkan"},
+    }.get(role, set())
+    sellers = [e["node"]["umkm"] for e in body["data"]["products"]["edges"]]
+    assert {u["name"] for u in sellers} >= {"Batik Kenongo", "Batik Lain"}
+    assert all(u["kecamatan"]["name"] == world.kecamatan.name for u in sellers)
+    for u in sellers:
+        if u["name"] in owned:
+            assert u["phone"] == "081234567890" and u["bankAccount"] == "0011223344", u
+        else:
+            assert all(u[f] is None for f in PERSONAL), u
+    hidden = [u for u in sellers if u["name"] not in owned]
+    assert error_codes(body) == ["FORBIDDEN"] * len(PERSONAL) * len(hidden)
+
+
 async def test_partner_key_cannot_read_umkm_phone_or_bank_account(gql, world):
     doc = """{
       umkms { edges { node { name phone bankAccount } } }

@@ -3,8 +3,9 @@
     python -m bench.harness.run --database-url postgres://postgres@127.0.0.1:5432/bench_s \\
         [--scenarios S1 S2 S5] [--rounds 3] [--duration 5] [--json out.json] [--markdown out.md]
 
-1. Prepare the database (idempotent, printed): an index for the NEWEST product order (`bench_product_newest`,
-   unless --no-bench-index), the peer's view `bench_peer.visible_product`, a 50-item order for S2, a huge stock on
+1. Prepare the database (idempotent, printed): for S1 the committed migrations (`python -m app migrate`) when
+   migration 0006's index for the NEWEST product order is missing, and no `bench_product_newest` (the stand-in
+   earlier runs created); the peer's view `bench_peer.visible_product`, a 50-item order for S2, a huge stock on
    S5's product, the fairness statistics for S3 (`pasar fairness rebuild` when empty), twelve omzet reports for S4
    (submitted through our API as the UMKM's owner), and login tokens (admin, analyst, an OPD buyer).
 2. Count: our server with PASAR_COUNT_SQL=true answers each variant once; `extensions.sqlStatements` is recorded
@@ -258,7 +259,37 @@ class Fixtures:
     notes: list[str] = field(default_factory=list)
 
 
-async def prepare_db(url: str, wanted: set[str], bench_index: bool, peer: bool, fx: Fixtures) -> dict:
+NEWEST_INDEX_SQL = (
+    "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'product' "
+    "AND indexdef LIKE '%(created_at, id)'"
+)
+
+
+async def newest_index(conn, url: str, fx: Fixtures) -> None:
+    """S1's default NEWEST order reads migration 0006's index on product (created_at, id) backwards: a database
+    loaded before it gets the committed migrations, and the stand-in index earlier runs created goes."""
+    if not await conn.fetchval(NEWEST_INDEX_SQL):
+        log("S1: migration 0006's index on product (created_at, id) is missing: running `python -m app migrate`")
+        started = time.perf_counter()
+        await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "app", "migrate"],
+            cwd=ROOT,
+            env=dict(os.environ, DATABASE_URL=url),
+            check=True,
+        )
+        if not await conn.fetchval(NEWEST_INDEX_SQL):
+            raise SystemExit("the committed migrations left no index on product (created_at, id)")
+        took = time.perf_counter() - started
+        fx.notes.append(f"committed migrations applied: 0006, index on product (created_at, id) ({took:.1f} s)")
+    if await conn.fetchval("SELECT to_regclass('public.bench_product_newest')") is not None:
+        await conn.execute("DROP INDEX bench_product_newest")
+        fx.notes.append(
+            "index bench_product_newest of earlier runs dropped: migration 0006 has the NEWEST order's index"
+        )
+
+
+async def prepare_db(url: str, wanted: set[str], peer: bool, fx: Fixtures) -> dict:
     conn = await db_connect(url)
     try:
         info = {
@@ -267,15 +298,8 @@ async def prepare_db(url: str, wanted: set[str], bench_index: bool, peer: bool, 
             "orders": await conn.fetchval('SELECT count(*) FROM "order"'),
             "umkm": await conn.fetchval('SELECT count(*) FROM "umkm"'),
         }
-        if "S1" in wanted and bench_index:
-            started = time.perf_counter()
-            await conn.execute(
-                'CREATE INDEX IF NOT EXISTS bench_product_newest ON "product" ("created_at" DESC, "id" DESC)'
-            )
-            fx.notes.append(
-                "index bench_product_newest ON product (created_at DESC, id DESC) present "
-                f"({time.perf_counter() - started:.1f} s): the committed migrations have none for the NEWEST order"
-            )
+        if "S1" in wanted:
+            await newest_index(conn, url, fx)
         if peer:
             await conn.execute(sc.PEER_VIEW_SQL)
         if "S2" in wanted:
@@ -893,7 +917,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--client-core", type=int, default=1)
     parser.add_argument("--seed", type=int, default=None, help="random order of the rounds (default: time)")
     parser.add_argument("--no-peer", action="store_true", help="skip PostGraphile")
-    parser.add_argument("--no-bench-index", action="store_true", help="measure S1 without bench_product_newest")
     parser.add_argument("--no-pin-postgres", action="store_true")
     parser.add_argument("--json", type=Path, help="write everything measured to this file")
     parser.add_argument("--markdown", type=Path, help="write the table to this file")
@@ -1034,7 +1057,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="pasar-bench-") as tmp:
         logdir = Path(tmp)
         log(f"preparing {pg_dsn(url)} for {' '.join(wanted)}")
-        dbinfo = asyncio.run(prepare_db(url, set(wanted), not args.no_bench_index, peer, fx))
+        dbinfo = asyncio.run(prepare_db(url, set(wanted), peer, fx))
         procs: dict[str, Proc] = {}
         try:
             procs["ours-count"] = start_ours(url, args.server_core, logdir, count_sql=True, name="ours-count")
