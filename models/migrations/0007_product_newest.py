@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0005_indexes')]
+    dependencies = [('models', '0006_ranking_snapshot')]
 
     initial = False
 
