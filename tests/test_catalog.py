@@ -170,7 +170,7 @@ async def test_a_product_node_reads_its_relations_in_its_own_statement_and_a_umk
 
 
 async def test_the_newest_first_page_reads_an_index_instead_of_sorting_every_product(gql, world):
-    """Migration 0006 indexes product (created_at, id); the default NEWEST page reads it backwards. SQLite's plan is
+    """Migration 0007 indexes product (created_at, id); the default NEWEST page reads it backwards. SQLite's plan is
     checked; PostgreSQL plans tiny test tables with a sort, so there only the index itself is checked."""
     from tortoise import connections
 

@@ -4,7 +4,7 @@
         [--scenarios S1 S2 S5] [--rounds 3] [--duration 5] [--json out.json] [--markdown out.md]
 
 1. Prepare the database (idempotent, printed): for S1 the committed migrations (`python -m app migrate`) when
-   migration 0006's index for the NEWEST product order is missing, and no `bench_product_newest` (the stand-in
+   migration 0007's index for the NEWEST product order is missing, and no `bench_product_newest` (the stand-in
    earlier runs created); the peer's view `bench_peer.visible_product`, a 50-item order for S2, a huge stock on
    S5's product, the fairness statistics for S3 (`pasar fairness rebuild` when empty), twelve omzet reports for S4
    (submitted through our API as the UMKM's owner), and login tokens (admin, analyst, an OPD buyer).
@@ -266,10 +266,10 @@ NEWEST_INDEX_SQL = (
 
 
 async def newest_index(conn, url: str, fx: Fixtures) -> None:
-    """S1's default NEWEST order reads migration 0006's index on product (created_at, id) backwards: a database
+    """S1's default NEWEST order reads migration 0007's index on product (created_at, id) backwards: a database
     loaded before it gets the committed migrations, and the stand-in index earlier runs created goes."""
     if not await conn.fetchval(NEWEST_INDEX_SQL):
-        log("S1: migration 0006's index on product (created_at, id) is missing: running `python -m app migrate`")
+        log("S1: migration 0007's index on product (created_at, id) is missing: running `python -m app migrate`")
         started = time.perf_counter()
         await asyncio.to_thread(
             subprocess.run,
@@ -281,11 +281,11 @@ async def newest_index(conn, url: str, fx: Fixtures) -> None:
         if not await conn.fetchval(NEWEST_INDEX_SQL):
             raise SystemExit("the committed migrations left no index on product (created_at, id)")
         took = time.perf_counter() - started
-        fx.notes.append(f"committed migrations applied: 0006, index on product (created_at, id) ({took:.1f} s)")
+        fx.notes.append(f"committed migrations applied: 0007, index on product (created_at, id) ({took:.1f} s)")
     if await conn.fetchval("SELECT to_regclass('public.bench_product_newest')") is not None:
         await conn.execute("DROP INDEX bench_product_newest")
         fx.notes.append(
-            "index bench_product_newest of earlier runs dropped: migration 0006 has the NEWEST order's index"
+            "index bench_product_newest of earlier runs dropped: migration 0007 has the NEWEST order's index"
         )
 
 
