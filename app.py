@@ -284,8 +284,10 @@ async def _with_db(settings: Settings, work) -> Any:
 
 
 async def _migrate(settings: Settings) -> None:
-    await models.migrate(settings.tortoise_config())
-    await Tortoise.close_connections()
+    try:
+        await models.migrate(settings.tortoise_config())
+    finally:  # also when a migration fails: an open SQLite connection's thread would keep the process alive
+        await Tortoise.close_connections()
 
 
 async def _seed_demo(settings: Settings) -> None:

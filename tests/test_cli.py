@@ -67,6 +67,31 @@ def test_committed_migrations_build_an_empty_database(fresh_db, tmp_path):
     assert counts == {"kecamatan": 31, "kelurahan": 153, "umkm": 0, "product": 0, "user": 0, "opd_budget": 0}
 
 
+def test_migrations_apply_to_a_database_that_already_holds_rows(fresh_db, tmp_path):
+    """A new NOT NULL column on a table with rows needs a database default (0006: category.ranking_generation)."""
+    code = (
+        "import asyncio, models\n"
+        "from tortoise import Tortoise, connections\n"
+        "from tortoise.migrations.api.migrate import migrate\n"
+        "async def m():\n"
+        f"    config = models.tortoise_config({fresh_db!r})\n"
+        "    await migrate(config=config, app_labels=['models'], target='models.0005_indexes')\n"
+        "    await Tortoise.init(config=config)\n"
+        "    await connections.get('default').execute_query(\n"
+        '        "INSERT INTO category (name, slug, description, created_at, updated_at) "\n'
+        "        \"VALUES ('Batik', 'batik', '', '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')\")\n"
+        "    await Tortoise.close_connections()\n"
+        "asyncio.run(m())\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], env=env_for(fresh_db), cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert r.returncode == 0, r.stderr
+    r = run(["migrate"], env_for(fresh_db), tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert count_rows(fresh_db, ["category", "fairness_snapshot"]) == {"category": 1, "fairness_snapshot": 0}
+
+
 def test_seed_demo_loads_a_believable_city_once(fresh_db, tmp_path):
     r = run(["seed", "--demo"], env_for(fresh_db), tmp_path)
     assert r.returncode == 0, r.stderr
