@@ -162,15 +162,14 @@ async def _replay(placement: Placement, basket_hash: str) -> list[Order]:
     return await Order.filter(placement_id=placement.id).order_by("id")
 
 
-async def _reserve(product: Product, quantity: int, period: str, field: str) -> None:
-    """Stock: a conditional decrement. Made to order: the month's capacity, a conditional increment."""
+async def _reserve(product: Product, quantity: int, period: str, field: str) -> bool:
+    """Stock: a conditional decrement. Made to order: the month's capacity, a conditional increment. True when the
+    stock ran out (the product leaves the under-sold lists)."""
     if not product.made_to_order:
         moved = await Product.filter(id=product.id, stock__gte=quantity).update(stock=F("stock") - quantity)
         if not moved:
             raise DomainError("INSUFFICIENT_STOCK", f"Not enough stock of {product.name}.", field)
-        if await Product.exists(id=product.id, stock__lte=0):
-            await invalidate([product.category_id])  # out of stock: no longer eligible
-        return
+        return await Product.exists(id=product.id, stock__lte=0)  # the row is ours until commit: a stable read
     cap = product.monthly_capacity or 0
     await CapacityUse.bulk_create([CapacityUse(product_id=product.id, period=period, used=0)], ignore_conflicts=True)
     moved = await CapacityUse.filter(product_id=product.id, period=period, used__lte=cap - quantity).update(
@@ -178,19 +177,24 @@ async def _reserve(product: Product, quantity: int, period: str, field: str) -> 
     )
     if not moved:
         raise DomainError("CAPACITY_EXCEEDED", f"{product.name} has not enough capacity left in {period}.", field)
+    return False
 
 
 async def _release(order_id: int) -> None:
-    """Give back what an order reserved (reject, cancel)."""
-    for item in await OrderItem.filter(order_id=order_id).select_related("product"):
+    """Give back what an order reserved (reject, cancel), products in id order like `place_order`."""
+    restocked = set()
+    items = await OrderItem.filter(order_id=order_id).select_related("product").order_by("product_id", "id")
+    for item in items:
         if item.capacity_period:
             await CapacityUse.filter(product_id=item.product_id, period=item.capacity_period).update(
                 used=F("used") - item.quantity
             )
         else:
-            if await Product.exists(id=item.product_id, stock__lte=0):
-                await invalidate([item.product.category_id])  # back in stock: eligible again
             await Product.filter(id=item.product_id).update(stock=F("stock") + item.quantity)
+            if await Product.exists(id=item.product_id, stock__lte=item.quantity):  # it was out of stock
+                restocked.add(item.product.category_id)
+    if restocked:
+        await invalidate(restocked)  # back in stock: eligible again
 
 
 def _message(order: Order, event: OrderEvent) -> events.OrderEventMessage:
@@ -289,6 +293,14 @@ async def _place(
             groups.setdefault(pr.umkm_id, []).append((n, item, pr))
         period = req.needed_by.strftime("%Y-%m")
         ranks = await _list_ranks(ctx, opd, groups) if req.source is OrderSource.UNDER_SOLD_LIST else {}
+        # Stock and capacity first, in product id order for the whole basket: two baskets holding the same products
+        # take their rows in the same order (no deadlock); then the categories whose stock ran out, once.
+        emptied = set()
+        for n, item, pr in sorted((line for lines in groups.values() for line in lines), key=lambda t: (t[2].id, t[0])):
+            if await _reserve(pr, item.quantity, period, f"items.{n}.quantity"):
+                emptied.add(pr.category_id)
+        if emptied:
+            await invalidate(emptied)
         orders, msgs = [], []
         for umkm_id, lines in groups.items():
             total = sum(pr.price * item.quantity for _, item, pr in lines)
@@ -307,8 +319,6 @@ async def _place(
             )
             order.number = f"PO-{day.year}-{order.id:06d}"
             await order.save(update_fields=["number"])
-            for n, item, pr in lines:
-                await _reserve(pr, item.quantity, period, f"items.{n}.quantity")
             await OrderItem.bulk_create(
                 [
                     OrderItem(
