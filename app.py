@@ -9,6 +9,7 @@ import gc
 import logging
 import os
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -84,6 +85,7 @@ class Settings:
     token_ttl_hours: int = 24 * 7
     count_sql: bool = False
     omzet_due_day: int = 10
+    fairness_refresh_seconds: int = 10
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -107,6 +109,7 @@ class Settings:
             token_ttl_hours=_int(env, "PASAR_TOKEN_TTL_HOURS", 24 * 7, 1, 24 * 365),
             count_sql=_bool(env, "PASAR_COUNT_SQL", False),
             omzet_due_day=_int(env, "PASAR_OMZET_DUE_DAY", 10, 1, 28),
+            fairness_refresh_seconds=_int(env, "PASAR_FAIRNESS_REFRESH_SECONDS", 10, 0, 3600),
         )
         try:
             models.normalise_database_url(settings.database_url, settings.pool_size)
@@ -232,6 +235,22 @@ def _frozen_startup_objects() -> Iterator[None]:
         gc.unfreeze()
 
 
+async def _refresh_rankings(every: int, view: PasarGraphQL) -> None:
+    """Keep the under-sold lists that are being read fresh, off the request path (resolvers/fairness_snapshot.py)."""
+    from resolvers import fairness_snapshot
+
+    log = logging.getLogger("pasar.fairness")
+    while True:
+        await asyncio.sleep(every)
+        try:
+            started = time.perf_counter()
+            rebuilt = await fairness_snapshot.refresh(view.clock.now())
+            if rebuilt:
+                log.info("under-sold lists rebuilt for categories %s in %.2f s", rebuilt, time.perf_counter() - started)
+        except Exception:  # the next round tries again; requests still build a stale list themselves
+            log.exception("refreshing the under-sold lists failed")
+
+
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """The ASGI app. `manage_database=False` leaves Tortoise to the caller (tests initialise it themselves)."""
     settings = settings or Settings.from_env()
@@ -244,8 +263,17 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 yield
             return
         async with RegisterTortoise(app, config=settings.tortoise_config()):
-            with _frozen_startup_objects():
-                yield
+            refresher = None
+            if settings.fairness_refresh_seconds:
+                refresher = asyncio.create_task(_refresh_rankings(settings.fairness_refresh_seconds, view))
+            try:
+                with _frozen_startup_objects():
+                    yield
+            finally:
+                if refresher is not None:
+                    refresher.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await refresher
 
     middleware = []
     if settings.cors_origins:

@@ -184,6 +184,25 @@ async def _insert_rows(conn, snapshot_id: int, rows: list) -> None:
     await conn.execute_many(f'INSERT INTO "fairness_rank_row" ({columns}) VALUES ({marks})', values)
 
 
+async def refresh(now: dt.datetime, policy: Policy = POLICY) -> list[int]:
+    """Rebuild ahead of requests today's snapshot of every category whose list was read in the last `KEEP_DAYS`
+    days and is stale or missing for today (the server runs this every few seconds): the request after a sale, or
+    the first one of a day, then finds it fresh instead of paying the build. Returns the categories rebuilt."""
+    from resolvers.fairness import JAKARTA
+    from resolvers.registry import category_subtree
+
+    as_of = dt.datetime.combine(now.astimezone(JAKARTA).date(), dt.time(12), JAKARTA).astimezone(dt.UTC)
+    since = as_of - dt.timedelta(days=KEEP_DAYS)
+    read = await RankingSnapshot.filter(as_of__gte=since).values_list("category_id", flat=True)
+    rebuilt = []
+    for category_id in sorted(set(read)):
+        row, generation = await _current(category_id, as_of)
+        if generation is not None and not _fresh(row, generation, policy):
+            await _build(category_id, await category_subtree(category_id), as_of, policy)
+            rebuilt.append(category_id)
+    return rebuilt
+
+
 # ---------------------------------------------------------------- reading it with the buyer's filters
 
 

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 
 import pytest
@@ -179,3 +180,47 @@ async def test_baskets_emptying_the_same_stocks_in_opposite_orders_all_go_throug
     assert {p.stock for p in await Product.filter(id__in=[a.id, b.id])} == {0}
     assert not {"Arjuna", "Bima"} & set(names(await ranking(gql, world)))
     await same_as_reference(gql, world)
+
+
+async def test_the_refresher_rebuilds_a_stale_list_before_the_next_request(gql, world, city):
+    from resolvers.fairness_snapshot import refresh
+
+    await ranking(gql, world)  # the list of AS_OF is being read
+    assert await refresh(AS_OF_DT) == []  # fresh: nothing to do
+    await city.sale("Citra", 4_000_000, 2)
+    assert await refresh(AS_OF_DT) == [world.batik.id]
+    variables = {"c": gid("Category", world.batik.id), "d": AS_OF.isoformat()}
+    sql = (await gql.raw(RANKING, variables, token=world.tokens["buyer"])).json()["extensions"]["sql"]
+    assert not [q for q in sql if "umkm_category_sales" in q or "omzet_report" in q], sql  # no build on the request
+    await same_as_reference(gql, world)
+    next_day = AS_OF_DT + dt.timedelta(days=1)
+    assert await refresh(next_day) == [world.batik.id]  # a new day: built before anyone asks
+    assert await RankingSnapshot.filter(as_of=NOON + dt.timedelta(days=1)).exists()
+
+
+async def test_the_server_loop_refreshes_stale_lists_in_the_background(gql, world, city):
+    from types import SimpleNamespace
+
+    from app import _refresh_rankings
+    from models.registry import Category
+
+    await ranking(gql, world)
+    await city.sale("Dewi", 1_000_000, 1)
+
+    async def fresh() -> bool:
+        generation = (await Category.get(id=world.batik.id)).ranking_generation
+        return await RankingSnapshot.filter(as_of=NOON, generation=generation).exists()
+
+    assert not await fresh()
+    view = SimpleNamespace(clock=SimpleNamespace(now=lambda: AS_OF_DT))
+    task = asyncio.create_task(_refresh_rankings(0, view))
+    try:
+        for _ in range(500):
+            await asyncio.sleep(0.01)
+            if await fresh():
+                break
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert await fresh()
