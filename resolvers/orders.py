@@ -29,6 +29,7 @@ from models.orders import (
     Placement,
     Rating,
 )
+from models.query import joined_rows
 from models.registry import Opd
 from resolvers import events, sales
 from resolvers.common import AccessError, Ctx, DomainError, Principal, Validator, require_user
@@ -95,14 +96,28 @@ def order_query(ctx: Ctx, f: OrderFilter) -> QuerySet[Order]:
     return qs
 
 
-async def get_order(ctx: Ctx, order_id: int) -> Order | None:
+def _visible(ctx: Ctx) -> Q | None:
     if ctx.principal.is_anonymous or ctx.principal.is_partner:
         return None
     try:
-        q = visible_order_q(ctx.principal)
+        return visible_order_q(ctx.principal)
     except AccessError:
         return None
-    return await Order.filter(q, id=order_id).first()
+
+
+async def get_order(ctx: Ctx, order_id: int) -> Order | None:
+    q = _visible(ctx)
+    return None if q is None else await Order.filter(q, id=order_id).first()
+
+
+async def read_order(ctx: Ctx, order_id: int, columns) -> Any | None:
+    """The order if the caller may see it, as a light row with its relations joined in (`columns`, see
+    `models.query.joined_rows`): one statement for the check and the read."""
+    q = _visible(ctx)
+    if q is None:
+        return None
+    rows = await joined_rows(Order.filter(q, id=order_id).limit(1), columns)
+    return rows[0] if rows else None
 
 
 # ---------------------------------------------------------------- placing
@@ -620,6 +635,14 @@ async def rating_averages(umkm_ids: list[int]) -> list[float | None]:
     )
     by_id = {r["umkm_id"]: round(float(r["avg"]), 2) for r in rows if r["avg"] is not None}
     return [by_id.get(i) for i in umkm_ids]
+
+
+async def item_rows_for(order_ids: list[int], columns) -> list[list[Any]]:
+    """Items of each order as light rows with their product (and what `columns` joins to it): one statement."""
+    grouped: dict[int, list[Any]] = {i: [] for i in order_ids}
+    for item in await joined_rows(OrderItem.filter(order_id__in=list(set(order_ids))).order_by("id"), columns):
+        grouped[item.order_id].append(item)
+    return [grouped[i] for i in order_ids]
 
 
 async def items_for(order_ids: list[int]) -> list[list[OrderItem]]:

@@ -41,6 +41,7 @@ class Kelurahan(Node):
 # The columns `from_row` reads, for the types a listing joins into its own statement (`models.query.joined_rows`).
 KECAMATAN_COLUMNS = ("id", "code", "name")
 CATEGORY_COLUMNS = ("id", "name", "slug", "description", "parent_id")
+OPD_COLUMNS = ("id", "code", "name", "kind", "address", "active", "kecamatan_id")
 UMKM_COLUMNS = (
     *("id", "name", "nib", "description", "address", "serves_city_wide", "scale", "scale_source", "status"),
     *("verified_at", "created_at", "kelurahan_id", "kecamatan_id", "owner_id", "owner_name", "phone"),
