@@ -35,27 +35,41 @@ def env_for(url: str, **extra: str) -> dict:
     return env
 
 
-def count_rows(url: str, tables: list[str]) -> dict[str, int]:
+def python_with_db(url: str, body: str, timeout: int = 120) -> str:
+    """Run `body` (the inside of an async function, `config` = the app's Tortoise config for `url`) in a fresh
+    interpreter, outside the server and the tests' own connections; its standard output."""
     code = (
         "import asyncio, json, models\n"
         "from tortoise import Tortoise, connections\n"
+        "from tortoise.migrations.api.migrate import migrate\n"
         "async def m():\n"
-        f"    await Tortoise.init(config=models.tortoise_config({url!r}))\n"
-        "    db = connections.get('default')\n"
-        "    out = {}\n"
-        f"    for t in {tables!r}:\n"
-        "        out[t] = (await db.execute_query_dict(f'SELECT COUNT(*) AS n FROM \"{t}\"'))[0]['n']\n"
-        "    print(json.dumps(out))\n"
-        "    await Tortoise.close_connections()\n"
+        f"    config = models.tortoise_config({url!r})\n"
+        + "".join(f"    {line}\n" for line in body.strip().splitlines())
+        + "    await Tortoise.close_connections()\n"
         "asyncio.run(m())\n"
     )
     r = subprocess.run(
-        [sys.executable, "-c", code], env=env_for(url), cwd=ROOT, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code], env=env_for(url), cwd=ROOT, capture_output=True, text=True, timeout=timeout
     )
     assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def count_rows(url: str, tables: list[str]) -> dict[str, int]:
     import json
 
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    out = python_with_db(
+        url,
+        f"""
+await Tortoise.init(config=config)
+db = connections.get('default')
+out = {{}}
+for t in {tables!r}:
+    out[t] = (await db.execute_query_dict(f'SELECT COUNT(*) AS n FROM "{{t}}"'))[0]['n']
+print(json.dumps(out))
+""",
+    )
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def test_committed_migrations_build_an_empty_database(fresh_db, tmp_path):
@@ -69,24 +83,16 @@ def test_committed_migrations_build_an_empty_database(fresh_db, tmp_path):
 
 def test_migrations_apply_to_a_database_that_already_holds_rows(fresh_db, tmp_path):
     """A new NOT NULL column on a table with rows needs a database default (0006: category.ranking_generation)."""
-    code = (
-        "import asyncio, models\n"
-        "from tortoise import Tortoise, connections\n"
-        "from tortoise.migrations.api.migrate import migrate\n"
-        "async def m():\n"
-        f"    config = models.tortoise_config({fresh_db!r})\n"
-        "    await migrate(config=config, app_labels=['models'], target='models.0005_indexes')\n"
-        "    await Tortoise.init(config=config)\n"
-        "    await connections.get('default').execute_query(\n"
-        '        "INSERT INTO category (name, slug, description, created_at, updated_at) "\n'
-        "        \"VALUES ('Batik', 'batik', '', '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')\")\n"
-        "    await Tortoise.close_connections()\n"
-        "asyncio.run(m())\n"
+    python_with_db(
+        fresh_db,
+        """
+await migrate(config=config, app_labels=['models'], target='models.0005_indexes')
+await Tortoise.init(config=config)
+await connections.get('default').execute_query(
+    "INSERT INTO category (name, slug, description, created_at, updated_at) "
+    "VALUES ('Batik', 'batik', '', '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')")
+""",
     )
-    r = subprocess.run(
-        [sys.executable, "-c", code], env=env_for(fresh_db), cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
-    assert r.returncode == 0, r.stderr
     r = run(["migrate"], env_for(fresh_db), tmp_path)
     assert r.returncode == 0, r.stderr
     assert count_rows(fresh_db, ["category", "fairness_snapshot"]) == {"category": 1, "fairness_snapshot": 0}
