@@ -68,32 +68,42 @@ def summary_ms(values: list[float]) -> dict:
 # ---------------------------------------------------------------- (a): the same ranking from the order lines
 
 
-async def received_from_order_lines(cats: list[int], umkm_ids: list[int]) -> tuple[dict[int, float], float]:
-    """Each UMKM's decayed sales in the categories summed from the counted order lines (what the maintained
-    statistics replace), in the stored scale (2^((t - epoch)/H) per rupiah), and their total."""
+def _lines_where(cats: list[int]) -> str:
     from models.orders import COUNTED_STATUSES
-    from models.query import dialect, fetch_all
-    from resolvers.fairness_policy import EPOCH, POLICY, growth
 
     statuses = ", ".join(f"'{s.value}'" for s in COUNTED_STATUSES)
     ids = ", ".join(str(int(c)) for c in cats)
-    where = f'i."category_id" IN ({ids}) AND o."status" IN ({statuses}) AND o."delivered_at" IS NOT NULL'
+    return f'i."category_id" IN ({ids}) AND o."status" IN ({statuses}) AND o."delivered_at" IS NOT NULL'
+
+
+def sales_from_lines_sql(cats: list[int]) -> tuple[str, list]:
+    """PostgreSQL: each UMKM's decayed sales summed from the counted order lines (`?` placeholders)."""
+    from resolvers.fairness_policy import EPOCH, POLICY
+
+    seconds = 86_400.0 * POLICY.half_life_days
+    return (
+        f"""SELECT o."umkm_id" AS umkm_id,
+                   SUM(i."subtotal" * power(2.0, EXTRACT(EPOCH FROM (o."delivered_at" - ?::timestamptz))
+                                                 / {seconds})) AS w
+            FROM "order_item" i JOIN "order" o ON o."id" = i."order_id"
+            WHERE {_lines_where(cats)} GROUP BY o."umkm_id" """,
+        [EPOCH],
+    )
+
+
+async def received_from_order_lines(cats: list[int], umkm_ids: list[int]) -> tuple[dict[int, float], float]:
+    """Each UMKM's decayed sales in the categories summed from the counted order lines (what the maintained
+    statistics replace), in the stored scale (2^((t - epoch)/H) per rupiah), and their total."""
+    from models.query import dialect, fetch_all
+    from resolvers.fairness_policy import growth
+
     if dialect() == "postgres":
-        seconds = 86_400.0 * POLICY.half_life_days
-        rows = await fetch_all(
-            f"""SELECT o."umkm_id" AS umkm_id,
-                       SUM(i."subtotal" * power(2.0, EXTRACT(EPOCH FROM (o."delivered_at" - ?::timestamptz))
-                                                     / {seconds})) AS w
-                FROM "order_item" i JOIN "order" o ON o."id" = i."order_id"
-                WHERE {where} GROUP BY o."umkm_id" """,
-            [EPOCH],
-        )
-        per = {r["umkm_id"]: float(r["w"]) for r in rows}
+        per = {r["umkm_id"]: float(r["w"]) for r in await fetch_all(*sales_from_lines_sql(cats))}
     else:  # SQLite has no power(): the same sum in Python over the lines
         per: dict[int, float] = {}
         rows = await fetch_all(
             f'SELECT o."umkm_id" AS umkm_id, i."subtotal" AS subtotal, o."delivered_at" AS at '
-            f'FROM "order_item" i JOIN "order" o ON o."id" = i."order_id" WHERE {where}'
+            f'FROM "order_item" i JOIN "order" o ON o."id" = i."order_id" WHERE {_lines_where(cats)}'
         )
         for r in rows:
             at = r["at"] if isinstance(r["at"], dt.datetime) else dt.datetime.fromisoformat(r["at"])
@@ -187,8 +197,8 @@ async def three_ways(category_id: int, as_of: dt.datetime, rounds: int, snapshot
 
 
 async def concurrent(url: str, category_id: int, as_of: dt.datetime, clients: int, duration: float) -> dict:
-    """`clients` raw connections running the request's two statements (freshness check, page) in a closed loop;
-    then the from-lines ranking's statements for a third of the time."""
+    """`clients` raw connections running the request's two statements (freshness check, page: the app's SQL text)
+    in a closed loop; then the from-lines ranking's statements for a third of the time."""
     import asyncpg
 
     from resolvers import fairness_snapshot as fs
@@ -197,12 +207,7 @@ async def concurrent(url: str, category_id: int, as_of: dt.datetime, clients: in
     s = await fs.snapshot(category_id, as_of)
     cond, params = await fs._buyer_sql(s, None, None, fs.POLICY)
     page_sql, page_params = fs.page_sql(s, None, cond, params, 0, 20)
-    check_sql = (
-        'SELECT c."ranking_generation" AS generation, s."id" AS id, s."generation" AS built_from, '
-        's."policy_version" AS policy_version, s."eligible" AS eligible, s."median_price" AS median_price '
-        'FROM "category" c LEFT JOIN "fairness_snapshot" s ON s."category_id" = c."id" AND s."as_of" = $1 '
-        'WHERE c."id" = $2'
-    )
+    from resolvers.fairness import eligible_sql
 
     def numbered(sql: str) -> str:
         parts = sql.split("?")
@@ -224,12 +229,13 @@ async def concurrent(url: str, category_id: int, as_of: dt.datetime, clients: in
         return lat
 
     async def snapshot_request(conn):
-        row = await conn.fetchrow(check_sql, as_of, category_id)
+        row = await conn.fetchrow(numbered(fs.CURRENT_SQL), as_of, category_id)
         assert row["built_from"] == row["generation"]
         rows = await conn.fetch(numbered(page_sql), *page_params)
         assert len(rows) == 21
 
-    stmts = await lines_statements(cats)
+    # the from-lines ranking's statements: the eligible set with the median, the sales summed from the lines
+    stmts = [(numbered(sql), args) for sql, args in (eligible_sql(cats), sales_from_lines_sql(cats))]
 
     async def lines_request(conn):
         for sql, args in stmts:
@@ -247,37 +253,6 @@ async def concurrent(url: str, category_id: int, as_of: dt.datetime, clients: in
             f"{out[name]['requests_per_s']:.1f} requests/s"
         )
     return out
-
-
-async def lines_statements(cats: list[int]) -> list[tuple[str, list]]:
-    """The from-lines ranking's statements (PostgreSQL text): eligible set with median, sales from the lines,
-    omzet reports of the last three months (the IN list of the eligible UMKM, as the app sends it)."""
-    from models.base import Scale, UmkmStatus
-    from models.orders import COUNTED_STATUSES
-    from resolvers.fairness_policy import EPOCH, POLICY
-
-    ids = ", ".join(str(int(c)) for c in cats)
-    statuses = ", ".join(f"'{s.value}'" for s in COUNTED_STATUSES)
-    lo10, hi10 = round(POLICY.band_low * 10), round(POLICY.band_high * 10)
-    eligible = f"""WITH p AS (
-            SELECT pr."umkm_id" AS umkm_id, pr."id" AS product_id, pr."price" AS price, pr."stock" AS stock,
-                   pr."made_to_order" AS made_to_order, u."verified_at" AS verified_at
-            FROM "product" pr JOIN "umkm" u ON u."id" = pr."umkm_id"
-            WHERE pr."category_id" IN ({ids}) AND pr."active" AND u."status" = $1 AND u."scale" <> $2),
-        r AS (SELECT price, ROW_NUMBER() OVER (ORDER BY price) AS rn, COUNT(*) OVER () AS n FROM p),
-        m AS (SELECT AVG(price) AS median FROM r WHERE rn IN ((n + 1) / 2, (n + 2) / 2)),
-        e AS (SELECT p.umkm_id, p.product_id, p.price, p.verified_at,
-                     ROW_NUMBER() OVER (PARTITION BY p.umkm_id ORDER BY p.price, p.product_id) AS rn
-              FROM p CROSS JOIN m WHERE (p.stock > 0 OR p.made_to_order)
-                AND 10 * p.price >= {lo10} * m.median AND 10 * p.price <= {hi10} * m.median)
-        SELECT m.median, e.umkm_id, e.product_id, e.price, e.verified_at FROM m LEFT JOIN e ON e.rn = 1"""
-    seconds = 86_400.0 * POLICY.half_life_days
-    sales = f"""SELECT o."umkm_id" AS umkm_id, SUM(i."subtotal" * power(2.0, EXTRACT(EPOCH FROM
-                (o."delivered_at" - $1::timestamptz)) / {seconds})) AS w
-            FROM "order_item" i JOIN "order" o ON o."id" = i."order_id"
-            WHERE i."category_id" IN ({ids}) AND o."status" IN ({statuses}) AND o."delivered_at" IS NOT NULL
-            GROUP BY o."umkm_id" """
-    return [(eligible, [UmkmStatus.VERIFIED.value, Scale.BESAR.value]), (sales, [EPOCH])]
 
 
 def endpoint(url: str, category_id: int, rounds: int, duration: int, tmp: Path) -> dict:

@@ -208,21 +208,6 @@ def complete_months(as_of: dt.datetime, n: int) -> list[str]:
     return out
 
 
-async def median_price(cats: list[int]) -> float | None:
-    """Median unit price of the category's published products of verified UMKM below BESAR (one SQL statement)."""
-    rows = await fetch_all(
-        f"""WITH p AS (
-                SELECT pr."price" AS price, ROW_NUMBER() OVER (ORDER BY pr."price") AS rn, COUNT(*) OVER () AS n
-                FROM "product" pr JOIN "umkm" u ON u."id" = pr."umkm_id"
-                WHERE pr."category_id" IN ({_in(cats)}) AND pr."active" AND u."status" = ? AND u."scale" <> ?
-            )
-            SELECT AVG(price) AS median FROM p WHERE rn IN ((n + 1) / 2, (n + 2) / 2)""",
-        [UmkmStatus.VERIFIED.value, Scale.BESAR.value],
-    )
-    value = rows[0]["median"] if rows else None
-    return float(value) if value is not None else None
-
-
 def price_band(median: float, policy: Policy = POLICY) -> tuple[int, int]:
     """[β_lo, β_hi] × median in whole rupiah (prices are integers, so the bounds round inwards)."""
     import math
@@ -230,26 +215,10 @@ def price_band(median: float, policy: Policy = POLICY) -> tuple[int, int]:
     return math.ceil(policy.band_low * median - 1e-9), math.floor(policy.band_high * median + 1e-9)
 
 
-async def eligible_set(cats: list[int], lo: int, hi: int) -> list[dict]:
-    """E_c: per UMKM, its cheapest eligible product in the category (one statement)."""
-    return await fetch_all(
-        f"""WITH e AS (
-                SELECT pr."umkm_id" AS umkm_id, pr."id" AS product_id, pr."price" AS price,
-                       u."verified_at" AS verified_at,
-                       ROW_NUMBER() OVER (PARTITION BY pr."umkm_id" ORDER BY pr."price", pr."id") AS rn
-                FROM "product" pr JOIN "umkm" u ON u."id" = pr."umkm_id"
-                WHERE pr."category_id" IN ({_in(cats)}) AND pr."active" AND u."status" = ? AND u."scale" <> ?
-                  AND (pr."stock" > 0 OR pr."made_to_order") AND pr."price" >= ? AND pr."price" <= ?
-            )
-            SELECT umkm_id, product_id, price, verified_at FROM e WHERE rn = 1""",
-        [UmkmStatus.VERIFIED.value, Scale.BESAR.value, lo, hi],
-    )
-
-
-async def eligible_with_median(cats: list[int], policy: Policy = POLICY) -> tuple[float | None, list[dict]]:
-    """The category's median unit price and E_c in one statement: the products are read once."""
+def eligible_sql(cats: list[int], policy: Policy = POLICY) -> tuple[str, list]:
+    """The statement behind `eligible_with_median` (`?` placeholders) and its parameters."""
     lo10, hi10 = round(policy.band_low * 10), round(policy.band_high * 10)
-    rows = await fetch_all(
+    return (
         f"""WITH p AS (
                 SELECT pr."umkm_id" AS umkm_id, pr."id" AS product_id, pr."price" AS price, pr."stock" AS stock,
                        pr."made_to_order" AS made_to_order, u."verified_at" AS verified_at
@@ -270,6 +239,11 @@ async def eligible_with_median(cats: list[int], policy: Policy = POLICY) -> tupl
             FROM m LEFT JOIN e ON e.rn = 1""",
         [UmkmStatus.VERIFIED.value, Scale.BESAR.value],
     )
+
+
+async def eligible_with_median(cats: list[int], policy: Policy = POLICY) -> tuple[float | None, list[dict]]:
+    """The category's median unit price and E_c in one statement: the products are read once."""
+    rows = await fetch_all(*eligible_sql(cats, policy))
     if not rows or rows[0]["median"] is None:
         return None, []
     return float(rows[0]["median"]), [r for r in rows if r["umkm_id"] is not None]
@@ -389,46 +363,51 @@ async def rank_category(
     return ranking
 
 
+def serves_sql(umkm: str, opd: Opd) -> tuple[str, list]:
+    """SQL condition: the UMKM `u` (its id in column `umkm`) delivers to the OPD's kecamatan (own kecamatan,
+    declared ones, or city-wide). The one definition for the computed ranking and the snapshot's pages."""
+    return (
+        f'(u."serves_city_wide" OR u."kecamatan_id" = ? OR EXISTS (SELECT 1 FROM "umkm_served_kecamatan" sk '
+        f'WHERE sk."umkm_id" = {umkm} AND sk."kecamatan_id" = ?))',
+        [opd.kecamatan_id, opd.kecamatan_id],
+    )
+
+
+def able_sql(umkm: str, cats: list[int], median: float | None, as_of: dt.datetime, quantity: int, policy: Policy):
+    """SQL condition: the UMKM (its id in column `umkm`) has a product in the category, priced within the band, with
+    stock for the quantity or, made to order, capacity left in the month of `as_of`."""
+    lo, hi = price_band(median or 0, policy)
+    return (
+        f"""EXISTS (SELECT 1 FROM "product" pr
+            LEFT JOIN "capacity_use" cu ON cu."product_id" = pr."id" AND cu."period" = ?
+            WHERE pr."umkm_id" = {umkm} AND pr."category_id" IN ({_in(cats)}) AND pr."active"
+              AND pr."price" >= ? AND pr."price" <= ?
+              AND ((NOT pr."made_to_order" AND pr."stock" >= ?)
+                   OR (pr."made_to_order" AND COALESCE(pr."monthly_capacity", 0) - COALESCE(cu."used", 0) >= ?)))""",
+        [as_of.astimezone(JAKARTA).strftime("%Y-%m"), lo, hi, quantity, quantity],
+    )
+
+
 async def _buyer_filters(
     ranking: Ranking, cats: list[int], opd: Opd | None, quantity: int | None, policy: Policy
 ) -> None:
     """Per request: keep UMKM that serve the OPD's kecamatan and have stock or capacity for the quantity."""
     if opd is None and not quantity:
         return
-    ids = [r.umkm_id for r in ranking.rows]
-    keep = set(ids)
+    keep = {r.umkm_id for r in ranking.rows}
+    checks = []
     if opd is not None:
-        serving = {
-            r["id"]
-            for r in await fetch_all(
-                f"""SELECT u."id" AS id FROM "umkm" u WHERE u."id" IN ({_in(ids)}) AND (u."serves_city_wide"
-                    OR u."kecamatan_id" = ? OR u."id" IN (SELECT "umkm_id" FROM "umkm_served_kecamatan"
-                    WHERE "kecamatan_id" = ?))""",
-                [opd.kecamatan_id, opd.kecamatan_id],
-            )
-        }
-        for uid in keep - serving:
-            ranking.excluded.setdefault(uid, []).append("KECAMATAN_NOT_SERVED")
-        keep &= serving
+        checks.append(("KECAMATAN_NOT_SERVED", serves_sql('u."id"', opd)))
     if quantity:
-        period = ranking.as_of.astimezone(JAKARTA).strftime("%Y-%m")
-        lo, hi = price_band(ranking.median_price or 0, policy)
-        able = {
-            r["umkm_id"]
-            for r in await fetch_all(
-                f"""SELECT DISTINCT pr."umkm_id" AS umkm_id FROM "product" pr
-                    LEFT JOIN "capacity_use" cu ON cu."product_id" = pr."id" AND cu."period" = ?
-                    WHERE pr."umkm_id" IN ({_in(list(keep))}) AND pr."category_id" IN ({_in(cats)}) AND pr."active"
-                      AND pr."price" >= ? AND pr."price" <= ?
-                      AND ((NOT pr."made_to_order" AND pr."stock" >= ?)
-                           OR (pr."made_to_order"
-                               AND COALESCE(pr."monthly_capacity", 0) - COALESCE(cu."used", 0) >= ?))""",
-                [period, lo, hi, quantity, quantity],
-            )
-        }
-        for uid in keep - able:
-            ranking.excluded.setdefault(uid, []).append("CAPACITY_SHORT")
-        keep &= able
+        checks.append(
+            ("CAPACITY_SHORT", able_sql('u."id"', cats, ranking.median_price, ranking.as_of, quantity, policy))
+        )
+    for reason, (cond, params) in checks:
+        sql = f'SELECT u."id" AS id FROM "umkm" u WHERE u."id" IN ({_in(sorted(keep))}) AND {cond}'
+        passing = {r["id"] for r in await fetch_all(sql, params)}
+        for uid in keep - passing:
+            ranking.excluded.setdefault(uid, []).append(reason)
+        keep &= passing
     for row in ranking.rows:
         if row.umkm_id in keep:
             if opd is not None:

@@ -77,15 +77,18 @@ class Snapshot:
     policy_version: str
 
 
+CURRENT_SQL = (  # parameters: as_of (UTC), category id
+    'SELECT c."ranking_generation" AS generation, s."id" AS id, s."generation" AS built_from, '
+    's."policy_version" AS policy_version, s."eligible" AS eligible, s."median_price" AS median_price '
+    'FROM "category" c LEFT JOIN "fairness_snapshot" s ON s."category_id" = c."id" AND s."as_of" = ? '
+    'WHERE c."id" = ?'
+)
+
+
 async def _current(category_id: int, as_of: dt.datetime) -> tuple[dict | None, int | None]:
     """The snapshot row (if any) and the category's generation, in one statement."""
-    rows = await fetch_all(
-        'SELECT c."ranking_generation" AS generation, s."id" AS id, s."generation" AS built_from, '
-        's."policy_version" AS policy_version, s."eligible" AS eligible, s."median_price" AS median_price '
-        'FROM "category" c LEFT JOIN "fairness_snapshot" s ON s."category_id" = c."id" AND s."as_of" = ? '
-        'WHERE c."id" = ?',
-        [as_of.astimezone(dt.UTC), category_id],  # SQLite: the driver's adapter writes it as Tortoise stored it
-    )
+    # SQLite: the driver's adapter writes the datetime as Tortoise stored it
+    rows = await fetch_all(CURRENT_SQL, [as_of.astimezone(dt.UTC), category_id])
     if not rows:
         return None, None
     r = rows[0]
@@ -219,27 +222,19 @@ async def subtree(s: Snapshot) -> list[int]:
 
 
 async def _buyer_sql(s: Snapshot, opd: Opd | None, quantity: int | None, policy: Policy) -> tuple[str, list]:
-    """SQL conditions on `r` (a ranking row) and `u` (its UMKM) for the buyer's filters, with their parameters."""
-    from resolvers.fairness import JAKARTA, price_band
+    """SQL conditions on `r` (a ranking row) and `u` (its UMKM) for the buyer's filters, with their parameters: the
+    same conditions the computed ranking applies (`resolvers.fairness.serves_sql`, `able_sql`)."""
+    from resolvers.fairness import able_sql, serves_sql
 
     sql, params = [], []
     if opd is not None:
-        sql.append(
-            '(u."serves_city_wide" OR u."kecamatan_id" = ? OR EXISTS (SELECT 1 FROM "umkm_served_kecamatan" sk '
-            'WHERE sk."umkm_id" = r."umkm_id" AND sk."kecamatan_id" = ?))'
-        )
-        params += [opd.kecamatan_id, opd.kecamatan_id]
+        cond, p = serves_sql('r."umkm_id"', opd)
+        sql.append(cond)
+        params += p
     if quantity:
-        lo, hi = price_band(s.median_price or 0, policy)
-        sql.append(
-            f"""EXISTS (SELECT 1 FROM "product" pr
-                LEFT JOIN "capacity_use" cu ON cu."product_id" = pr."id" AND cu."period" = ?
-                WHERE pr."umkm_id" = r."umkm_id" AND pr."category_id" IN ({_in(await subtree(s))}) AND pr."active"
-                  AND pr."price" >= ? AND pr."price" <= ?
-                  AND ((NOT pr."made_to_order" AND pr."stock" >= ?)
-                       OR (pr."made_to_order" AND COALESCE(pr."monthly_capacity", 0) - COALESCE(cu."used", 0) >= ?)))"""
-        )
-        params += [s.as_of.astimezone(JAKARTA).strftime("%Y-%m"), lo, hi, quantity, quantity]
+        cond, p = able_sql('r."umkm_id"', await subtree(s), s.median_price, s.as_of, quantity, policy)
+        sql.append(cond)
+        params += p
     return "".join(f" AND {c}" for c in sql), params
 
 
