@@ -879,7 +879,7 @@ async def _prepare(target: Target, fresh: bool) -> tuple[list[dict], list[dict],
     """Migrate; empty the tables (--fresh) or refuse a database with data; read the reference data."""
     from tortoise import Tortoise, connections
 
-    from models.query import jakarta_month_sql
+    from models.query import empty_tables, jakarta_month_sql
 
     config = models.tortoise_config(target.url, pool_size=2)
     await models.migrate(config)
@@ -889,16 +889,7 @@ async def _prepare(target: Target, fresh: bool) -> tuple[list[dict], list[dict],
             m._meta.db_table for m in Tortoise.apps.get_models_iterable() if m._meta.db_table not in REFERENCE_TABLES
         ]
         if fresh:
-            if target.engine == "postgres":
-                quoted = ", ".join(f'"{t}"' for t in tables)
-                await db.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
-            else:
-                await db.execute_script("PRAGMA foreign_keys = OFF")
-                for t in tables:
-                    await db.execute_script(f'DELETE FROM "{t}"')
-                names = ", ".join(f"'{t}'" for t in tables)
-                await db.execute_script(f"DELETE FROM sqlite_sequence WHERE name IN ({names})")
-                await db.execute_script("PRAGMA foreign_keys = ON")
+            await empty_tables(tables)
         else:
             busy = []
             for t in tables:

@@ -21,6 +21,7 @@ from app import Settings, create_app
 from models.accounts import ApiKey, Token, User
 from models.base import OpdKind, Role, UmkmStatus
 from models.catalog import Product
+from models.query import empty_tables
 from models.registry import Category, Kecamatan, Kelurahan, Opd, Umkm, UmkmStatusChange
 from resolvers import accounts
 
@@ -65,18 +66,7 @@ def dialect() -> str:
 
 async def truncate() -> None:
     tables = [m._meta.db_table for m in Tortoise.apps.get_models_iterable() if m._meta.db_table not in REFERENCE_TABLES]
-    db = connections.get("default")
-    if dialect() == "postgres":
-        quoted = ", ".join(f'"{t}"' for t in tables)
-        await db.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
-    else:
-        await db.execute_script("PRAGMA foreign_keys = OFF")
-        for t in tables:
-            await db.execute_script(f'DELETE FROM "{t}"')
-        # restart ids as PostgreSQL's RESTART IDENTITY does, so both engines number rows alike
-        quoted = ", ".join(f"'{t}'" for t in tables)
-        await db.execute_script(f"DELETE FROM sqlite_sequence WHERE name IN ({quoted})")
-        await db.execute_script("PRAGMA foreign_keys = ON")
+    await empty_tables(tables)
 
 
 @pytest.fixture(autouse=True)
