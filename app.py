@@ -12,10 +12,11 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -24,21 +25,25 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 from tortoise import Tortoise, connections
 from tortoise.contrib.starlette import RegisterTortoise
 
 import models
+from resolvers import fairness_snapshot
 from resolvers.accounts import principal_for
 from resolvers.common import ANONYMOUS, SystemClock
+from resolvers.fairness_stats import rebuild_stats
+from resolvers.sales import rebuild_monthly_sales
 from schema import schema
 from schema.context import Context
 
 log = logging.getLogger("pasar")
 DEV_SECRET = "pasar-dev-secret-change-me"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
-UNSET_ACK = __import__("strawberry.types.unset", fromlist=["UNSET"]).UNSET
 SDL_PATH = Path(__file__).parent / "schema.graphql"
 
 
@@ -86,7 +91,6 @@ class Settings:
     count_sql: bool = False
     omzet_due_day: int = 10
     fairness_refresh_seconds: int = 10
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -160,8 +164,6 @@ class PasarGraphQL(GraphQL):
 
     async def on_ws_connect(self, context: Context) -> Any:
         """Browsers cannot set headers on a WebSocket: the token comes in the connection_init payload."""
-        from strawberry.exceptions import ConnectionRejectionError
-
         params = getattr(context, "connection_params", None) or {}
         raw = params.get("token") or _bearer(params.get("authorization") or params.get("Authorization"))
         if raw:
@@ -170,7 +172,7 @@ class PasarGraphQL(GraphQL):
                 raise ConnectionRejectionError({"message": "Invalid or expired token."})
             context.principal = principal
             context.raw_token = str(raw)
-        return UNSET_ACK
+        return UNSET
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         data = process_result(result)
@@ -189,8 +191,6 @@ class PasarGraphQL(GraphQL):
         return GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
 
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
-        from strawberry.types.unset import UNSET
-
         response = await super().run(
             request, UNSET if context is None else context, UNSET if root_value is None else root_value
         )
@@ -237,8 +237,6 @@ def _frozen_startup_objects() -> Iterator[None]:
 
 async def _refresh_rankings(every: int, view: PasarGraphQL) -> None:
     """Keep the under-sold lists that are being read fresh, off the request path (resolvers/fairness_snapshot.py)."""
-    from resolvers import fairness_snapshot
-
     log = logging.getLogger("pasar.fairness")
     while True:
         await asyncio.sleep(every)
@@ -371,10 +369,6 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def _omzet_rebuild(settings: Settings, check_only: bool) -> None:
-    import time
-
-    from resolvers.sales import rebuild_monthly_sales
-
     async def work():
         started = time.perf_counter()
         drift = await rebuild_monthly_sales(fix=not check_only)
@@ -393,10 +387,6 @@ async def _omzet_rebuild(settings: Settings, check_only: bool) -> None:
 
 
 async def _fairness_rebuild(settings: Settings, check_only: bool) -> None:
-    import time
-
-    from resolvers.fairness import rebuild_stats
-
     async def work():
         started = time.perf_counter()
         drift = await rebuild_stats(fix=not check_only)
@@ -471,8 +461,6 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "create-user":
         asyncio.run(_create_user(settings, args))
     elif args.command == "serve":
-        import uvicorn
-
         if args.demo:
             asyncio.run(_migrate(settings))
             asyncio.run(_seed_demo(settings))

@@ -7,7 +7,7 @@ For every (seed, policy) a fresh database is migrated with `models.migrate` (a S
 default; with `--database-url postgres://…/NAME` a database NAME_fsim_<seed>_<policy> is created on that server and
 dropped afterwards), the seed's world is loaded in bulk, and the seed's order stream is replayed day by day through
 the real code: every sale is an Order + OrderItem DELIVERED at the simulated moment and counted by
-`resolvers.sales.sale_counted`; the fair policies follow `resolvers.fairness.rank_category` (the real ranking SQL)
+`resolvers.sales.sale_counted`; the fair policies follow `resolvers.ranking.rank_category` (the real ranking SQL)
 and split bulk orders with `resolvers.bulk_split.water_fill`. See `bench/sim/world.py` for the world and the
 assumptions FAIRNESS.md leaves open, `bench/sim/market.py` for the policies and the checks made along the way.
 

@@ -11,7 +11,7 @@ top-level category (by products in its subtree) and the median one, `asOf` noon 
    the same UMKM in the same order with the same buckets (deficits within 1e-9):
    (a) *from the order lines*: the ranking with each UMKM's decayed sales summed from `order_item` ⋈ `order` in SQL
        (PostgreSQL `power(2, age/H)`; the eligible set, median and omzet as in the app);
-   (b) *computed from the maintained statistics*: `resolvers.fairness.compute_ranking` (what a snapshot build runs);
+   (b) *computed from the maintained statistics*: `resolvers.ranking.compute_ranking` (what a snapshot build runs);
    (c) *the snapshot*: what a request runs once the snapshot is fresh: the freshness check and the page statement
        (`resolvers.fairness_snapshot.page`). The gate: (a) / (c) at p50 ≥ 100.
    Also the time to build a stale snapshot (generation bumped, then `snapshot()`): what the first request after a
@@ -41,6 +41,9 @@ import tempfile
 import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from models.query import numbered_placeholders as numbered
+from resolvers.invalidation import invalidate
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 GATE_SQL = 100.0
@@ -140,8 +143,8 @@ async def categories() -> list[tuple[str, int, int]]:
 
 async def three_ways(category_id: int, as_of: dt.datetime, rounds: int, snapshot_reads: int, rng: random.Random):
     from resolvers import fairness_snapshot as fs
-    from resolvers.fairness import compute_ranking
-    from resolvers.registry import category_subtree
+    from resolvers.categories import category_subtree
+    from resolvers.ranking import compute_ranking
 
     cats = await category_subtree(category_id)
     times: dict[str, list[float]] = {"lines": [], "stats": [], "snapshot": []}
@@ -181,7 +184,7 @@ async def three_ways(category_id: int, as_of: dt.datetime, rounds: int, snapshot
         )
     builds = []
     for _ in range(3):
-        await fs.invalidate([category_id])
+        await invalidate([category_id])
         t0 = time.perf_counter()
         await fs.snapshot(category_id, as_of)
         builds.append(time.perf_counter() - t0)
@@ -202,16 +205,12 @@ async def concurrent(url: str, category_id: int, as_of: dt.datetime, clients: in
     import asyncpg
 
     from resolvers import fairness_snapshot as fs
-    from resolvers.registry import category_subtree
+    from resolvers.categories import category_subtree
 
     s = await fs.snapshot(category_id, as_of)
     cond, params = await fs._buyer_sql(s, None, None, fs.POLICY)
     page_sql, page_params = fs.page_sql(s, None, cond, params, 0, 20)
-    from resolvers.fairness import eligible_sql
-
-    def numbered(sql: str) -> str:
-        parts = sql.split("?")
-        return parts[0] + "".join(f"${i}{p}" for i, p in enumerate(parts[1:], start=1))
+    from resolvers.ranking import eligible_sql
 
     cats = await category_subtree(category_id)
 
@@ -324,7 +323,7 @@ async def run(args) -> dict:
     import models
     from bench.harness.run import machine
     from models.query import fetch_all
-    from resolvers.fairness import rebuild_stats
+    from resolvers.fairness_stats import rebuild_stats
 
     await Tortoise.init(config=models.tortoise_config(args.database_url, pool_size=max(4, args.clients + 1)))
     try:

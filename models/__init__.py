@@ -10,6 +10,11 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from tortoise import Tortoise
+from tortoise.migrations.api.migrate import migrate as run_migrations
+
+from models.registry import Kecamatan, Kelurahan
+
 DEFAULT_SQLITE_URL = "sqlite://pasar.sqlite3"
 MODEL_MODULES = [
     "models.accounts",
@@ -74,8 +79,6 @@ def read_wilayah() -> list[dict[str, str]]:
 
 async def load_reference_data() -> tuple[int, int]:
     """Insert any missing kecamatan and kelurahan from the bundled CSV; returns what was added."""
-    from models.registry import Kecamatan, Kelurahan
-
     rows = read_wilayah()
     existing_kec = {k.code: k for k in await Kecamatan.all()}
     new_kec = []
@@ -100,9 +103,6 @@ async def load_reference_data() -> tuple[int, int]:
 
 async def migrate(config: dict) -> None:
     """Apply the committed migrations, then the reference data."""
-    from tortoise import Tortoise
-    from tortoise.migrations.api.migrate import migrate as run_migrations
-
     await run_migrations(config=config)
     # The migration API initialises Tortoise without binding models to connections: bind them for the data load.
     await Tortoise.init(config=config)

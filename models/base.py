@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from enum import Enum
+from zoneinfo import ZoneInfo
 
 from tortoise import fields
 from tortoise.models import Model
+
+JAKARTA = ZoneInfo("Asia/Jakarta")  # where the city lives: months, days and noon are Jakarta's (UTC+7, no DST)
 
 
 class TimestampedModel(Model):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any
 
+from tortoise import connections
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
@@ -94,14 +95,37 @@ async def keyset_page(
     return rows[:first], len(rows) > first
 
 
+def int_list(ids: Iterable[int]) -> str:
+    """An SQL list of integers for `IN (...)`, written inline (every value forced through `int`, so no text can get
+    in); `NULL` for none, which matches no row."""
+    return ", ".join(str(int(i)) for i in ids) or "NULL"
+
+
+def numbered_placeholders(sql: str) -> str:
+    """`?` placeholders as PostgreSQL's `$1, $2…`. Only a `?` outside quotes is a placeholder: one inside a string
+    literal ('…') or a quoted name ("…") is text and stays as it is."""
+    out, n, quote = [], 0, None
+    for ch in sql:
+        if quote is not None:
+            if ch == quote:
+                quote = None  # a doubled quote ('') closes and reopens: the same result
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "?":
+            n += 1
+            out.append(f"${n}")
+            continue
+        out.append(ch)
+    if quote is not None:
+        raise ValueError("unbalanced quote in SQL")
+    return "".join(out)
+
+
 async def fetch_all(sql: str, params: list[Any] | None = None) -> list[dict]:
     """Run a read-only SQL statement written with `?` placeholders on either engine (PostgreSQL wants $1, $2…)."""
-    from tortoise import connections
-
     db = connections.get("default")
     if db.capabilities.dialect == "postgres":
-        parts = sql.split("?")
-        sql = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
+        sql = numbered_placeholders(sql)
     return await db.execute_query_dict(sql, params or [])
 
 
@@ -109,8 +133,6 @@ async def empty_tables(tables: list[str]) -> None:
     """Delete every row of `tables` and restart their ids (tests between cases, `bench.dataset --fresh`): one
     TRUNCATE on PostgreSQL; on SQLite DELETEs with foreign keys off and the `sqlite_sequence` rows reset, so that
     both engines number new rows alike."""
-    from tortoise import connections
-
     db = connections.get("default")
     if db.capabilities.dialect == "postgres":
         quoted = ", ".join(f'"{t}"' for t in tables)
@@ -125,8 +147,6 @@ async def empty_tables(tables: list[str]) -> None:
 
 
 def dialect() -> str:
-    from tortoise import connections
-
     return connections.get("default").capabilities.dialect
 
 
@@ -135,6 +155,15 @@ def jakarta_month_sql(column: str) -> str:
     if dialect() == "postgres":
         return f"to_char({column} AT TIME ZONE 'Asia/Jakarta', 'YYYY-MM')"
     return f"strftime('%Y-%m', {column}, '+7 hours')"
+
+
+def as_datetime(value: Any) -> dt.datetime | None:
+    """A timestamp read by raw SQL as an aware datetime (SQLite gives Tortoise's stored text; naive means UTC)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def sql_time(value: dt.datetime) -> Any:

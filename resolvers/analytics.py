@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-from models.orders import COUNTED_STATUSES, OrderKind
-from models.query import fetch_all, sql_time
+from models.base import JAKARTA
+from models.orders import COUNTED_SQL, OrderKind
+from models.query import as_datetime, fetch_all, int_list, sql_time
 from models.registry import Opd
-from resolvers import fairness
+from resolvers import ranking
+from resolvers.categories import category_roots, category_subtree
 from resolvers.common import Ctx, DomainError, Unauthenticated
 from resolvers.equity import equity_sql
-from resolvers.registry import category_roots, category_subtree
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
-COUNTED = ", ".join(f"'{s.value}'" for s in COUNTED_STATUSES)
 SMALL_BUSINESS_SHARE = 0.40  # Perpres 12/2021 art. 65
 
 
@@ -33,10 +32,6 @@ def day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return lo, hi
 
 
-def _ids(values) -> str:
-    return ", ".join(str(int(v)) for v in values) or "NULL"
-
-
 async def _cats(category_id: int) -> list[int]:
     cats = await category_subtree(category_id)
     if not cats:
@@ -48,7 +43,7 @@ def _sales_sql(cats: list[int]) -> str:
     """Counted sales per UMKM in the categories between two instants (two `?`)."""
     return f"""SELECT o."umkm_id" AS umkm_id, SUM(i."subtotal") AS amount, COUNT(DISTINCT o."id") AS orders
                FROM "order_item" i JOIN "order" o ON o."id" = i."order_id"
-               WHERE i."category_id" IN ({_ids(cats)}) AND o."status" IN ({COUNTED})
+               WHERE i."category_id" IN ({int_list(cats)}) AND o."status" IN ({COUNTED_SQL})
                  AND o."delivered_at" >= ? AND o."delivered_at" < ?
                GROUP BY o."umkm_id\""""
 
@@ -69,11 +64,11 @@ async def equity_report(ctx: Ctx, category_id: int, start: dt.date, end: dt.date
     _require_reader(ctx)
     cats = await _cats(category_id)
     lo, hi = day_bounds(start, end)
-    _median, eligible = await fairness.eligible_with_median(cats)
+    _median, eligible = await ranking.eligible_with_median(cats)
     elig = [r["umkm_id"] for r in eligible]
     sales = _sales_sql(cats)
     members = f"""SELECT u."id" AS umkm_id FROM "umkm" u
-                  WHERE u."id" IN ({_ids(elig)}) OR u."id" IN (SELECT umkm_id FROM ({sales}) s0)"""
+                  WHERE u."id" IN ({int_list(elig)}) OR u."id" IN (SELECT umkm_id FROM ({sales}) s0)"""
     values = f"""SELECT COALESCE(s.amount, 0) AS x FROM ({members}) m
                  LEFT JOIN ({sales}) s ON s.umkm_id = m.umkm_id"""
     counts = await fetch_all(
@@ -113,7 +108,7 @@ async def umkm_sales_ranking(
     sales = f"""SELECT o."umkm_id" AS umkm_id, SUM(i."subtotal") AS amount, COUNT(DISTINCT o."id") AS orders,
                        COUNT(DISTINCT o."opd_id") AS opds
                 FROM "order_item" i JOIN "order" o ON o."id" = i."order_id"
-                WHERE i."category_id" IN ({_ids(cats)}) AND o."status" IN ({COUNTED})
+                WHERE i."category_id" IN ({int_list(cats)}) AND o."status" IN ({COUNTED_SQL})
                   AND o."delivered_at" >= ? AND o."delivered_at" < ?
                 GROUP BY o."umkm_id\""""
     if most:
@@ -129,14 +124,15 @@ async def umkm_sales_ranking(
                        COALESCE(s.opds, 0) AS opds, u."verified_at" AS verified_at
                 FROM "umkm" u LEFT JOIN ({sales}) s ON s.umkm_id = u."id"
                 WHERE u."status" = 'VERIFIED' AND u."id" IN (
-                    SELECT DISTINCT p."umkm_id" FROM "product" p WHERE p."category_id" IN ({_ids(cats)}) AND p."active")
+                    SELECT DISTINCT p."umkm_id" FROM "product" p
+                    WHERE p."category_id" IN ({int_list(cats)}) AND p."active")
                 ORDER BY COALESCE(s.amount, 0), u."verified_at", u."id\"""",
             [sql_time(lo), sql_time(hi)],
         )
     now = ctx.clock.now()
     out = []
     for r in rows:
-        v = fairness._as_datetime(r["verified_at"])
+        v = as_datetime(r["verified_at"])
         out.append(
             SalesRankRow(
                 umkm_id=r["umkm_id"],
@@ -174,7 +170,7 @@ async def opd_spending(ctx: Ctx, year: int) -> list[OpdSpending]:
         raise DomainError("INVALID_YEAR", "year must be between 2000 and 2100.", "year")
     lo, hi = day_bounds(dt.date(year, 1, 1), dt.date(year, 12, 31))
     params = [sql_time(lo), sql_time(hi)]
-    base = f"""FROM "order" o WHERE o."status" IN ({COUNTED}) AND o."delivered_at" >= ? AND o."delivered_at" < ?"""
+    base = f"""FROM "order" o WHERE o."status" IN ({COUNTED_SQL}) AND o."delivered_at" >= ? AND o."delivered_at" < ?"""
     rows = await fetch_all(
         f"""SELECT o."opd_id" AS opd_id,
                    SUM(CASE WHEN o."kind" = '{OrderKind.OPD.value}' THEN o."total" ELSE 0 END) AS spend,
@@ -200,7 +196,7 @@ async def opd_spending(ctx: Ctx, year: int) -> list[OpdSpending]:
     )
     per_days: dict[int, list[int]] = {}
     for r in days:
-        delivered = fairness._as_datetime(r["delivered_at"]).astimezone(JAKARTA).date()
+        delivered = as_datetime(r["delivered_at"]).astimezone(JAKARTA).date()
         paid = r["paid_on"] if isinstance(r["paid_on"], dt.date) else dt.date.fromisoformat(str(r["paid_on"])[:10])
         per_days.setdefault(r["opd_id"], []).append((paid - delivered).days)
     budgets = {
@@ -211,8 +207,6 @@ async def opd_spending(ctx: Ctx, year: int) -> list[OpdSpending]:
     }
     by_opd = {r["opd_id"]: r for r in rows}
     out = []
-    import statistics
-
     for opd in await Opd.all().order_by("code"):
         r = by_opd.get(opd.id, {})
         spend = int(r.get("spend") or 0)
@@ -241,9 +235,12 @@ async def opd_spending(ctx: Ctx, year: int) -> list[OpdSpending]:
 
 @dataclass
 class PurchaseCategory:
+    """What the GraphQL `PurchaseCategory` type reads (`Opd.purchaseCategories` returns these rows)."""
+
+    opd_id: int
     category_id: int
     spend: int
-    orders: int
+    order_count: int
 
 
 async def purchase_categories(opd_id: int) -> list[PurchaseCategory]:
@@ -251,7 +248,7 @@ async def purchase_categories(opd_id: int) -> list[PurchaseCategory]:
     rows = await fetch_all(
         f"""SELECT i."category_id" AS category_id, SUM(i."subtotal") AS spend, COUNT(DISTINCT o."id") AS orders
             FROM "order_item" i JOIN "order" o ON o."id" = i."order_id"
-            WHERE o."opd_id" = ? AND o."kind" = '{OrderKind.OPD.value}' AND o."status" IN ({COUNTED})
+            WHERE o."opd_id" = ? AND o."kind" = '{OrderKind.OPD.value}' AND o."status" IN ({COUNTED_SQL})
             GROUP BY i."category_id\"""",
         [opd_id],
     )
@@ -262,4 +259,4 @@ async def purchase_categories(opd_id: int) -> list[PurchaseCategory]:
         acc = spend.setdefault(root, [0, 0])
         acc[0] += int(r["spend"])
         acc[1] += int(r["orders"])
-    return [PurchaseCategory(c, s, n) for c, (s, n) in sorted(spend.items(), key=lambda kv: (-kv[1][0], kv[0]))]
+    return [PurchaseCategory(opd_id, c, s, n) for c, (s, n) in sorted(spend.items(), key=lambda kv: (-kv[1][0], kv[0]))]

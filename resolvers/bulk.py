@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
-from models.base import Role
+from models.base import JAKARTA, Role
 from models.catalog import Product
 from models.fairness import BulkPlan, BulkPlanLine
 from models.orders import CapacityUse, Order, OrderSource
 from models.registry import Opd
-from resolvers import fairness, orders
+from resolvers import fairness, fairness_snapshot, orders
 from resolvers.bulk_split import Candidate, plan_split
 from resolvers.common import AccessError, Ctx, DomainError, Validator, require_user
 from resolvers.fairness_policy import POLICY
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
 MAX_BULK = 1_000_000
 
 
@@ -71,8 +69,6 @@ async def plan_bulk_order(ctx: Ctx, req: PlanRequest) -> BulkPlan:
         v.add("neededBy", "IN_THE_PAST", "The needed-by date is in the past.")
     v.raise_if_any()
     opd = await Opd.get(id=opd_id)
-    from resolvers import fairness_snapshot
-
     ranking = await fairness_snapshot.full(req.category_id, fairness.now_or(ctx, None), opd, None)
     products = {p.id: p for p in await Product.filter(id__in=[r.cheapest_product_id for r in ranking.rows])}
     caps = await _capacities(list(products.values()), req.needed_by.strftime("%Y-%m"))

@@ -11,9 +11,10 @@ from tortoise.transactions import in_transaction
 from models.base import Role, UmkmStatus
 from models.catalog import Product
 from models.registry import Category, Umkm, UmkmServedKecamatan
+from resolvers.categories import category_subtree
 from resolvers.common import AccessError, Ctx, DomainError, Principal, Validator
-from resolvers.fairness_snapshot import invalidate
-from resolvers.registry import category_subtree, words
+from resolvers.invalidation import invalidate
+from resolvers.registry import words
 
 MAX_OPTIONS = 50
 MAX_IMAGES = 10

@@ -27,6 +27,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from tortoise import connections
+
 from models.query import dialect, fetch_all
 
 DECILES = range(11)
@@ -135,7 +137,6 @@ FROM a
 
 async def _register_sqlite_math() -> None:
     """SQLite built without math functions: give the connection LN() from Python (results are the same)."""
-    from tortoise import connections
 
     def ln(v: float | None) -> float | None:
         return math.log(v) if v is not None and v > 0 else None

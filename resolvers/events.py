@@ -8,7 +8,9 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import asyncpg
 from tortoise import connections
 
 log = logging.getLogger("pasar.events")
@@ -74,8 +76,6 @@ class PostgresBus(EventBus):
         async with self._lock:
             if self._listener is not None and not self._listener.is_closed():
                 return
-            import asyncpg
-
             self._listener = await asyncpg.connect(self.dsn)
             await self._listener.add_listener(CHANNEL, self._on_notify)
             self._listener.add_termination_listener(self._on_terminate)
@@ -120,8 +120,6 @@ _bus: EventBus | None = None
 
 def _dsn(database_url: str) -> str:
     """An asyncpg DSN from DATABASE_URL, keeping driver options such as sslmode but not Tortoise's pool sizes."""
-    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
     parts = urlsplit(database_url)
     query = [
         (k, v) for k, v in parse_qsl(parts.query) if k not in ("minsize", "maxsize", "max_inactive_connection_lifetime")

@@ -1,6 +1,6 @@
 """The under-sold ranking served from a snapshot: computed once per category and moment, read a page at a time.
 
-`resolvers.fairness.compute_ranking` is the ranking (maintained statistics, products, UMKM, omzet reports; never the
+`resolvers.ranking.compute_ranking` is the ranking (maintained statistics, products, UMKM, omzet reports; never the
 order lines). Computing it reads every eligible product of the category (about a second for the largest category
 of the benchmark's 500,000 products), so requests do not compute it: they read a snapshot of it, the rows in
 ranking order with every score component (`models.fairness.RankingSnapshot`, `RankingRow`), and apply the buyer's
@@ -9,7 +9,8 @@ filters (kecamatan served, stock or capacity for the quantity) live in SQL on th
 Freshness. Each category carries a `ranking_generation`; every write that changes an input of a category's ranking
 increments it for the category and its ancestors inside the writing transaction (`invalidate`: sales starting or
 stopping to count, product changes, stock reaching or leaving zero, UMKM status and scale, omzet reports, the
-category tree, a statistics rebuild). A snapshot records the generation it read *before* reading the inputs, so a
+category tree, a statistics rebuild; resolvers/invalidation.py). A snapshot records the generation it read
+*before* reading the inputs, so a
 write that commits while a snapshot is built leaves the snapshot stale, never wrongly fresh. A stale snapshot (or one
 made with another policy version) is rebuilt by the next request that needs it, under a row lock, so concurrent
 requests build it once.
@@ -25,42 +26,18 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from models.base import JAKARTA
 from models.fairness import RankingRow, RankingSnapshot
 from models.query import fetch_all
-from models.registry import Category, Opd
+from models.registry import Opd
+from resolvers.categories import category_subtree
 from resolvers.common import DomainError
 from resolvers.fairness_policy import POLICY, Policy
+from resolvers.ranking import RankedUmkm, Ranking, Score, able_sql, compute_ranking, serves_sql
 
 KEEP_DAYS = 2  # snapshots of a category made for moments more than this before a new one are deleted
-
-
-# ---------------------------------------------------------------- invalidation
-
-
-async def invalidate(category_ids: list[int] | set[int] | None = None) -> None:
-    """Mark the rankings of these categories and their ancestors stale (every category when None).
-
-    Call inside the transaction that makes the change, after its other row locks (products, orders): the increment
-    is committed with it, and it row-locks the categories until then, in id order, so that two writers never wait
-    for each other's categories in opposite orders.
-    """
-    parent = dict(await Category.all().values_list("id", "parent_id"))
-    touched: set[int] = set()
-    for cid in parent if category_ids is None else category_ids:
-        while cid is not None and cid not in touched:
-            touched.add(cid)
-            cid = parent.get(cid)
-    ids = sorted(touched & set(parent))
-    if not ids:
-        return
-    if Category._meta.db.capabilities.dialect == "postgres":
-        # Lock in id order first: an UPDATE locks rows in the order it meets them, and two writers taking the same
-        # categories in different orders would deadlock (SQLite has one writer at a time).
-        await Category.filter(id__in=ids).order_by("id").select_for_update(no_key=True).values_list("id", flat=True)
-    await Category.filter(id__in=ids).update(ranking_generation=F("ranking_generation") + 1)
 
 
 # ---------------------------------------------------------------- the snapshot
@@ -101,8 +78,6 @@ def _fresh(row: dict | None, generation: int, policy: Policy) -> bool:
 
 async def snapshot(category_id: int, as_of: dt.datetime, policy: Policy = POLICY) -> Snapshot:
     """A fresh snapshot of the category's ranking at `as_of`, building it when missing or stale."""
-    from resolvers.registry import category_subtree
-
     row, generation = await _current(category_id, as_of)
     if generation is None:
         raise DomainError("NOT_FOUND", "No such category.", "categoryId")
@@ -122,8 +97,6 @@ async def snapshot(category_id: int, as_of: dt.datetime, policy: Policy = POLICY
 
 
 async def _build(category_id: int, cats: list[int], as_of: dt.datetime, policy: Policy) -> dict:
-    from resolvers.fairness import compute_ranking
-
     async with in_transaction() as conn:
         await RankingSnapshot.bulk_create(
             [RankingSnapshot(category_id=category_id, as_of=as_of, policy_version=policy.version, generation=-1)],
@@ -191,9 +164,6 @@ async def refresh(now: dt.datetime, policy: Policy = POLICY) -> list[int]:
     """Rebuild ahead of requests today's snapshot of every category whose list was read in the last `KEEP_DAYS`
     days and is stale or missing for today (the server runs this every few seconds): the request after a sale, or
     the first one of a day, then finds it fresh instead of paying the build. Returns the categories rebuilt."""
-    from resolvers.fairness import JAKARTA
-    from resolvers.registry import category_subtree
-
     as_of = dt.datetime.combine(now.astimezone(JAKARTA).date(), dt.time(12), JAKARTA).astimezone(dt.UTC)
     since = as_of - dt.timedelta(days=KEEP_DAYS)
     read = await RankingSnapshot.filter(as_of__gte=since).values_list("category_id", flat=True)
@@ -209,13 +179,7 @@ async def refresh(now: dt.datetime, policy: Policy = POLICY) -> list[int]:
 # ---------------------------------------------------------------- reading it with the buyer's filters
 
 
-def _in(ids: list[int]) -> str:
-    return ", ".join(str(int(i)) for i in ids) or "NULL"
-
-
 async def subtree(s: Snapshot) -> list[int]:
-    from resolvers.registry import category_subtree
-
     if s.cats is None:
         s.cats = await category_subtree(s.category_id)
     return s.cats
@@ -223,9 +187,7 @@ async def subtree(s: Snapshot) -> list[int]:
 
 async def _buyer_sql(s: Snapshot, opd: Opd | None, quantity: int | None, policy: Policy) -> tuple[str, list]:
     """SQL conditions on `r` (a ranking row) and `u` (its UMKM) for the buyer's filters, with their parameters: the
-    same conditions the computed ranking applies (`resolvers.fairness.serves_sql`, `able_sql`)."""
-    from resolvers.fairness import able_sql, serves_sql
-
+    same conditions the computed ranking applies (`resolvers.ranking.serves_sql`, `able_sql`)."""
     sql, params = [], []
     if opd is not None:
         cond, p = serves_sql('r."umkm_id"', opd)
@@ -244,8 +206,6 @@ def _from(opd: Opd | None) -> str:
 
 
 def _ranked(row: dict, rank: int, s: Snapshot, opd: Opd | None, quantity: int | None):
-    from resolvers.fairness import RankedUmkm, Score
-
     reasons = row["reasons"].split(",") if row["reasons"] else []
     if opd is not None:
         reasons.append("SERVES_OPD_KECAMATAN")
@@ -315,9 +275,7 @@ async def page(
 
 
 async def full(category_id: int, as_of: dt.datetime, opd: Opd | None, quantity: int | None, policy: Policy = POLICY):
-    """The buyer's whole list (bulk plans): a `resolvers.fairness.Ranking` read from the snapshot."""
-    from resolvers.fairness import Ranking
-
+    """The buyer's whole list (bulk plans): a `resolvers.ranking.Ranking` read from the snapshot."""
     s = await snapshot(category_id, as_of, policy)
     cond, params = await _buyer_sql(s, opd, quantity, policy)
     rows = await fetch_all(f'SELECT r.* {_from(opd)}{cond} ORDER BY r."position"', [s.id, *params])

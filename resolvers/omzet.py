@@ -5,22 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from models.base import Role, Scale, ScaleSource, UmkmStatus
+from models.base import JAKARTA, Role, Scale, ScaleSource, UmkmStatus
 from models.omzet import OmzetReport, OmzetRevision, UmkmMonthlySales
 from models.query import fetch_all
 from models.registry import Category, Kecamatan, Umkm
+from resolvers.categories import category_roots
 from resolvers.common import AccessError, Ctx, DomainError, Unauthenticated, Validator
-from resolvers.fairness_snapshot import invalidate
-from resolvers.registry import category_roots
+from resolvers.invalidation import invalidate
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 MAX_CHANNEL = 100_000_000_000  # Rp100 miliar per channel per month
 MIN_GROUP = 5  # aggregates over fewer UMKM are withheld

@@ -8,15 +8,16 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
+from tortoise.functions import Avg
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from models.base import Role, UmkmStatus
+from models.base import JAKARTA, Role, UmkmStatus
 from models.catalog import Product
+from models.fairness import BulkPlan
 from models.orders import (
     CapacityUse,
     Order,
@@ -32,10 +33,12 @@ from models.orders import (
 from models.query import joined_rows
 from models.registry import Opd
 from resolvers import events, sales
-from resolvers.common import AccessError, Ctx, DomainError, Principal, Validator, require_user
-from resolvers.fairness_snapshot import invalidate
+from resolvers.categories import category_roots
+from resolvers.common import AccessError, Ctx, DomainError, Principal, Unauthenticated, Validator, require_user
+from resolvers.fairness import now_or
+from resolvers.fairness_snapshot import standing
+from resolvers.invalidation import invalidate
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
 MAX_ITEMS = 100
 MAX_QUANTITY = 1_000_000
 
@@ -77,8 +80,6 @@ def _jakarta_midnight_utc(day: dt.date) -> dt.datetime:
 def order_query(ctx: Ctx, f: OrderFilter) -> QuerySet[Order]:
     p = ctx.principal
     if p.is_anonymous:
-        from resolvers.common import Unauthenticated
-
         raise Unauthenticated()
     qs = Order.filter(visible_order_q(p))
     if f.status is not None:
@@ -357,8 +358,6 @@ async def _place(
             orders.append(order)
             msgs.append(_message(order, event))
         if req.bulk_plan_id is not None:
-            from models.fairness import BulkPlan
-
             moved = await BulkPlan.filter(id=req.bulk_plan_id, placed_at=None).update(
                 placed_at=ctx.clock.now(), placement_id=placement.id if placement else None
             )
@@ -370,10 +369,6 @@ async def _place(
 async def _list_ranks(ctx: Ctx, opd: Opd, groups: dict[int, list]) -> dict[int, int]:
     """Each seller's rank on the under-sold list of its product's top-level category, as the server computes it now
     for this OPD: the city measures how many purchases follow the list from this, never from a client's number."""
-    from resolvers.fairness import now_or
-    from resolvers.fairness_snapshot import standing
-    from resolvers.registry import category_roots
-
     roots = await category_roots()
     out = {}
     for umkm_id, lines in groups.items():
@@ -625,8 +620,6 @@ async def with_relations(order_ids: list[int]) -> list[Order]:
 
 async def rating_averages(umkm_ids: list[int]) -> list[float | None]:
     """Average rating per UMKM, one GROUP BY for the batch."""
-    from tortoise.functions import Avg
-
     rows = (
         await Rating.filter(umkm_id__in=list(set(umkm_ids)))
         .group_by("umkm_id")
@@ -641,13 +634,5 @@ async def item_rows_for(order_ids: list[int], columns) -> list[list[Any]]:
     """Items of each order as light rows with their product (and what `columns` joins to it): one statement."""
     grouped: dict[int, list[Any]] = {i: [] for i in order_ids}
     for item in await joined_rows(OrderItem.filter(order_id__in=list(set(order_ids))).order_by("id"), columns):
-        grouped[item.order_id].append(item)
-    return [grouped[i] for i in order_ids]
-
-
-async def items_for(order_ids: list[int]) -> list[list[OrderItem]]:
-    """Items of each order with their products joined in: one statement for the batch."""
-    grouped: dict[int, list[OrderItem]] = {i: [] for i in order_ids}
-    for item in await OrderItem.filter(order_id__in=list(set(order_ids))).select_related("product").order_by("id"):
         grouped[item.order_id].append(item)
     return [grouped[i] for i in order_ids]

@@ -23,6 +23,7 @@ from models.registry import (
     UmkmStatusChange,
 )
 from resolvers import accounts
+from resolvers.categories import category_subtree
 from resolvers.common import (
     AccessError,
     Ctx,
@@ -31,7 +32,7 @@ from resolvers.common import (
     Validator,
     require_role,
 )
-from resolvers.fairness_snapshot import invalidate
+from resolvers.invalidation import invalidate
 
 # ---------------------------------------------------------------- visibility
 
@@ -47,34 +48,6 @@ def visible_umkm_q(p: Principal) -> Q:
 
 def words(search: str | None) -> list[str]:
     return [w for w in re.split(r"\s+", (search or "").strip()) if w][:8]
-
-
-async def category_subtree(category_id: int) -> list[int]:
-    """The category and all its descendants (a parent includes its children in every filter)."""
-    rows = await Category.all().values_list("id", "parent_id")
-    children: dict[int | None, list[int]] = {}
-    for cid, parent in rows:
-        children.setdefault(parent, []).append(cid)
-    if category_id not in {cid for cid, _ in rows}:
-        return []
-    out, stack = [], [category_id]
-    while stack:
-        cid = stack.pop()
-        out.append(cid)
-        stack.extend(children.get(cid, []))
-    return out
-
-
-async def category_roots() -> dict[int, int]:
-    """Each category's top-level ancestor (itself for a top-level one)."""
-    parent = dict(await Category.all().values_list("id", "parent_id"))
-    roots = {}
-    for cid in parent:
-        r = cid
-        while parent.get(r) is not None:
-            r = parent[r]
-        roots[cid] = r
-    return roots
 
 
 @dataclass

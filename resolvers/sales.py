@@ -1,4 +1,4 @@
-"""The one place where a sale starts counting (DOMAIN.md, "when a sale counts").
+"""The one place where a sale starts counting (docs/DOMAIN.md, "when a sale counts").
 
 An order counts as a sale from the moment it is DELIVERED, dated by the server's delivery time, per item's
 category, in the Asia/Jakarta month or day. `sale_counted` runs inside the transaction that makes the order
@@ -10,25 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from models.base import JAKARTA
 from models.omzet import UmkmMonthlySales
-from models.orders import COUNTED_STATUSES, Order
+from models.orders import COUNTED_SQL, Order
 from models.query import fetch_all, jakarta_month_sql
-
-JAKARTA = ZoneInfo("Asia/Jakarta")
+from resolvers.fairness_stats import order_amounts_by_category, record_sale
 
 
 def sale_period(delivered_at: dt.datetime) -> str:
     """The Asia/Jakarta month (YYYY-MM) a sale counts in."""
     return delivered_at.astimezone(JAKARTA).strftime("%Y-%m")
-
-
-def sale_day(delivered_at: dt.datetime) -> dt.date:
-    return delivered_at.astimezone(JAKARTA).date()
 
 
 async def add_monthly_sales(umkm_id: int, period: str, amount: int, orders: int) -> None:
@@ -43,20 +38,8 @@ async def add_monthly_sales(umkm_id: int, period: str, amount: int, orders: int)
 
 async def sale_counted(order: Order, delivered_at: dt.datetime) -> None:
     """Called once per order, in the delivering transaction."""
-    from resolvers import fairness
-
     await add_monthly_sales(order.umkm_id, sale_period(delivered_at), order.total, 1)
-    await fairness.record_sale(order.umkm_id, await fairness.order_amounts_by_category(order.id), delivered_at)
-
-
-async def sale_uncounted(order: Order) -> None:
-    """The reverse, for a counted order that stops counting (none of today's transitions does; kept symmetric)."""
-    from resolvers import fairness
-
-    assert order.delivered_at is not None
-    await add_monthly_sales(order.umkm_id, sale_period(order.delivered_at), -order.total, -1)
-    amounts = await fairness.order_amounts_by_category(order.id)
-    await fairness.record_sale(order.umkm_id, amounts, order.delivered_at, sign=-1)
+    await record_sale(order.umkm_id, await order_amounts_by_category(order.id), delivered_at)
 
 
 # ---------------------------------------------------------------- rebuild with a drift check
@@ -72,10 +55,9 @@ class Drift:
 async def recompute_monthly_sales() -> dict[tuple[int, str], tuple[int, int]]:
     """Platform sales per (UMKM, Jakarta month) straight from the orders, in one GROUP BY."""
     month = jakarta_month_sql('"delivered_at"')
-    statuses = ", ".join(f"'{s.value}'" for s in COUNTED_STATUSES)
     rows = await fetch_all(
         f'SELECT "umkm_id" AS umkm_id, {month} AS period, SUM("total") AS amount, COUNT(*) AS n '
-        f'FROM "order" WHERE "status" IN ({statuses}) AND "delivered_at" IS NOT NULL GROUP BY "umkm_id", {month}'
+        f'FROM "order" WHERE "status" IN ({COUNTED_SQL}) AND "delivered_at" IS NOT NULL GROUP BY "umkm_id", {month}'
     )
     return {(r["umkm_id"], r["period"]): (int(r["amount"]), int(r["n"])) for r in rows}
 

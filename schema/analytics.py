@@ -83,9 +83,16 @@ class OpdSpending:
     staff_spend: Rupiah = strawberry.field(description="Personal purchases by the OPD's staff (rupiah).")
 
 
+async def _purchase_category(root: rules.PurchaseCategory, info: Info) -> Category:
+    return Category.from_row(await info.context.loaders.by_id(reg.Category).load(root.category_id))
+
+
 @strawberry.type(description="A top-level category an OPD buys in, with the fairness list for it.")
 class PurchaseCategory:
-    category: Category = strawberry.field(description="The category.")
+    """Reads the rows `resolvers.analytics.purchase_categories` makes (`Opd.purchaseCategories` returns them as they
+    are: schema.registry refers to this type lazily and does not import this module)."""
+
+    category: Category = strawberry.field(resolver=_purchase_category, description="The category.")
     spend: Rupiah = strawberry.field(description="The OPD's counted spend in it.")
     order_count: int = strawberry.field(description="The OPD's counted orders in it.")
     opd_id: strawberry.Private[int]
@@ -98,22 +105,6 @@ class PurchaseCategory:
         n, cursor = page_args(first, after)
         page = await fairness.under_sold(info.context, self.category_id, self.opd_id, None, None, cursor, n)
         return await connection(info, page)
-
-
-async def purchase_categories_of(info: Info, opd_id: int) -> list[PurchaseCategory]:
-    rows = await rules.purchase_categories(opd_id)
-    cats = {c.id: c for c in await reg.Category.filter(id__in=[r.category_id for r in rows])}
-    return [
-        PurchaseCategory(
-            category=Category.from_row(cats[r.category_id]),
-            spend=r.spend,
-            order_count=r.orders,
-            opd_id=opd_id,
-            category_id=r.category_id,
-        )
-        for r in rows
-        if r.category_id in cats
-    ]
 
 
 @strawberry.type

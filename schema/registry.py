@@ -12,7 +12,11 @@ from strawberry.types import Info
 from models import registry as m
 from models.base import Role as RoleValue
 from models.query import fetched
+from resolvers import analytics as analytics_rules
 from resolvers import registry as rules
+from resolvers.common import AccessError
+from resolvers.omzet import streaks
+from resolvers.orders import rating_averages
 from schema.common import OpdKind, Scale, ScaleSource, UmkmStatus, jakarta
 from schema.context import load_as
 from schema.errors import UserError, UserErrors
@@ -141,9 +145,8 @@ class Opd(Node):
     async def purchase_categories(
         self, info: Info
     ) -> list[Annotated["PurchaseCategory", strawberry.lazy("schema.analytics")]]:  # noqa: F821, UP037
-        from schema.analytics import purchase_categories_of
-
-        return await purchase_categories_of(info, self.pk)
+        # The rows as resolvers/analytics.py makes them: the lazily referenced type reads their attributes.
+        return await analytics_rules.purchase_categories(self.pk)
 
     @strawberry.field(description="Pagu per year, newest first.")
     async def budgets(self, info: Info) -> list[OpdBudget]:
@@ -251,17 +254,12 @@ class Umkm(Node):
 
     @strawberry.field(description="Average buyer rating (1-5) over rated orders; null before the first rating.")
     async def rating_average(self, info: Info) -> float | None:
-        from resolvers.orders import rating_averages
-
         return await info.context.loaders.batch("rating_average", rating_averages).load(self.pk)
 
     @strawberry.field(
         description="Months in a row the omzet was reported, up to the last finished month (owner, admins, analysts)."
     )
     async def omzet_streak(self, info: Info) -> int | None:
-        from resolvers.common import AccessError
-        from resolvers.omzet import streaks
-
         p = info.context.principal
         if not (p.sees_everything or p.owns_umkm(self.pk)):
             raise AccessError("Only the owner, admins and analysts see reporting streaks.")
@@ -271,8 +269,6 @@ class Umkm(Node):
     async def status_history(self, info: Info) -> list[UmkmStatusChange] | None:
         p = info.context.principal
         if not (p.sees_everything or p.owns_umkm(self.pk)):
-            from resolvers.common import AccessError
-
             raise AccessError("Only the owner, admins and analysts see the status history.")
         rows = await info.context.loaders.many(m.UmkmStatusChange, "umkm_id").load(self.pk)
         return [

@@ -11,7 +11,7 @@ import pytest
 from models.orders import Order
 from models.registry import Category, OpdBudget
 from resolvers.equity import equity_reference
-from resolvers.fairness import rebuild_stats
+from resolvers.fairness_stats import rebuild_stats
 from schema.relay import from_global_id
 from tests.conftest import error_codes, gid
 

@@ -9,7 +9,7 @@ from models.catalog import Product
 from models.fairness import BulkPlan
 from models.orders import CapacityUse, Order
 from models.registry import Category
-from resolvers import fairness
+from resolvers import fairness_stats
 from tests.conftest import error_codes, gid
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -60,7 +60,7 @@ async def plan(gql, world, cat, quantity, **extra) -> dict:
 async def test_a_bulk_plan_splits_the_quantity_exactly_within_capacity_and_lots(gql, world):
     cat = await tailors(world, {"Ani": 100, "Budi": 200, "Cici": 60, "Dodo": 15, "Euis": 300})
     # Budi already sold a lot in this category: the water-filling gives him least
-    await fairness.record_sale(
+    await fairness_stats.record_sale(
         (await Product.get(name="Jahit seragam Budi")).umkm_id, {cat.id: 30_000_000}, dt.datetime.now(dt.UTC)
     )
     payload = await plan(gql, world, cat, 400, minLot=20)

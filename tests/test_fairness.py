@@ -11,9 +11,9 @@ from models.base import Scale, UmkmStatus
 from models.catalog import Product
 from models.omzet import OmzetReport
 from models.registry import Kelurahan, Opd, Umkm, UmkmServedKecamatan
-from resolvers import fairness
+from resolvers import fairness_policy, fairness_stats
 from resolvers.fairness_policy import POLICY, active_fraction, need
-from resolvers.fairness_snapshot import invalidate
+from resolvers.invalidation import invalidate
 from resolvers.omzet import shift
 from tests.conftest import error_codes, gid
 
@@ -52,7 +52,7 @@ class City:
         return u
 
     async def sale(self, name: str, amount: int, days_ago: float) -> None:
-        await fairness.record_sale(
+        await fairness_stats.record_sale(
             self.umkms[name].id, {self.w.batik.id: amount}, AS_OF_DT - dt.timedelta(days=days_ago)
         )
 
@@ -146,7 +146,9 @@ async def test_the_golden_list_is_identical_on_every_engine(gql, world, city):
     ]
     ids = {n: u.id for n, u in city.umkms.items()}
     assert [g[0] for g in got][:1] == ["Dewi"]  # the neediest never-seller leads
-    assert got == sorted(got, key=lambda g: (-g[1], fairness.rotation_key(ids[g[0]], world.batik.id, AS_OF), ids[g[0]]))
+    assert got == sorted(
+        got, key=lambda g: (-g[1], fairness_policy.rotation_key(ids[g[0]], world.batik.id, AS_OF), ids[g[0]])
+    )
     # and the figures themselves are the policy's formulas
     a = active_fraction(400)
     dewi = row(r, "Dewi")["score"]

@@ -10,22 +10,22 @@ import datetime as dt
 
 import pytest
 
-from models.base import Role
+from models.base import JAKARTA, Role
 from models.catalog import Product
 from models.fairness import RankingRow, RankingSnapshot
 from models.registry import Kelurahan, Opd
-from resolvers import fairness
+from resolvers.ranking import rank_category
 from schema.relay import from_global_id
 from tests.conftest import gid
 from tests.test_fairness import AS_OF, AS_OF_DT, RANKING, City, city, names, ranking  # noqa: F401
 
-NOON = dt.datetime.combine(AS_OF, dt.time(12), fairness.JAKARTA).astimezone(dt.UTC)
-SOON = (dt.datetime.now(fairness.JAKARTA).date() + dt.timedelta(days=10)).isoformat()
+NOON = dt.datetime.combine(AS_OF, dt.time(12), JAKARTA).astimezone(dt.UTC)
+SOON = (dt.datetime.now(JAKARTA).date() + dt.timedelta(days=10)).isoformat()
 
 
 async def reference(world, opd: Opd | None = None, quantity: int | None = None) -> list[tuple]:
     """The list computed now from the maintained statistics, without any snapshot."""
-    r = await fairness.rank_category(world.batik.id, NOON, opd=opd, quantity=quantity)
+    r = await rank_category(world.batik.id, NOON, opd=opd, quantity=quantity)
     return [(row.umkm_id, row.rank, row.reasons, row.score.deficit, row.score.bucket) for row in r.rows]
 
 

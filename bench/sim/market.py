@@ -1,6 +1,6 @@
 """One (seed, policy) run: a fresh database, the world loaded in bulk, a year of purchases through the real code.
 
-A purchase that follows the ranking asks the real ranking SQL (`resolvers.fairness.rank_category`, with the OPD
+A purchase that follows the ranking asks the real ranking SQL (`resolvers.ranking.rank_category`, with the OPD
 and the quantity) and reads its rows in order: the UMKM eligible for this purchase (verified, enough stock for the
 quantity, priced within the band, serving the OPD's kecamatan). The other purchases (status quo, random, strict
 rotation, and the fair policies' non-following ones) choose from the same eligible set computed from the
@@ -271,7 +271,7 @@ class Market:
         await self.final_checks()
 
     async def ranking(self, category: int, at: dt.datetime, opd_index: int, quantity: int):
-        from resolvers.fairness import rank_category
+        from resolvers.ranking import rank_category
 
         t0 = time.perf_counter()
         r = await rank_category(category + 1, at, opd=self.opds[opd_index], quantity=quantity)
@@ -346,7 +346,7 @@ class Market:
         """The ranking's eligible set for one purchase, computed from the simulation's own state (cross-checked
         against `rank_category` on every ranking call): verified, product priced within the band around the median
         of verified UMKM's products, serving the OPD's kecamatan, stock for the quantity. Sorted by UMKM id."""
-        from resolvers.fairness import price_band
+        from resolvers.ranking import price_band
 
         prices = self.verified_prices[category]
         if not prices:
@@ -496,7 +496,7 @@ class Market:
         included: each UMKM's counted rupiah in the category so far (from the maintained statistics)."""
         from models.fairness import UmkmCategorySales
         from resolvers.equity import equity_reference
-        from resolvers.fairness import price_band, rank_category
+        from resolvers.ranking import price_band, rank_category
 
         out = {}
         at = moment(day, 16 * 60)  # the end of the day's business
@@ -535,7 +535,7 @@ class Market:
         self.figures[str(month)] = out
 
     async def final_checks(self) -> None:
-        from resolvers.fairness import rebuild_stats
+        from resolvers.fairness_stats import rebuild_stats
         from resolvers.sales import rebuild_monthly_sales
 
         stats = await rebuild_stats(fix=False)

@@ -1,0 +1,128 @@
+"""The under-sold ranking's maintained statistics: decayed sales per UMKM and category, and per category.
+
+The ranking reads these tables, never the order lines. Sales reach them in `record_sale`, called from the one place
+where a sale starts or stops counting (resolvers/sales.py), inside the same transaction; `rebuild_stats` recomputes
+them from the order lines and reports drift (`pasar fairness rebuild [--check]`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from models.fairness import CategorySales, UmkmCategorySales
+from models.orders import COUNTED_SQL, OrderItem
+from models.query import as_datetime, fetch_all
+from resolvers.fairness_policy import growth
+from resolvers.invalidation import invalidate
+
+
+async def record_sale(umkm_id: int, by_category: dict[int, int], at: dt.datetime, sign: int = 1) -> None:
+    """Add one order's rupiah per category to the decayed statistics (an upsert that adds, safe when concurrent)."""
+    # A sale moves every share in its categories; one that stops counting may also move an old month's omzet floor.
+    await invalidate(list(by_category) if sign > 0 else None)
+    g = growth(at)
+    for category_id, amount in sorted(by_category.items()):
+        w = sign * amount * g
+        await UmkmCategorySales.bulk_create(
+            [UmkmCategorySales(umkm_id=umkm_id, category_id=category_id)], ignore_conflicts=True
+        )
+        await UmkmCategorySales.filter(umkm_id=umkm_id, category_id=category_id).update(
+            weighted=F("weighted") + w, amount=F("amount") + sign * amount, sales=F("sales") + sign
+        )
+        await CategorySales.bulk_create([CategorySales(category_id=category_id)], ignore_conflicts=True)
+        await CategorySales.filter(category_id=category_id).update(
+            weighted=F("weighted") + w, amount=F("amount") + sign * amount
+        )
+
+
+async def order_amounts_by_category(order_id: int) -> dict[int, int]:
+    out: dict[int, int] = defaultdict(int)
+    for category_id, subtotal in await OrderItem.filter(order_id=order_id).values_list("category_id", "subtotal"):
+        out[category_id] += subtotal
+    return dict(out)
+
+
+@dataclass
+class StatsDrift:
+    rows_checked: int
+    rows_differing: int
+    max_relative_error: float
+    examples: list[tuple] = field(default_factory=list)
+
+
+async def recompute_stats() -> tuple[dict[tuple[int, int], tuple[float, int, int]], dict[int, tuple[float, int]]]:
+    """The statistics from the order lines (a batch job: streams the counted lines once)."""
+    rows = await fetch_all(
+        'SELECT o."umkm_id" AS umkm_id, i."category_id" AS category_id, i."subtotal" AS subtotal, '
+        'o."delivered_at" AS delivered_at, o."id" AS order_id '
+        'FROM "order_item" i JOIN "order" o ON o."id" = i."order_id" '
+        f'WHERE o."status" IN ({COUNTED_SQL}) AND o."delivered_at" IS NOT NULL'
+    )
+    per: dict[tuple[int, int], list] = defaultdict(lambda: [0.0, 0, set()])
+    cat: dict[int, list] = defaultdict(lambda: [0.0, 0])
+    for r in rows:
+        at = as_datetime(r["delivered_at"])
+        w = int(r["subtotal"]) * growth(at)
+        k = (r["umkm_id"], r["category_id"])
+        per[k][0] += w
+        per[k][1] += int(r["subtotal"])
+        per[k][2].add(r["order_id"])
+        cat[r["category_id"]][0] += w
+        cat[r["category_id"]][1] += int(r["subtotal"])
+    return (
+        {k: (v[0], v[1], len(v[2])) for k, v in per.items()},
+        {k: (v[0], v[1]) for k, v in cat.items()},
+    )
+
+
+def _rel(a: float, b: float) -> float:
+    return abs(a - b) / max(abs(a), abs(b), 1e-12)
+
+
+async def rebuild_stats(fix: bool = True, tolerance: float = 1e-6) -> StatsDrift:
+    """Compare the maintained statistics with the order lines (relative tolerance); with `fix`, replace them."""
+    async with in_transaction():
+        fresh, fresh_cat = await recompute_stats()
+        stored = {(r.umkm_id, r.category_id): (r.weighted, r.amount, r.sales) for r in await UmkmCategorySales.all()}
+        stored_cat = {r.category_id: (r.weighted, r.amount) for r in await CategorySales.all()}
+        differing, worst = [], 0.0
+        for k in sorted(set(fresh) | set(stored)):
+            a, b = stored.get(k, (0.0, 0, 0)), fresh.get(k, (0.0, 0, 0))
+            err = _rel(a[0], b[0])
+            worst = max(worst, err)
+            if err > tolerance or a[1:] != b[1:]:
+                differing.append(("umkm", *k, a[1], b[1]))
+        for k in sorted(set(fresh_cat) | set(stored_cat)):
+            a, b = stored_cat.get(k, (0.0, 0)), fresh_cat.get(k, (0.0, 0))
+            err = _rel(a[0], b[0])
+            worst = max(worst, err)
+            if err > tolerance or a[1] != b[1]:
+                differing.append(("category", k, a[1], b[1]))
+        if fix:
+            await invalidate()
+            await UmkmCategorySales.all().delete()
+            await CategorySales.all().delete()
+            await UmkmCategorySales.bulk_create(
+                [
+                    UmkmCategorySales(umkm_id=u, category_id=c, weighted=w, amount=a, sales=n)
+                    for (u, c), (w, a, n) in fresh.items()
+                ],
+                batch_size=1000,
+            )
+            await CategorySales.bulk_create(
+                [CategorySales(category_id=c, weighted=w, amount=a) for c, (w, a) in fresh_cat.items()], batch_size=1000
+            )
+    return StatsDrift(
+        rows_checked=len(set(fresh) | set(stored)) + len(set(fresh_cat) | set(stored_cat)),
+        rows_differing=len(differing),
+        max_relative_error=worst,
+        examples=differing[:10],
+    )
+
+
+# ---------------------------------------------------------------- the ranking

@@ -1,0 +1,281 @@
+"""The under-sold ranking: who is eligible in a category, each one's fair share against what it received, the order.
+
+`compute_ranking` is the whole ranking of a category at a moment, before any buyer's filters; `serves_sql` and
+`able_sql` are the buyer's filters (kecamatan served; stock or capacity for the quantity) as SQL conditions, the one
+definition for the computed ranking (`rank_category`) and for the stored daily list's pages
+(resolvers/fairness_snapshot.py). It reads the maintained statistics (resolvers/fairness_stats.py), products, UMKM
+and omzet reports; never the order lines. The definition and its parameters: docs/FAIRNESS.md and
+resolvers/fairness_policy.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from models.base import JAKARTA, Scale, UmkmStatus
+from models.query import as_datetime, fetch_all, int_list
+from models.registry import Opd
+from resolvers.categories import category_subtree
+from resolvers.common import DomainError
+from resolvers.fairness_policy import (
+    POLICY,
+    Policy,
+    active_fraction,
+    bucket_of,
+    decay_to,
+    need,
+    rotation_key,
+)
+
+
+@dataclass
+class Score:
+    deficit: float
+    target_share: float
+    received_share: float
+    received: float
+    active_fraction: float
+    need: float
+    omzet: float | None
+    omzet_source: str  # REPORTED (median of the reports), NONE
+    bucket: int
+    rotation: int
+    policy_version: str
+
+
+@dataclass
+class RankedUmkm:
+    rank: int
+    umkm_id: int
+    score: Score
+    reasons: list[str]
+    cheapest_product_id: int
+    cheapest_price: int
+    position: int = 0  # place on the whole list, before the buyer's filters
+
+
+@dataclass
+class Ranking:
+    category_id: int
+    as_of: dt.datetime
+    eligible: int  # |E_c|, before the buyer's filters
+    median_price: float | None
+    rows: list[RankedUmkm]
+    excluded: dict[int, list[str]] = field(default_factory=dict)  # buyer-side exclusions, by UMKM
+
+
+def complete_months(as_of: dt.datetime, n: int) -> list[str]:
+    d = as_of.astimezone(JAKARTA)
+    y, m = d.year, d.month
+    out = []
+    for _ in range(n):
+        m -= 1
+        if m == 0:
+            y, m = y - 1, 12
+        out.append(f"{y:04d}-{m:02d}")
+    return out
+
+
+def price_band(median: float, policy: Policy = POLICY) -> tuple[int, int]:
+    """[β_lo, β_hi] × median in whole rupiah (prices are integers, so the bounds round inwards)."""
+    return math.ceil(policy.band_low * median - 1e-9), math.floor(policy.band_high * median + 1e-9)
+
+
+def eligible_sql(cats: list[int], policy: Policy = POLICY) -> tuple[str, list]:
+    """The statement behind `eligible_with_median` (`?` placeholders) and its parameters."""
+    lo10, hi10 = round(policy.band_low * 10), round(policy.band_high * 10)
+    return (
+        f"""WITH p AS (
+                SELECT pr."umkm_id" AS umkm_id, pr."id" AS product_id, pr."price" AS price, pr."stock" AS stock,
+                       pr."made_to_order" AS made_to_order, u."verified_at" AS verified_at
+                FROM "product" pr JOIN "umkm" u ON u."id" = pr."umkm_id"
+                WHERE pr."category_id" IN ({int_list(cats)}) AND pr."active" AND u."status" = ? AND u."scale" <> ?
+            ),
+            r AS (SELECT price, ROW_NUMBER() OVER (ORDER BY price) AS rn, COUNT(*) OVER () AS n FROM p),
+            m AS (SELECT AVG(price) AS median FROM r WHERE rn IN ((n + 1) / 2, (n + 2) / 2)),
+            e AS (
+                SELECT p.umkm_id, p.product_id, p.price, p.verified_at,
+                       ROW_NUMBER() OVER (PARTITION BY p.umkm_id ORDER BY p.price, p.product_id) AS rn
+                FROM p CROSS JOIN m
+                WHERE (p.stock > 0 OR p.made_to_order)
+                  AND 10 * p.price >= {lo10} * m.median AND 10 * p.price <= {hi10} * m.median
+            )
+            SELECT m.median AS median, e.umkm_id AS umkm_id, e.product_id AS product_id, e.price AS price,
+                   e.verified_at AS verified_at
+            FROM m LEFT JOIN e ON e.rn = 1""",
+        [UmkmStatus.VERIFIED.value, Scale.BESAR.value],
+    )
+
+
+async def eligible_with_median(cats: list[int], policy: Policy = POLICY) -> tuple[float | None, list[dict]]:
+    """The category's median unit price and E_c in one statement: the products are read once."""
+    rows = await fetch_all(*eligible_sql(cats, policy))
+    if not rows or rows[0]["median"] is None:
+        return None, []
+    return float(rows[0]["median"]), [r for r in rows if r["umkm_id"] is not None]
+
+
+async def received(cats: list[int], umkm_ids: list[int]) -> tuple[dict[int, float], float]:
+    per = {
+        r["umkm_id"]: float(r["w"])
+        for r in await fetch_all(
+            f'SELECT "umkm_id" AS umkm_id, SUM("weighted") AS w FROM "umkm_category_sales" '
+            f'WHERE "category_id" IN ({int_list(cats)}) GROUP BY "umkm_id"'
+        )
+    }
+    total = await fetch_all(
+        f'SELECT SUM("weighted") AS w FROM "category_sales" WHERE "category_id" IN ({int_list(cats)})'
+    )
+    return per, float(total[0]["w"] or 0.0)
+
+
+async def reported_omzet(months: list[str], umkm_ids: list[int] | None = None) -> dict[int, list[int]]:
+    """Each UMKM's reported totals for the months, each floored at that month's platform sales (only the given
+    UMKM when `umkm_ids` is passed: the ranking reads its eligible sellers, not the whole registry)."""
+    marks = ", ".join("?" for _ in months)
+    only = f' AND r."umkm_id" IN ({int_list(umkm_ids)})' if umkm_ids is not None else ""
+    rows = await fetch_all(
+        f"""SELECT r."umkm_id" AS umkm_id, r."total_amount" AS total, s."amount" AS platform
+            FROM "omzet_report" r
+            LEFT JOIN "umkm_monthly_sales" s ON s."umkm_id" = r."umkm_id" AND s."period" = r."period"
+            WHERE r."period" IN ({marks}){only}""",
+        months,
+    )
+    out: dict[int, list[int]] = defaultdict(list)
+    for r in rows:
+        out[r["umkm_id"]].append(max(int(r["total"]), int(r["platform"] or 0)))
+    return out
+
+
+async def compute_ranking(
+    category_id: int, cats: list[int], as_of: dt.datetime, policy: Policy = POLICY, received_from=None
+) -> Ranking:
+    """The whole ranking of a category (`cats`: it and its descendants) at `as_of`, before any buyer's filters;
+    `rank` is the position. Requests read it from a snapshot (resolvers/fairness_snapshot.py). `received_from`
+    replaces the maintained statistics (the benchmark computes them from the order lines to compare)."""
+    med, rows = await eligible_with_median(cats, policy)
+    if med is None:
+        return Ranking(category_id, as_of, 0, None, [])
+    ids = [r["umkm_id"] for r in rows]
+    per, total_w = await (received_from or received)(cats, ids)
+    omzet = await reported_omzet(complete_months(as_of, policy.need_months), ids)
+    n = len(rows)
+    total = decay_to(total_w, as_of, policy)
+    comp = []
+    for r in rows:
+        uid = r["umkm_id"]
+        verified = as_datetime(r["verified_at"]) or as_of
+        a = active_fraction((as_of - verified).total_seconds() / 86_400.0, policy)
+        reports = omzet.get(uid)
+        o = float(statistics.median(reports)) if reports else None
+        nu = need(o, policy)
+        comp.append((uid, a, nu, o, decay_to(per.get(uid, 0.0), as_of, policy)))
+    mean_w = sum(a * (1 + policy.need_weight * nu) for _, a, nu, _, _ in comp) / n if n else 1.0
+    day = as_of.astimezone(JAKARTA).date()
+    ranked = []
+    for r, (uid, a, nu, o, rec) in zip(rows, comp, strict=True):
+        s = a * (1 + policy.need_weight * nu) / mean_w if mean_w > 0 else 1.0
+        rho = rec / (total / n) if total > 0 else 0.0
+        d = s - rho
+        score = Score(
+            deficit=d,
+            target_share=s,
+            received_share=rho,
+            received=rec,
+            active_fraction=a,
+            need=nu,
+            omzet=o,
+            omzet_source="REPORTED" if o is not None else "NONE",
+            bucket=bucket_of(d, policy),
+            rotation=rotation_key(uid, category_id, day),
+            policy_version=policy.version,
+        )
+        reasons = ["PRICE_IN_BAND"]
+        sold = "BELOW_FAIR_SHARE" if d > 0 else "AT_OR_ABOVE_FAIR_SHARE"
+        reasons.append("NEVER_SOLD" if per.get(uid, 0.0) == 0.0 else sold)
+        reasons.append("NO_OMZET_REPORT" if o is None else ("LOW_REPORTED_OMZET" if nu > 0 else "OMZET_REPORTED"))
+        if a < 0.5:
+            reasons.append("NEWCOMER")
+        ranked.append(RankedUmkm(0, uid, score, reasons, r["product_id"], int(r["price"])))
+    ranked.sort(key=lambda x: (-x.score.bucket, x.score.rotation, x.umkm_id))
+    for i, row in enumerate(ranked, start=1):
+        row.rank = row.position = i
+    return Ranking(category_id, as_of, n, med, ranked)
+
+
+async def rank_category(
+    category_id: int,
+    as_of: dt.datetime,
+    *,
+    opd: Opd | None = None,
+    quantity: int | None = None,
+    policy: Policy = POLICY,
+) -> Ranking:
+    """The ranking computed now (no snapshot), then the buyer's filters in Python: the reference the snapshot's
+    pages are tested against, and what the simulation calls at any moment of its year."""
+    cats = await category_subtree(category_id)
+    if not cats:
+        raise DomainError("NOT_FOUND", "No such category.", "categoryId")
+    ranking = await compute_ranking(category_id, cats, as_of, policy)
+    await buyer_filters(ranking, cats, opd, quantity, policy)
+    for i, row in enumerate(ranking.rows, start=1):
+        row.rank = i
+    return ranking
+
+
+def serves_sql(umkm: str, opd: Opd) -> tuple[str, list]:
+    """SQL condition: the UMKM `u` (its id in column `umkm`) delivers to the OPD's kecamatan (own kecamatan,
+    declared ones, or city-wide). The one definition for the computed ranking and the snapshot's pages."""
+    return (
+        f'(u."serves_city_wide" OR u."kecamatan_id" = ? OR EXISTS (SELECT 1 FROM "umkm_served_kecamatan" sk '
+        f'WHERE sk."umkm_id" = {umkm} AND sk."kecamatan_id" = ?))',
+        [opd.kecamatan_id, opd.kecamatan_id],
+    )
+
+
+def able_sql(umkm: str, cats: list[int], median: float | None, as_of: dt.datetime, quantity: int, policy: Policy):
+    """SQL condition: the UMKM (its id in column `umkm`) has a product in the category, priced within the band, with
+    stock for the quantity or, made to order, capacity left in the month of `as_of`."""
+    lo, hi = price_band(median or 0, policy)
+    return (
+        f"""EXISTS (SELECT 1 FROM "product" pr
+            LEFT JOIN "capacity_use" cu ON cu."product_id" = pr."id" AND cu."period" = ?
+            WHERE pr."umkm_id" = {umkm} AND pr."category_id" IN ({int_list(cats)}) AND pr."active"
+              AND pr."price" >= ? AND pr."price" <= ?
+              AND ((NOT pr."made_to_order" AND pr."stock" >= ?)
+                   OR (pr."made_to_order" AND COALESCE(pr."monthly_capacity", 0) - COALESCE(cu."used", 0) >= ?)))""",
+        [as_of.astimezone(JAKARTA).strftime("%Y-%m"), lo, hi, quantity, quantity],
+    )
+
+
+async def buyer_filters(
+    ranking: Ranking, cats: list[int], opd: Opd | None, quantity: int | None, policy: Policy
+) -> None:
+    """Per request: keep UMKM that serve the OPD's kecamatan and have stock or capacity for the quantity."""
+    if opd is None and not quantity:
+        return
+    keep = {r.umkm_id for r in ranking.rows}
+    checks = []
+    if opd is not None:
+        checks.append(("KECAMATAN_NOT_SERVED", serves_sql('u."id"', opd)))
+    if quantity:
+        checks.append(
+            ("CAPACITY_SHORT", able_sql('u."id"', cats, ranking.median_price, ranking.as_of, quantity, policy))
+        )
+    for reason, (cond, params) in checks:
+        sql = f'SELECT u."id" AS id FROM "umkm" u WHERE u."id" IN ({int_list(sorted(keep))}) AND {cond}'
+        passing = {r["id"] for r in await fetch_all(sql, params)}
+        for uid in keep - passing:
+            ranking.excluded.setdefault(uid, []).append(reason)
+        keep &= passing
+    for row in ranking.rows:
+        if row.umkm_id in keep:
+            if opd is not None:
+                row.reasons.append("SERVES_OPD_KECAMATAN")
+            if quantity:
+                row.reasons.append("CAPACITY_OK")
+    ranking.rows = [r for r in ranking.rows if r.umkm_id in keep]
