@@ -5,6 +5,7 @@ from __future__ import annotations
 from tortoise import fields
 
 from models.base import TimestampedModel
+from models.registry import Category, Kecamatan, Umkm
 
 
 class Product(TimestampedModel):
@@ -31,3 +32,8 @@ class Product(TimestampedModel):
         # the default NEWEST order of `products` (created_at DESC, id DESC), read backwards: a page is an index scan
         # and a LIMIT, not a sort of every product
         indexes = (("created_at", "id"),)
+
+
+# What a product listing reads in its one statement (`models.query.joined_rows`): the product, its UMKM with the
+# UMKM's kecamatan, and its category, every column of each.
+PRODUCT_LISTING = {"": Product, "umkm": Umkm, "umkm__kecamatan": Kecamatan, "category": Category}

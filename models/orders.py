@@ -8,6 +8,8 @@ from tortoise import fields
 from tortoise.models import Model
 
 from models.base import TimestampedModel
+from models.catalog import Product
+from models.registry import Opd, Umkm
 
 
 class OrderStatus(str, Enum):
@@ -150,3 +152,9 @@ class CapacityUse(Model):
     class Meta:
         table = "capacity_use"
         unique_together = (("product", "period"),)
+
+
+# What `order(id)` and an order's items read, one statement each (`models.query.joined_rows`): the order with its
+# UMKM and OPD; the items with their products and the products' UMKM.
+ORDER_READ = {"": Order, "umkm": Umkm, "opd": Opd}
+ITEM_READ = {"": OrderItem, "product": Product, "product__umkm": Umkm}

@@ -19,6 +19,8 @@ from models.base import JAKARTA, Role, UmkmStatus
 from models.catalog import Product
 from models.fairness import BulkPlan
 from models.orders import (
+    ITEM_READ,
+    ORDER_READ,
     CapacityUse,
     Order,
     OrderEvent,
@@ -111,13 +113,13 @@ async def get_order(ctx: Ctx, order_id: int) -> Order | None:
     return None if q is None else await Order.filter(q, id=order_id).first()
 
 
-async def read_order(ctx: Ctx, order_id: int, columns) -> Any | None:
-    """The order if the caller may see it, as a light row with its relations joined in (`columns`, see
-    `models.query.joined_rows`): one statement for the check and the read."""
+async def read_order(ctx: Ctx, order_id: int) -> Any | None:
+    """The order if the caller may see it, as a light row with its UMKM and OPD joined in (`models.orders.ORDER_READ`):
+    one statement for the check and the read."""
     q = _visible(ctx)
     if q is None:
         return None
-    rows = await joined_rows(Order.filter(q, id=order_id).limit(1), columns)
+    rows = await joined_rows(Order.filter(q, id=order_id).limit(1), ORDER_READ)
     return rows[0] if rows else None
 
 
@@ -630,9 +632,9 @@ async def rating_averages(umkm_ids: list[int]) -> list[float | None]:
     return [by_id.get(i) for i in umkm_ids]
 
 
-async def item_rows_for(order_ids: list[int], columns) -> list[list[Any]]:
-    """Items of each order as light rows with their product (and what `columns` joins to it): one statement."""
+async def item_rows_for(order_ids: list[int]) -> list[list[Any]]:
+    """Items of each order as light rows with their product and its UMKM (`models.orders.ITEM_READ`): one statement."""
     grouped: dict[int, list[Any]] = {i: [] for i in order_ids}
-    for item in await joined_rows(OrderItem.filter(order_id__in=list(set(order_ids))).order_by("id"), columns):
+    for item in await joined_rows(OrderItem.filter(order_id__in=list(set(order_ids))).order_by("id"), ITEM_READ):
         grouped[item.order_id].append(item)
     return [grouped[i] for i in order_ids]

@@ -16,22 +16,9 @@ from schema.common import jakarta
 from schema.context import load_as
 from schema.errors import UserError, UserErrors
 from schema.permissions import ADMIN_OR_OWNER
-from schema.registry import CATEGORY_COLUMNS, KECAMATAN_COLUMNS, UMKM_COLUMNS, Category, Umkm
+from schema.registry import Category, Umkm
 from schema.relay import Connection, Node, decode_id, paginate, to_global_id
 from schema.scalars import Rupiah
-
-# What a product listing reads in its one statement: the columns `Product.from_row` reads, and those of the UMKM (with
-# its kecamatan) and the category, joined in (`models.query.joined_rows`).
-LISTING_COLUMNS = {
-    "": (
-        *("id", "name", "description", "unit", "price", "image_urls", "options", "made_to_order", "stock"),
-        *("monthly_capacity", "lead_time_days", "min_order_quantity", "active", "created_at", "umkm_id"),
-        "category_id",
-    ),
-    "umkm": UMKM_COLUMNS,
-    "umkm__kecamatan": KECAMATAN_COLUMNS,
-    "category": CATEGORY_COLUMNS,
-}
 
 
 @strawberry.type(description="Something a UMKM sells.")
@@ -149,7 +136,7 @@ class CatalogQuery:
             ),
         )
         order = rules.ORDERINGS[order_by.value]
-        return await paginate(qs, order, first, after, Product.from_row, columns=LISTING_COLUMNS)
+        return await paginate(qs, order, first, after, Product.from_row, joins=m.PRODUCT_LISTING)
 
 
 @strawberry.input(description="A new product.")

@@ -14,31 +14,15 @@ from models.query import fetched
 from resolvers import events
 from resolvers import orders as rules
 from resolvers.common import Unauthenticated
-from schema.catalog import LISTING_COLUMNS, Product
+from schema.catalog import Product
 from schema.common import jakarta
 from schema.errors import UserError, UserErrors
 from schema.permissions import roles
-from schema.registry import OPD_COLUMNS, UMKM_COLUMNS, Opd, Umkm
+from schema.registry import Opd, Umkm
 from schema.relay import Connection, Node, decode_id, paginate, to_global_id
 from schema.scalars import Rupiah
 
 OrderStatus = strawberry.enum(m.OrderStatus, description="Where an order is in its life.")
-# What `order(id)` reads in one statement each (`models.query.joined_rows`): the order with its UMKM and OPD, then
-# the items with their products and the products' UMKM: the columns the types' `from_row` read.
-ORDER_COLUMNS = {
-    "": (
-        *("id", "number", "kind", "status", "total", "needed_by", "delivery_address", "note", "source"),
-        *("source_rank", "created_at", "accepted_at", "shipped_at", "delivered_at", "received_by", "paid_at"),
-        *("closed_reason", "umkm_id", "opd_id"),
-    ),
-    "umkm": UMKM_COLUMNS,
-    "opd": OPD_COLUMNS,
-}
-ITEM_COLUMNS = {
-    "": ("id", "order_id", "product_id", "name", "option", "unit", "unit_price", "quantity", "subtotal"),
-    "product": LISTING_COLUMNS[""],
-    "product__umkm": UMKM_COLUMNS,
-}
 
 OrderKind = strawberry.enum(m.OrderKind, description="OPD purchase, or an employee's personal purchase.")
 OrderSource = strawberry.enum(m.OrderSource, description="How the buyer found the seller.")
@@ -174,7 +158,7 @@ class Order(Node):
 
 
 async def _item_rows(order_ids: list[int]) -> list[list]:
-    return await rules.item_rows_for(order_ids, ITEM_COLUMNS)
+    return await rules.item_rows_for(order_ids)
 
 
 async def orders_by_ids(ids: list[int]) -> list[Order]:
@@ -226,7 +210,7 @@ class OrdersQuery:
 
     @strawberry.field(description="One order, if the caller may see it.")
     async def order(self, info: Info, id: strawberry.ID) -> Order | None:
-        row = await rules.read_order(info.context, decode_id(id, "Order"), ORDER_COLUMNS)
+        row = await rules.read_order(info.context, decode_id(id, "Order"))
         return Order.from_row(row) if row is not None else None
 
 

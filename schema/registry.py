@@ -42,17 +42,6 @@ class Kelurahan(Node):
         return Kecamatan.from_row(await info.context.loaders.by_id(m.Kecamatan).load(self.kecamatan_id))
 
 
-# The columns `from_row` reads, for the types a listing joins into its own statement (`models.query.joined_rows`).
-KECAMATAN_COLUMNS = ("id", "code", "name")
-CATEGORY_COLUMNS = ("id", "name", "slug", "description", "parent_id")
-OPD_COLUMNS = ("id", "code", "name", "kind", "address", "active", "kecamatan_id")
-UMKM_COLUMNS = (
-    *("id", "name", "nib", "description", "address", "serves_city_wide", "scale", "scale_source", "status"),
-    *("verified_at", "created_at", "kelurahan_id", "kecamatan_id", "owner_id", "owner_name", "phone"),
-    *("bank_name", "bank_account", "bank_account_name"),
-)
-
-
 @strawberry.type(description="A kecamatan (district) of Surabaya; 31 in all.")
 class Kecamatan(Node):
     code: str = strawberry.field(description="Kemendagri code, e.g. 35.78.01.")

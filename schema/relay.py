@@ -6,13 +6,13 @@ import base64
 import binascii
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import strawberry
 from tortoise.queryset import QuerySet
 
-from models.query import keyset_page, row_key
+from models.query import Joins, keyset_page, row_key
 from resolvers.common import BadUserInput, DomainError
 
 MAX_PAGE = 100
@@ -130,16 +130,16 @@ async def paginate(
     after: str | None,
     convert: Callable[[Any], Any],
     count_qs: QuerySet | None = None,
-    columns: Mapping[str, Sequence[str]] | None = None,
+    joins: Joins | None = None,
 ) -> Connection:
-    """One SQL statement for the page; `totalCount` runs its own COUNT only when asked for. With `columns`, `convert`
+    """One SQL statement for the page; `totalCount` runs its own COUNT only when asked for. With `joins`, `convert`
     gets light rows with those relations joined in (`models.query.joined_rows`) instead of model instances."""
     n = check_first(first)
     cursor = decode_cursor(after)
     if cursor is not None and not _cursor_fits(qs, order, cursor):
         raise BadUserInput("`after` is not a cursor from this list.")
     try:
-        rows, has_next = await keyset_page(qs, order, n, cursor, columns)
+        rows, has_next = await keyset_page(qs, order, n, cursor, joins)
     except (ValueError, TypeError) as e:
         raise BadUserInput("`after` is not a cursor from this list.") from e
     edges = [Edge(cursor=encode_cursor(row_key(r, order)), node=convert(r)) for r in rows]
