@@ -19,7 +19,6 @@ from resolvers.common import (
     AccessError,
     Ctx,
     DomainError,
-    NotFoundError,
     Principal,
     Validator,
     require_role,
@@ -195,6 +194,3 @@ async def me(ctx: Ctx) -> User | None:
     if ctx.principal.user_id is None:
         return None
     return await User.get_or_none(id=ctx.principal.user_id)
-
-
-__all__ = ["NotFoundError"]

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from models.base import OPD_ROLES, Role
+from models.base import Role
 
 NIB_LENGTH = 13  # the one place that knows how long a NIB is (OSS practice today)
 MAX_RUPIAH = 10**15  # a sanity bound for any single amount, far above any pagu or price
@@ -40,10 +40,6 @@ class Principal:
     def sees_everything(self) -> bool:
         """Admins and analysts read every row (analysts change nothing)."""
         return self.role in (Role.ADMIN, Role.ANALYST)
-
-    @property
-    def is_opd_staff(self) -> bool:
-        return self.role in OPD_ROLES
 
     def owns_umkm(self, umkm_id: int | None) -> bool:
         return umkm_id is not None and umkm_id in self.umkm_ids
@@ -108,10 +104,6 @@ class Unauthenticated(AccessError):
 
 class BadUserInput(AccessError):
     code = "BAD_USER_INPUT"
-
-
-class NotFoundError(AccessError):
-    code = "NOT_FOUND"
 
 
 @dataclass

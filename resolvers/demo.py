@@ -43,7 +43,7 @@ from models.registry import (
     UmkmStatusChange,
 )
 from resolvers.accounts import hash_password
-from resolvers.fairness import rebuild_stats
+from resolvers.fairness_stats import rebuild_stats
 from resolvers.sales import rebuild_monthly_sales
 
 DEMO_PASSWORD = "pasar-demo-2026"

@@ -85,8 +85,8 @@ def equity_reference(x: list[float], fair: list[float] | None = None, purchases:
     return out
 
 
-def _sql(with_fair: bool) -> str:
-    """The one statement; `{values}` is replaced by the caller's sub-select."""
+def _sql(values_sql: str, with_fair: bool) -> str:
+    """The one statement over the caller's sub-select (one row per member: `x`, and `f` when `with_fair`)."""
     f_col = ", CAST(src.f AS DOUBLE PRECISION) AS f" if with_fair else ""
     f_aggs = (
         ", SUM(f) AS sf, SUM(CASE WHEN f > x THEN f - x ELSE 0 END) AS unmet"
@@ -103,7 +103,7 @@ def _sql(with_fair: bool) -> str:
     lorenz = ", ".join(f"CASE WHEN s > 0 THEN COALESCE(c{j}, 0) / s END AS l{j}" for j in DECILES)
     return f"""
 WITH v AS (
-    SELECT CAST(src.x AS DOUBLE PRECISION) AS x{f_col} FROM ({{values}}) AS src
+    SELECT CAST(src.x AS DOUBLE PRECISION) AS x{f_col} FROM ({values_sql}) AS src
 ), w AS (
     SELECT v.*,
         ROW_NUMBER() OVER (ORDER BY x) AS rn,
@@ -152,7 +152,7 @@ async def equity_sql(values_sql: str, params: list, purchases: int | None = None
     numeric column `x` (zeros included) and, when `with_fair`, a non-null fair share `f`; without it F_i = S/n.
     `purchases` (orders in the period) only feeds coverage_efficiency. Same dict as `equity_reference`.
     """
-    sql = _sql(with_fair).replace("{values}", values_sql)
+    sql = _sql(values_sql, with_fair)
     try:
         rows = await fetch_all(sql, list(params))
     except Exception as exc:

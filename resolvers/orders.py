@@ -145,7 +145,7 @@ class PlaceOrder:
     bulk_plan_id: int | None = None  # set by placeBulkOrder: the plan is marked placed in the same transaction
 
 
-def _basket_hash(p: Principal, req: PlaceOrder, opd_id: int) -> str:
+def _basket_hash(req: PlaceOrder, opd_id: int) -> str:
     body = {
         "opd": opd_id,
         "items": sorted([i.product_id, i.quantity, i.option or ""] for i in req.items),
@@ -252,7 +252,7 @@ async def place_order(ctx: Ctx, req: PlaceOrder) -> list[Order]:
     p = require_user(ctx)
     opd_id, kind = _buyer_opd(ctx, req.opd_id)
     _validate_place(ctx, req)
-    basket_hash = _basket_hash(p, req, opd_id)
+    basket_hash = _basket_hash(req, opd_id)
     if req.idempotency_key:
         existing = await Placement.get_or_none(buyer_id=p.user_id, idempotency_key=req.idempotency_key)
         if existing is not None:

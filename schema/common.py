@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import strawberry
 
 from models import base
-
-JAKARTA = ZoneInfo("Asia/Jakarta")
+from models.base import JAKARTA
 
 
 def jakarta(value: dt.datetime | None) -> dt.datetime | None:

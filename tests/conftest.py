@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import inspect
 import itertools
 import os
 import tempfile
@@ -50,7 +51,7 @@ def settings(database_url) -> Settings:
     return Settings(database_url=database_url, secret=SECRET, count_sql=True, pool_size=40)
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 async def database(settings):
     config = settings.tortoise_config()
     await models.migrate(config)  # the committed migrations build the test database on both engines
@@ -69,10 +70,19 @@ async def truncate() -> None:
     await empty_tables(tables)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 async def clean_db(database):
     await truncate()
     yield
+
+
+@pytest.fixture(autouse=True)
+def database_for_async_tests(request):
+    """Every async test starts on an emptied test database (built with the migrations once per session). A plain
+    (sync) test cannot await the database: pure tests (the SDL, the floor plan, property tests of pure functions)
+    neither migrate nor empty it, unless they ask for `database` themselves."""
+    if inspect.iscoroutinefunction(request.function):
+        request.getfixturevalue("clean_db")
 
 
 @pytest.fixture(scope="session")
