@@ -29,6 +29,7 @@ from strawberry.types import ExecutionResult
 from tortoise import Tortoise, connections
 from tortoise.contrib.starlette import RegisterTortoise
 
+import demo
 import models
 from resolvers.accounts import principal_for
 from resolvers.common import ANONYMOUS, SystemClock
@@ -319,8 +320,6 @@ async def _migrate(settings: Settings) -> None:
 
 
 async def _seed_demo(settings: Settings) -> None:
-    from resolvers import demo
-
     async def work():
         if not await demo.database_is_empty():
             print("The database already has data; demo data is loaded only into an empty database.")
