@@ -32,6 +32,7 @@ from strawberry.types.unset import UNSET
 from tortoise import Tortoise, connections
 from tortoise.contrib.starlette import RegisterTortoise
 
+import demo
 import models
 from resolvers import fairness_snapshot
 from resolvers.accounts import principal_for
@@ -317,8 +318,6 @@ async def _migrate(settings: Settings) -> None:
 
 
 async def _seed_demo(settings: Settings) -> None:
-    from resolvers import demo
-
     async def work():
         if not await demo.database_is_empty():
             print("The database already has data; demo data is loaded only into an empty database.")

@@ -41,9 +41,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import models
-from models.base import OpdKind, Role, Scale, ScaleSource, UmkmStatus
-from models.orders import COUNTED_STATUSES, OrderKind, OrderSource, OrderStatus
-from resolvers.demo import (
+from demo.tables import (
     ADDRESS_PREFIXES,
     BANKS,
     CANCEL_REASONS,
@@ -63,6 +61,8 @@ from resolvers.demo import (
     VERIFY_NOTES,
     slugify,
 )
+from models.base import OpdKind, Role, Scale, ScaleSource, UmkmStatus
+from models.orders import COUNTED_STATUSES, OrderKind, OrderSource, OrderStatus
 
 # ---------------------------------------------------------------- presets and knobs
 

@@ -21,7 +21,11 @@ XS = PRESETS["XS"]
 ARGS = ["--preset", "XS", "--seed", "7", "--anchor", "2026-03-15"]
 
 
-def bench(module: str, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
+# A ceiling, not an expectation: on a loaded machine a benchmark run can take many times its usual seconds.
+BENCH_TIMEOUT = 600
+
+
+def bench(module: str, *args: str, timeout: int = BENCH_TIMEOUT) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PASAR_") and k != "DATABASE_URL"}
     env["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
@@ -98,7 +102,7 @@ def test_the_fairness_benchmark_gets_the_same_top_20_three_ways(loaded, tmp_path
     url, _summary = loaded
     out = tmp_path / "fairness.json"
     args = ["--database-url", url, "--rounds", "1", "--snapshot-reads", "2", "--duration", "1", "--json", str(out)]
-    r = bench("bench.fairness_speed", *args, timeout=300)
+    r = bench("bench.fairness_speed", *args)
     assert r.returncode == 0, r.stdout + r.stderr
     result = json.loads(out.read_text())
     assert result["rebuild"]["rows_differing"] == 0 and result["rebuild"]["rows_checked"] > 0
@@ -116,7 +120,7 @@ def test_the_fairness_benchmark_fails_when_the_statistics_drift(loaded, tmp_path
     execute(url, 'UPDATE "umkm_category_sales" SET "weighted" = "weighted" * 1.01')
     try:
         r = bench("bench.fairness_speed", "--database-url", url, "--rounds", "1", "--snapshot-reads", "1",
-                  "--clients", "0", timeout=300)  # fmt: skip
+                  "--clients", "0")  # fmt: skip
     finally:
         execute(url, 'UPDATE "umkm_category_sales" SET "weighted" = "weighted" / 1.01')
     assert r.returncode == 1, r.stdout + r.stderr
