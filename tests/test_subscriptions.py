@@ -237,7 +237,7 @@ def free_port() -> int:
 
 
 async def wait_healthy(
-    client: httpx.AsyncClient, base: str, proc: asyncio.subprocess.Process, within: float = 30.0
+    client: httpx.AsyncClient, base: str, proc: asyncio.subprocess.Process, within: float = 300.0
 ) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
@@ -245,7 +245,7 @@ async def wait_healthy(
         if proc.returncode is not None:
             raise AssertionError(f"the second server exited with {proc.returncode}")
         try:
-            r = await client.get(f"{base}/healthz", timeout=2)
+            r = await client.get(f"{base}/healthz", timeout=30)
             if r.status_code == 200:
                 return
         except httpx.TransportError:
