@@ -1,4 +1,4 @@
-"""Bulk purchases split across UMKM by water-filling (FAIRNESS.md, "Bulk split"): plan, review, place."""
+"""Bulk purchases split across UMKM by water-filling (docs/FAIRNESS.md, "Bulk split"): plan, review, place."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bulk split by water-filling (FAIRNESS.md, "Bulk split"): a pure function, no database, no I/O.
+"""Bulk split by water-filling (docs/FAIRNESS.md, "Bulk split"): a pure function, no database, no I/O.
 
 A bulk order of ``Q`` units is spread over candidate UMKM so that the lowest *levels* rise first (leximin). A
 candidate's level is ``(R_i + p_i x_i) / w_i``: decayed rupiah received in the category plus the rupiah of this order,
@@ -19,8 +19,8 @@ share. Events are taken in key order while they fit in the target; an entry that
 units left) is skipped for good, and the last few units go to the suppliers already in the plan, still lowest level
 first.
 
-This is the "drop allocations below ``m`` and solve again" rule of FAIRNESS.md, computed in one pass: the result is a
-plan in which every supplier has at least ``m`` units and the suppliers form an ordinary water-filling among
+This is the "drop allocations below ``m`` and solve again" rule of docs/FAIRNESS.md, computed in one pass: the
+result is a plan in which every supplier has at least ``m`` units and the suppliers form an ordinary water-filling among
 themselves, and a candidate is never dropped early for a lot that would be large enough at the final level.
 
 How it is computed (O(n log n))
@@ -30,7 +30,7 @@ How it is computed (O(n log n))
 3. A heap then adds the next events (or removes the last ones) until the sum is exact. Each candidate has at most
    one event in the heap at a time. The number of heap steps is about the number of suppliers, independent of ``Q``.
 
-Note on rounding: FAIRNESS.md says "round by largest remainder". Rounding the fractional parts of ``x_i(λ)`` can
+Note on rounding: docs/FAIRNESS.md says "round by largest remainder". Rounding the fractional parts of ``x_i(λ)`` can
 break the water-level property when unit prices per weight ``p_i / w_i`` differ (a cheap supplier may be rounded up
 while an expensive one is rounded down far below the water). Rounding *on the level* -- the leftover units go to the
 lowest start levels -- is the same as largest remainder when all ``p_i / w_i`` are equal, and keeps the property in

@@ -1,4 +1,5 @@
-"""Equity figures (FAIRNESS.md, "Equity figures"): a plain Python reference and the same figures in one SQL statement.
+"""Equity figures (docs/FAIRNESS.md, "Equity figures"): a plain Python reference and the same figures in one SQL
+statement.
 
 Input: one value x_i >= 0 per member of the eligible set (zeros included), optionally a fair share F_i per member.
 Output (both implementations, same keys):

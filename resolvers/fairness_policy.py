@@ -1,4 +1,4 @@
-"""The fairness policy's parameters, in one place and versioned (FAIRNESS.md, "Definitions").
+"""The fairness policy's parameters, in one place and versioned (docs/FAIRNESS.md, "Definitions").
 
 Change a value, change POLICY_VERSION: every ranking row and stored plan carries the version it was made with.
 """

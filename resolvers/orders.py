@@ -53,7 +53,8 @@ def today(ctx: Ctx) -> dt.date:
 
 
 def visible_order_q(p: Principal) -> Q:
-    """API.md: OPD buyer/treasurer their OPD's orders, employees their own, owners their UMKM's, admin/analyst all."""
+    """Who sees which orders (docs/API.md): OPD buyer/treasurer their OPD's, employees their own, owners their UMKM's,
+    admin/analyst all."""
     if p.sees_everything:
         return Q()
     if p.role in (Role.OPD_BUYER, Role.OPD_TREASURER):

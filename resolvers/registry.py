@@ -38,7 +38,7 @@ from resolvers.invalidation import invalidate
 
 
 def visible_umkm_q(p: Principal) -> Q:
-    """Which UMKM rows the caller may see (API.md): verified ones, plus own, or all for admin/analyst."""
+    """Which UMKM rows the caller may see (docs/API.md): verified ones, plus own, or all for admin/analyst."""
     if p.sees_everything:
         return Q()
     if p.umkm_ids:
