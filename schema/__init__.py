@@ -13,6 +13,7 @@ from schema.bulk import BulkMutation, BulkPlan, BulkQuery
 from schema.catalog import CatalogMutation, CatalogQuery, Product
 from schema.errors import ErrorCodes
 from schema.fairness import FairnessQuery
+from schema.inputs import InputText
 from schema.limits import limit_extensions
 from schema.omzet import OmzetMutation, OmzetQuery, OmzetReport
 from schema.orders import Order, OrdersMutation, OrdersQuery, OrdersSubscription, orders_by_ids
@@ -65,7 +66,7 @@ class Subscription(OrdersSubscription):
 
 def build_schema() -> strawberry.Schema:
     # SqlCounter does nothing unless the app's settings ask for it (tests, benchmarks).
-    extensions = [ErrorCodes, *limit_extensions(), SqlCounter]
+    extensions = [ErrorCodes, *limit_extensions(), InputText, SqlCounter]
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,

@@ -14,7 +14,7 @@ from resolvers import fairness
 from schema.fairness import UnderSoldUmkmConnection, connection, page_args
 from schema.permissions import IsAuthenticated
 from schema.registry import Category, Opd, Umkm
-from schema.relay import check_first, decode_cursor, decode_id, encode_cursor
+from schema.relay import check_first, decode_id, decode_int_cursor, encode_cursor
 from schema.scalars import Rupiah
 
 
@@ -157,8 +157,8 @@ class AnalyticsQuery:
             order is SalesOrder.MOST,
         )
         n = check_first(first)
-        cur = decode_cursor(after)
-        start = int(cur[0]) if cur and isinstance(cur[0], int) else 0
+        cur = decode_int_cursor(after, 1)
+        start = cur[0] if cur is not None else 0
         page = rows[start : start + n]
         return SalesRankConnection(
             edges=[

@@ -11,12 +11,11 @@ from strawberry.types import Info
 from models import catalog as cat
 from models import registry as reg
 from resolvers import fairness as rules
-from resolvers.common import BadUserInput
 from resolvers.fairness_snapshot import Page
 from schema.catalog import Product
 from schema.permissions import IsAuthenticated
 from schema.registry import Umkm
-from schema.relay import PageInfo, check_first, decode_cursor, decode_id, encode_cursor
+from schema.relay import PageInfo, check_first, decode_id, decode_int_cursor, encode_cursor
 
 
 @strawberry.type(description="Every component of a UMKM's place on the under-sold list (FAIRNESS.md).")
@@ -83,13 +82,8 @@ class UnderSoldUmkmConnection:
 
 def page_args(first: int | None, after: str | None) -> tuple[int, tuple[int, int] | None]:
     """`first` checked; `after` as (rank, position): ranks count the buyer's rows, positions the whole list."""
-    n = check_first(first)
-    cur = decode_cursor(after)
-    if cur is None:
-        return n, None
-    if len(cur) != 2 or not all(isinstance(v, int) and v >= 0 for v in cur):
-        raise BadUserInput("`after` is not a cursor from this list.")
-    return n, (cur[0], cur[1])
+    cur = decode_int_cursor(after, 2)
+    return check_first(first), (None if cur is None else (cur[0], cur[1]))
 
 
 async def connection(info: Info, page: Page) -> UnderSoldUmkmConnection:

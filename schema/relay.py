@@ -17,6 +17,9 @@ from resolvers.common import BadUserInput, DomainError
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
+INT32_MAX = 2**31 - 1  # ids, ranks and positions: PostgreSQL `integer`
+INT64_MAX = 2**63 - 1
+MAX_CURSOR_TEXT = 1_000
 
 
 def to_global_id(type_name: str, pk: int) -> strawberry.ID:
@@ -27,9 +30,11 @@ def from_global_id(gid: str) -> tuple[str, int] | None:
     try:
         raw = base64.urlsafe_b64decode(gid + "=" * (-len(gid) % 4)).decode()
         type_name, _, pk = raw.partition(":")
-        return type_name, int(pk)
+        n = int(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
+    # no row has an id outside 1..2^31-1: such an ID names nothing, on either engine, and never reaches the database
+    return (type_name, n) if 1 <= n <= INT32_MAX else None
 
 
 def decode_id(gid: str | None, type_name: str, field: str = "id") -> int:
@@ -101,6 +106,23 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
     raise BadUserInput("`after` is not a cursor from this list.")
 
 
+def decode_int_cursor(after: str | None, length: int) -> tuple[int, ...] | None:
+    """A cursor of `length` whole numbers from 0 to 2^31-1 (ranks, positions), or a BAD_USER_INPUT error."""
+    values = decode_cursor(after)
+    if values is None:
+        return None
+    if len(values) != length or not all(
+        isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= INT32_MAX for v in values
+    ):
+        raise BadUserInput("`after` is not a cursor from this list.")
+    return tuple(values)
+
+
+def _int_range(field: Any) -> int:
+    """The largest value the column holds: 64-bit for BigIntField, 32-bit for the other integer fields."""
+    return INT64_MAX if type(field).__name__ == "BigIntField" else INT32_MAX
+
+
 def _cursor_fits(qs: QuerySet, order: list[tuple[str, bool]], values: list[Any]) -> bool:
     """Each cursor value has the type of its sort column, so a forged cursor never reaches the database (where
     PostgreSQL would reject, say, `created_at < 1` and the caller would see a masked server error)."""
@@ -117,8 +139,16 @@ def _cursor_fits(qs: QuerySet, order: list[tuple[str, bool]], values: list[Any])
         if expected is dt.datetime:
             if not (isinstance(value, dict) and isinstance(value.get("dt"), str)):
                 return False
+            try:
+                dt.datetime.fromisoformat(value["dt"])
+            except ValueError:
+                return False
         elif expected in (int, str, bool):
             if isinstance(value, bool) is not (expected is bool) or not isinstance(value, expected):
+                return False
+            if expected is int and not -_int_range(f) <= value <= _int_range(f):
+                return False  # out of the column's range: SQLite overflows, PostgreSQL refuses
+            if expected is str and len(value) > MAX_CURSOR_TEXT:
                 return False
     return True
 

@@ -1,7 +1,8 @@
-"""Scalars: money as whole rupiah in 64 bits."""
+"""Scalars: money as whole rupiah in 64 bits; dates within the years the platform can mean."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import NewType
 
 import strawberry
@@ -27,4 +28,29 @@ RUPIAH_SCALAR = strawberry.scalar(
     parse_value=_parse_rupiah,
 )
 
-SCALAR_MAP = {Rupiah: RUPIAH_SCALAR}
+FIRST_DATE = dt.date(2000, 1, 1)
+LAST_DATE = dt.date(2100, 12, 31)
+
+
+def _parse_date(value: object) -> dt.date:
+    """An ISO date between 2000-01-01 and 2100-12-31: a far date is a typo or a probe, and day arithmetic at
+    9999-12-31 overflows."""
+    if not isinstance(value, str):
+        raise ValueError("A date is a string like 2026-12-20.")
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value[:20]!r} is not a date like 2026-12-20.") from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise ValueError(f"Dates are between {FIRST_DATE} and {LAST_DATE}.")
+    return day
+
+
+DATE_SCALAR = strawberry.scalar(
+    name="Date",
+    description="Date (isoformat)",
+    serialize=dt.date.isoformat,
+    parse_value=_parse_date,
+)
+
+SCALAR_MAP = {Rupiah: RUPIAH_SCALAR, dt.date: DATE_SCALAR}

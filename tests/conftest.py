@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import inspect
 import itertools
 import os
 import tempfile
@@ -15,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 from tortoise import Tortoise, connections
 
 import models
@@ -81,7 +81,7 @@ def database_for_async_tests(request):
     """Every async test starts on an emptied test database (built with the migrations once per session). A plain
     (sync) test cannot await the database: pure tests (the SDL, the floor plan, property tests of pure functions)
     neither migrate nor empty it, unless they ask for `database` themselves."""
-    if inspect.iscoroutinefunction(request.function):
+    if pytest_asyncio.is_async_test(request.node):  # also an async test under hypothesis' @given
         request.getfixturevalue("clean_db")
 
 
