@@ -14,7 +14,7 @@ from models.base import Role as R
 from resolvers import omzet as rules
 from schema.common import jakarta
 from schema.errors import UserError, UserErrors
-from schema.permissions import roles
+from schema.permissions import IsAuthenticated, roles
 from schema.registry import Kecamatan, Umkm
 from schema.relay import Connection, Node, decode_id, paginate, to_global_id
 from schema.scalars import Rupiah
@@ -230,7 +230,10 @@ class OmzetQuery:
             ],
         )
 
-    @strawberry.field(description="Omzet per group for months `from`..`to`; groups under 5 UMKM are withheld.")
+    @strawberry.field(
+        description="Omzet per group for months `from`..`to`; groups under 5 UMKM are withheld.",
+        permission_classes=[IsAuthenticated],
+    )
     async def omzet_summary(
         self, info: Info, period_from: str, period_to: str, group_by: OmzetGroupBy
     ) -> list[OmzetGroup]:
