@@ -14,14 +14,13 @@ from models.query import fetched
 from resolvers import events
 from resolvers import orders as rules
 from schema.catalog import LISTING_COLUMNS, Product
-from schema.common import jakarta
+from schema.common import OrderKind, OrderSource, OrderStatus, jakarta
 from schema.errors import UserError, UserErrors
 from schema.permissions import USERS, roles
 from schema.registry import OPD_COLUMNS, UMKM_COLUMNS, Opd, Umkm
 from schema.relay import Connection, Node, decode_id, paginate, to_global_id
 from schema.scalars import Rupiah
 
-OrderStatus = strawberry.enum(m.OrderStatus, description="Where an order is in its life.")
 # What `order(id)` reads in one statement each (`models.query.joined_rows`): the order with its UMKM and OPD, then
 # the items with their products and the products' UMKM: the columns the types' `from_row` read.
 ORDER_COLUMNS = {
@@ -38,9 +37,6 @@ ITEM_COLUMNS = {
     "product": LISTING_COLUMNS[""],
     "product__umkm": UMKM_COLUMNS,
 }
-
-OrderKind = strawberry.enum(m.OrderKind, description="OPD purchase, or an employee's personal purchase.")
-OrderSource = strawberry.enum(m.OrderSource, description="How the buyer found the seller.")
 
 
 @strawberry.type(description="One line of an order, as it was when ordered.")

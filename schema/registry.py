@@ -396,10 +396,10 @@ class UmkmPayload:
 
 @strawberry.enum(description="An admin's verification decision.")
 class VerifyDecision(Enum):
-    APPROVE = "APPROVE"
-    REJECT = "REJECT"
-    SUSPEND = "SUSPEND"
-    REINSTATE = "REINSTATE"
+    APPROVE = strawberry.enum_value("APPROVE", description="PENDING to VERIFIED.")
+    REJECT = strawberry.enum_value("REJECT", description="PENDING to REJECTED (say why in `note`).")
+    SUSPEND = strawberry.enum_value("SUSPEND", description="VERIFIED to SUSPENDED (say why in `note`).")
+    REINSTATE = strawberry.enum_value("REINSTATE", description="SUSPENDED to VERIFIED.")
 
 
 @strawberry.input(description="Approve or reject a PENDING UMKM, suspend a VERIFIED one, reinstate a SUSPENDED one.")
