@@ -31,12 +31,15 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 from tortoise import Tortoise, connections
 from tortoise.contrib.starlette import RegisterTortoise
+from tortoise.transactions import in_transaction
 
 import demo
 import models
-from resolvers import fairness_snapshot
+from models.base import Role
+from models.registry import Opd, Umkm
+from resolvers import accounts, fairness_snapshot
 from resolvers.accounts import principal_for
-from resolvers.common import ANONYMOUS, SystemClock
+from resolvers.common import ANONYMOUS, DomainError, SystemClock, SystemContext
 from resolvers.fairness_stats import rebuild_stats
 from resolvers.sales import rebuild_monthly_sales
 from schema import schema
@@ -331,10 +334,7 @@ async def _seed_demo(settings: Settings) -> None:
 
 
 async def _create_user(settings: Settings, args: argparse.Namespace) -> None:
-    from models.base import Role
-    from models.registry import Opd, Umkm
-    from resolvers import accounts
-    from resolvers.common import DomainError
+    ctx = SystemContext(settings)  # the operator acts as SYSTEM, through the same rules as an admin's request
 
     async def work():
         opd_id = None
@@ -349,19 +349,19 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> None:
             if umkm is None:
                 raise SystemExit(f"error: no UMKM with NIB {args.umkm}")
         try:
-            user = await accounts.create_user(
-                None,
-                email=args.email,
-                password=args.password,
-                full_name=args.full_name or args.email.split("@")[0],
-                role=Role(args.role),
-                opd_id=opd_id,
-            )
+            async with in_transaction():  # the account and the takeover, or neither
+                user = await accounts.create_user(
+                    ctx,
+                    email=args.email,
+                    password=args.password,
+                    full_name=args.full_name or args.email.split("@")[0],
+                    role=Role(args.role),
+                    opd_id=opd_id,
+                )
+                if umkm is not None:
+                    await accounts.assign_umkm_owner(ctx, umkm.id, user.id)
         except DomainError as e:
             raise SystemExit("error: " + "; ".join(f"{x.field}: {x.message}" for x in e.errors)) from None
-        if umkm is not None:
-            umkm.owner_id = user.id
-            await umkm.save(update_fields=["owner_id", "updated_at"])
         print(f"created {user.role.value} {user.email} (id {user.id})")
 
     await _with_db(settings, work)

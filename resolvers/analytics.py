@@ -12,15 +12,10 @@ from models.query import as_datetime, fetch_all, int_list, sql_time
 from models.registry import Opd
 from resolvers import ranking
 from resolvers.categories import category_roots, category_subtree
-from resolvers.common import Ctx, DomainError, Unauthenticated
+from resolvers.common import Ctx, DomainError
 from resolvers.equity import equity_sql
 
 SMALL_BUSINESS_SHARE = 0.40  # Perpres 12/2021 art. 65
-
-
-def _require_reader(ctx: Ctx) -> None:
-    if ctx.principal.is_anonymous:
-        raise Unauthenticated()
 
 
 def day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -61,7 +56,6 @@ class EquityReport:
 
 async def equity_report(ctx: Ctx, category_id: int, start: dt.date, end: dt.date) -> EquityReport:
     """Equity over the category's eligible UMKM (plus any that sold in the period), zeros included."""
-    _require_reader(ctx)
     cats = await _cats(category_id)
     lo, hi = day_bounds(start, end)
     _median, eligible = await ranking.eligible_with_median(cats)
@@ -102,7 +96,6 @@ async def umkm_sales_ranking(
 ) -> list[SalesRankRow]:
     """MOST: who the OPD buy from often (by rupiah); LEAST: who sold least or never (never-sellers first,
     longest-verified first)."""
-    _require_reader(ctx)
     cats = await _cats(category_id)
     lo, hi = day_bounds(start, end)
     sales = f"""SELECT o."umkm_id" AS umkm_id, SUM(i."subtotal") AS amount, COUNT(DISTINCT o."id") AS orders,
@@ -165,7 +158,6 @@ class OpdSpending:
 async def opd_spending(ctx: Ctx, year: int) -> list[OpdSpending]:
     """Per OPD for a year (by delivery, Asia/Jakarta): spend with UMKM, reach, share of pagu, fairness-list share,
     median days from delivery to payment, staff (personal) purchases."""
-    _require_reader(ctx)
     if not 2000 <= year <= 2100:
         raise DomainError("INVALID_YEAR", "year must be between 2000 and 2100.", "year")
     lo, hi = day_bounds(dt.date(year, 1, 1), dt.date(year, 12, 31))

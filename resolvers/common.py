@@ -23,10 +23,22 @@ class Principal:
     umkm_ids: frozenset[int] = frozenset()
     api_key_id: int | None = None
     scopes: frozenset[str] = frozenset()
+    system: bool = False  # the platform itself (SYSTEM), not a request
 
     @property
     def is_anonymous(self) -> bool:
-        return self.user_id is None and self.api_key_id is None
+        return self.user_id is None and self.api_key_id is None and not self.system
+
+    @property
+    def actor_name(self) -> str:
+        """Who acted, for audit notes: `system`, `user <id>`, `api key <id>` or `anonymous`."""
+        if self.system:
+            return "system"
+        if self.user_id is not None:
+            return f"user {self.user_id}"
+        if self.api_key_id is not None:
+            return f"api key {self.api_key_id}"
+        return "anonymous"
 
     @property
     def is_partner(self) -> bool:
@@ -46,6 +58,9 @@ class Principal:
 
 
 ANONYMOUS = Principal()
+# The platform itself acting (the command line): admin rights, no user row. Rows it writes carry no actor user;
+# audit notes name it by `actor_name`.
+SYSTEM = Principal(role=Role.ADMIN, system=True)
 
 
 class Clock(Protocol):
@@ -63,6 +78,15 @@ class Ctx(Protocol):
     principal: Principal
     clock: Clock
     settings: Any
+
+
+@dataclass
+class SystemContext:
+    """The context of the platform acting itself (the command line): SYSTEM, the real clock, the settings."""
+
+    settings: Any
+    principal: Principal = SYSTEM
+    clock: Clock = field(default_factory=SystemClock)
 
 
 @dataclass
@@ -158,14 +182,19 @@ class Validator:
             raise DomainError(first.code, first.message, first.field, errors=self.errors)
 
 
-def require_user(ctx: Ctx) -> Principal:
+# Who may call a GraphQL field (role, sign-in) is declared on the field (schema/permissions.py) and not checked
+# again here. The helpers below decide whose row it is, or guard a rule no field exposes (the command line's).
+
+
+def require_umkm_insider(ctx: Ctx, umkm_id: int, what: str) -> None:
+    """A UMKM's own records (status history, reporting streak): its owner, admins and analysts."""
     p = ctx.principal
-    if p.user_id is None:
-        raise Unauthenticated()
-    return p
+    if not (p.sees_everything or p.owns_umkm(umkm_id)):
+        raise AccessError(f"Only the owner, admins and analysts see {what}.")
 
 
 def require_role(ctx: Ctx, *roles: Role) -> Principal:
+    """For rules that no GraphQL field guards (run by the command line as SYSTEM)."""
     p = ctx.principal
     if p.is_anonymous:
         raise Unauthenticated()

@@ -40,8 +40,10 @@ class EquityReport:
 
 @strawberry.enum(description="Sort order of `umkmSalesRanking`.")
 class SalesOrder(Enum):
-    MOST = "MOST"
-    LEAST = "LEAST"
+    MOST = strawberry.enum_value("MOST", description="Who sold the most (by rupiah) first.")
+    LEAST = strawberry.enum_value(
+        "LEAST", description="Who sold least or never first (never-sellers, longest verified, first)."
+    )
 
 
 @strawberry.type(description="One UMKM's counted sales in a category over a period.")

@@ -99,9 +99,9 @@ class ProductFilter:
 
 @strawberry.enum(description="Order of `products`.")
 class ProductOrder(Enum):
-    PRICE_ASC = "PRICE_ASC"
-    PRICE_DESC = "PRICE_DESC"
-    NEWEST = "NEWEST"
+    PRICE_ASC = strawberry.enum_value("PRICE_ASC", description="Cheapest first.")
+    PRICE_DESC = strawberry.enum_value("PRICE_DESC", description="Dearest first.")
+    NEWEST = strawberry.enum_value("NEWEST", description="Newest first.")
 
 
 def _id(value: str | None, type_name: str, field: str) -> int | None:

@@ -14,7 +14,7 @@ from models.base import Role as R
 from resolvers import omzet as rules
 from schema.common import jakarta
 from schema.errors import UserError, UserErrors
-from schema.permissions import roles
+from schema.permissions import IsAuthenticated, roles
 from schema.registry import Kecamatan, Umkm
 from schema.relay import Connection, Node, decode_id, paginate, to_global_id
 from schema.scalars import Rupiah
@@ -104,9 +104,9 @@ class OmzetDraft:
 
 @strawberry.enum(description="How a UMKM stands for a month's report.")
 class ComplianceStatus(Enum):
-    ON_TIME = "ON_TIME"
-    LATE = "LATE"
-    MISSING = "MISSING"
+    ON_TIME = strawberry.enum_value("ON_TIME", description="Reported by the due day.")
+    LATE = strawberry.enum_value("LATE", description="Reported after the due day.")
+    MISSING = strawberry.enum_value("MISSING", description="Not reported.")
 
 
 @strawberry.type(description="Reporting for one kecamatan.")
@@ -144,10 +144,12 @@ class OmzetCompliance:
 
 @strawberry.enum(description="How `omzetSummary` groups reports.")
 class OmzetGroupBy(Enum):
-    KECAMATAN = "KECAMATAN"
-    CATEGORY = "CATEGORY"
-    SCALE = "SCALE"
-    MONTH = "MONTH"
+    KECAMATAN = strawberry.enum_value("KECAMATAN", description="By the UMKM's kecamatan.")
+    CATEGORY = strawberry.enum_value(
+        "CATEGORY", description="By top-level category of the UMKM's products (a UMKM may count in several)."
+    )
+    SCALE = strawberry.enum_value("SCALE", description="By size class.")
+    MONTH = strawberry.enum_value("MONTH", description="By month.")
 
 
 @strawberry.type(description="Omzet of a group of UMKM; figures are withheld (null) for groups of fewer than 5 UMKM.")
@@ -230,7 +232,10 @@ class OmzetQuery:
             ],
         )
 
-    @strawberry.field(description="Omzet per group for months `from`..`to`; groups under 5 UMKM are withheld.")
+    @strawberry.field(
+        description="Omzet per group for months `from`..`to`; groups under 5 UMKM are withheld.",
+        permission_classes=[IsAuthenticated],
+    )
     async def omzet_summary(
         self, info: Info, period_from: str, period_to: str, group_by: OmzetGroupBy
     ) -> list[OmzetGroup]:

@@ -13,19 +13,13 @@ from models.base import Role as R
 from models.query import fetched
 from resolvers import events
 from resolvers import orders as rules
-from resolvers.common import Unauthenticated
 from schema.catalog import Product
-from schema.common import jakarta
+from schema.common import OrderKind, OrderSource, OrderStatus, jakarta
 from schema.errors import UserError, UserErrors
-from schema.permissions import roles
+from schema.permissions import USERS, roles
 from schema.registry import Opd, Umkm
 from schema.relay import Connection, Node, decode_id, paginate, to_global_id
 from schema.scalars import Rupiah
-
-OrderStatus = strawberry.enum(m.OrderStatus, description="Where an order is in its life.")
-
-OrderKind = strawberry.enum(m.OrderKind, description="OPD purchase, or an employee's personal purchase.")
-OrderSource = strawberry.enum(m.OrderSource, description="How the buyer found the seller.")
 
 
 @strawberry.type(description="One line of an order, as it was when ordered.")
@@ -188,7 +182,10 @@ class OrderEventNotice:
 
 @strawberry.type
 class OrdersQuery:
-    @strawberry.field(description="Orders the caller may see: own OPD's, own, own UMKM's, or all (admin, analyst).")
+    @strawberry.field(
+        description="Orders the caller may see: own OPD's, own, own UMKM's, or all (admin, analyst).",
+        permission_classes=USERS,
+    )
     async def orders(
         self, info: Info, filter: OrderFilter | None = None, first: int | None = 20, after: str | None = None
     ) -> Connection[Order]:
@@ -360,14 +357,12 @@ class OrdersSubscription:
     @strawberry.subscription(
         description="Status changes of the orders the caller may see, as they happen.",
         # checked when the subscription starts, so the refusal carries its code (UNAUTHENTICATED / FORBIDDEN)
-        permission_classes=roles(R.ADMIN, R.ANALYST, R.OPD_BUYER, R.OPD_TREASURER, R.EMPLOYEE, R.UMKM_OWNER),
+        permission_classes=USERS,
     )
     async def order_events(
         self, info: Info, umkm_id: strawberry.ID | None = None, opd_id: strawberry.ID | None = None
     ) -> AsyncGenerator[OrderEventNotice, None]:
         p = info.context.principal
-        if p.user_id is None:
-            raise Unauthenticated("Send your token in the connection_init payload.")
         want_umkm = decode_id(umkm_id, "Umkm", "umkmId") if umkm_id else None
         want_opd = decode_id(opd_id, "Opd", "opdId") if opd_id else None
         async for msg in events.get_bus(info.context.settings.database_url).subscribe():

@@ -1,4 +1,9 @@
-"""Permissions declared next to the fields they guard; each failure carries its error code."""
+"""Who may call a field, declared next to the field it guards; each failure carries its error code.
+
+The one place for role and sign-in rules: resolvers do not check them again. Whose row it is (ownership, visibility,
+"your own OPD") is the resolvers' business; `OwnsUmkmOrAdmin` is the one row rule kept here, because it hides single
+fields of a row everyone may read.
+"""
 
 from __future__ import annotations
 
@@ -45,7 +50,19 @@ def roles(*allowed: Role) -> list[type[BasePermission]]:
     return [IsAuthenticated, type(name, (_HasRole,), {"roles": frozenset(allowed)})]
 
 
+def anonymous_or(*allowed: Role) -> list[type[BasePermission]]:
+    """Nobody signed in yet, or a user of these roles (sign-up); partner keys and other roles get FORBIDDEN."""
+    name = "IsAnonymousOr" + "Or".join(r.value.title().replace("_", "") for r in allowed)
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        p = info.context.principal
+        return p.is_anonymous or p.role in self.roles
+
+    return [type(name, (_HasRole,), {"roles": frozenset(allowed), "has_permission": has_permission})]
+
+
 ADMIN_ONLY = roles(Role.ADMIN)
+USERS = roles(*Role)  # any signed-in person (a partner key has no role)
 ADMIN_OR_OWNER = roles(Role.ADMIN, Role.UMKM_OWNER)
 
 

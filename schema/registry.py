@@ -14,13 +14,13 @@ from models.base import Role as RoleValue
 from models.query import fetched
 from resolvers import analytics as analytics_rules
 from resolvers import registry as rules
-from resolvers.common import AccessError
+from resolvers.common import require_umkm_insider
 from resolvers.omzet import streaks
 from resolvers.orders import rating_averages
 from schema.common import OpdKind, Scale, ScaleSource, UmkmStatus, jakarta
 from schema.context import load_as
 from schema.errors import UserError, UserErrors
-from schema.permissions import ADMIN_ONLY, IsAuthenticated, OwnsUmkmOrAdmin, roles
+from schema.permissions import ADMIN_ONLY, IsAuthenticated, OwnsUmkmOrAdmin, anonymous_or, roles
 from schema.relay import Connection, Node, decode_id, decode_ids, paginate, to_global_id
 from schema.scalars import Rupiah
 
@@ -249,16 +249,12 @@ class Umkm(Node):
         description="Months in a row the omzet was reported, up to the last finished month (owner, admins, analysts)."
     )
     async def omzet_streak(self, info: Info) -> int | None:
-        p = info.context.principal
-        if not (p.sees_everything or p.owns_umkm(self.pk)):
-            raise AccessError("Only the owner, admins and analysts see reporting streaks.")
+        require_umkm_insider(info.context, self.pk, "reporting streaks")
         return await info.context.loaders.batch("omzet_streak", lambda ids: streaks(info.context, ids)).load(self.pk)
 
     @strawberry.field(description="Every verification decision, oldest first (owner, admins, analysts).")
     async def status_history(self, info: Info) -> list[UmkmStatusChange] | None:
-        p = info.context.principal
-        if not (p.sees_everything or p.owns_umkm(self.pk)):
-            raise AccessError("Only the owner, admins and analysts see the status history.")
+        require_umkm_insider(info.context, self.pk, "the status history")
         rows = await info.context.loaders.many(m.UmkmStatusChange, "umkm_id").load(self.pk)
         return [
             UmkmStatusChange(
@@ -387,10 +383,10 @@ class UmkmPayload:
 
 @strawberry.enum(description="An admin's verification decision.")
 class VerifyDecision(Enum):
-    APPROVE = "APPROVE"
-    REJECT = "REJECT"
-    SUSPEND = "SUSPEND"
-    REINSTATE = "REINSTATE"
+    APPROVE = strawberry.enum_value("APPROVE", description="PENDING to VERIFIED.")
+    REJECT = strawberry.enum_value("REJECT", description="PENDING to REJECTED (say why in `note`).")
+    SUSPEND = strawberry.enum_value("SUSPEND", description="VERIFIED to SUSPENDED (say why in `note`).")
+    REINSTATE = strawberry.enum_value("REINSTATE", description="SUSPENDED to VERIFIED.")
 
 
 @strawberry.input(description="Approve or reject a PENDING UMKM, suspend a VERIFIED one, reinstate a SUSPENDED one.")
@@ -484,6 +480,7 @@ def _umkm_fields(i: RegisterUmkmInput | UpdateUmkmInput) -> rules.UmkmFields:
 class RegistryMutation:
     @strawberry.mutation(
         description="Sign up a UMKM: anonymous creates the owner account too; an owner adds another.",
+        permission_classes=anonymous_or(RoleValue.UMKM_OWNER),
         extensions=[UserErrors()],
     )
     async def register_umkm(self, info: Info, input: RegisterUmkmInput) -> RegisterUmkmPayload:

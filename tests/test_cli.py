@@ -147,6 +147,60 @@ def test_create_user_makes_an_account_that_can_log_in(fresh_db, tmp_path):
     assert count_rows(fresh_db, ["user"])["user"] >= 1
 
 
+def umkm_owner(url: str, nib: str) -> dict:
+    import json
+
+    out = python_with_db(
+        url,
+        f"""
+await Tortoise.init(config=config)
+db = connections.get('default')
+rows = await db.execute_query_dict(
+    'SELECT u.id, u.owner_id, e.email, h.note, h.actor_id, h.from_status, h.to_status FROM umkm u '
+    'JOIN "user" e ON e.id = u.owner_id LEFT JOIN umkm_status_change h ON h.umkm_id = u.id '
+    "WHERE u.nib = '{nib}' ORDER BY h.id DESC LIMIT 1"
+)
+print(json.dumps(rows[0], default=str))
+""",
+    )
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_create_user_hands_a_umkm_to_the_new_owner_as_the_system(fresh_db, tmp_path):
+    """--umkm goes through the same rule an admin would use, recorded in the UMKM's history as done by the system;
+    a takeover the rules refuse (a buyer cannot own a UMKM) leaves no account behind."""
+    assert run(["seed", "--demo"], env_for(fresh_db), tmp_path).returncode == 0
+    nib = python_with_db(
+        fresh_db,
+        """
+await Tortoise.init(config=config)
+rows = await connections.get('default').execute_query_dict('SELECT nib FROM umkm ORDER BY id LIMIT 1')
+print(rows[0]['nib'])
+""",
+    ).split()[-1]
+    before = umkm_owner(fresh_db, nib)
+    users = count_rows(fresh_db, ["user"])["user"]
+    refused = run(
+        [*"create-user --role OPD_BUYER --email b@y.id --password rahasia-123 --opd DINKES --umkm".split(), nib],
+        env_for(fresh_db),
+        tmp_path,
+    )
+    assert refused.returncode != 0 and "cannot own a UMKM" in refused.stderr, refused.stderr
+    assert count_rows(fresh_db, ["user"])["user"] == users
+    assert umkm_owner(fresh_db, nib)["owner_id"] == before["owner_id"]
+    r = run(
+        [*"create-user --role UMKM_OWNER --email pemilik@baru.id --password rahasia-123 --umkm".split(), nib],
+        env_for(fresh_db),
+        tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("created UMKM_OWNER pemilik@baru.id (id ")
+    after = umkm_owner(fresh_db, nib)
+    assert after["email"] == "pemilik@baru.id"
+    assert after["actor_id"] is None and after["from_status"] == after["to_status"]
+    assert after["note"] == f"owner changed from user {before['owner_id']} to user {after['owner_id']} by system"
+
+
 @pytest.mark.parametrize(
     ("var", "value"),
     [("PASAR_PORT", "eighty"), ("PASAR_GRAPHIQL", "maybe"), ("DATABASE_URL", "mysql://x/y"), ("PASAR_SECRET", "short")],

@@ -1,6 +1,9 @@
 """The committed SDL is what clients code against: it must match the code."""
 
+from enum import Enum
 from pathlib import Path
+
+import strawberry
 
 from schema import schema
 
@@ -13,11 +16,12 @@ def test_committed_schema_graphql_matches_the_code():
     )
 
 
-def test_every_type_and_field_has_a_description():
+def undescribed(gql_schema) -> list[str]:
+    """Types, fields and enum values without a description."""
     from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType
 
     missing = []
-    for name, t in schema._schema.type_map.items():
+    for name, t in gql_schema.type_map.items():
         if name.startswith("__") or name in ("String", "Int", "Float", "Boolean", "ID"):
             continue
         if not t.description:
@@ -25,8 +29,27 @@ def test_every_type_and_field_has_a_description():
         if isinstance(t, (GraphQLObjectType, GraphQLInterfaceType, GraphQLInputObjectType)):
             missing += [f"{name}.{f}" for f, d in t.fields.items() if not d.description]
         if isinstance(t, GraphQLEnumType):
-            continue
-    assert not missing, missing
+            missing += [f"{name}.{v}" for v, d in t.values.items() if not d.description]
+    return missing
+
+
+def test_every_type_field_and_enum_value_has_a_description():
+    assert undescribed(schema._schema) == []
+
+
+@strawberry.enum(description="Described.")
+class _Colour(Enum):
+    RED = strawberry.enum_value("red", description="Described.")
+    BLUE = "blue"  # not described
+
+
+@strawberry.type(description="Described.")
+class _Query:
+    colour: _Colour = strawberry.field(default=_Colour.RED, description="Described.")
+
+
+def test_the_description_check_sees_enum_values():
+    assert undescribed(strawberry.Schema(query=_Query)._schema) == ["_Colour.BLUE"]
 
 
 def test_money_fields_use_the_rupiah_scalar():
