@@ -17,7 +17,7 @@ def jakarta(value: dt.datetime | None) -> dt.datetime | None:
     return value.astimezone(JAKARTA) if value is not None else None
 
 
-Role = strawberry.enum(base.Role, description="What a user does on the platform (DOMAIN.md).")
+Role = strawberry.enum(base.Role, description="What a user does on the platform (docs/DOMAIN.md).")
 UmkmStatus = strawberry.enum(base.UmkmStatus, description="Verification status; only VERIFIED UMKM sell.")
 Scale = strawberry.enum(base.Scale, description="Size class by PP 7/2021 on annual sales.")
 ScaleSource = strawberry.enum(base.ScaleSource, description="Where the size class comes from.")

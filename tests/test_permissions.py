@@ -1,4 +1,4 @@
-"""Who may do and see what, pinned through /graphql (API.md "Who may read what" and the Mutations table).
+"""Who may do and see what, pinned through /graphql (docs/API.md, "Permissions").
 
 Every role (plus anonymous and a partner API key) against every mutation; the personal fields of a UMKM; the status
 history; who sees unverified, suspended and archived rows in lists and through `node`; users, API keys and `me`.
