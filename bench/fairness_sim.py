@@ -1,4 +1,4 @@
-"""Does the fairness ranking work? A seeded simulation that replays a year of purchases (FAIRNESS.md).
+"""Does the fairness ranking work? A seeded simulation that replays a year of purchases (docs/FAIRNESS.md).
 
     python -m bench.fairness_sim [--seeds 1 2 3 4 5] [--size full|smoke] [--policies ...]
                                  [--database-url URL] [--json out.json] [--workers 2]
@@ -9,7 +9,7 @@ dropped afterwards), the seed's world is loaded in bulk, and the seed's order st
 the real code: every sale is an Order + OrderItem DELIVERED at the simulated moment and counted by
 `resolvers.sales.sale_counted`; the fair policies follow `resolvers.ranking.rank_category` (the real ranking SQL)
 and split bulk orders with `resolvers.bulk_split.water_fill`. See `bench/sim/world.py` for the world and the
-assumptions FAIRNESS.md leaves open, `bench/sim/market.py` for the policies and the checks made along the way.
+assumptions docs/FAIRNESS.md leaves open, `bench/sim/market.py` for the policies and the checks made along the way.
 
 Policies: status_quo, random, rotation (strict round robin), fairNN (follow the ranking's top 10 with probability
 NN%, else status quo). Figures at the size's figure months (full: 3, 6, 12) per category over the UMKM eligible
@@ -43,7 +43,7 @@ MEAN = "mean"  # the pseudo-category: mean over the six categories
 REPORTED = (*FIGURES, "cost_vs_status_quo")
 DIGITS = 6
 
-# FAIRNESS.md targets, mean of the seeds at the last figure month, mean over categories
+# the targets of docs/FAIRNESS.md, mean of the seeds at the last figure month, mean over categories
 TARGETS = (
     ("fair70", "gini", "<=", 0.47),
     ("fair70", "zero_share", "<=", 0.12),
@@ -212,7 +212,7 @@ def print_tables(mean: dict, months: list[str], seeds: list[int], out=sys.stdout
 
 
 def print_targets(targets: list[dict], size: str, out=sys.stdout) -> None:
-    note = "" if size == "full" else f" (a {size} world: FAIRNESS.md's targets are for the full world)"
+    note = "" if size == "full" else f" (a {size} world: the targets of docs/FAIRNESS.md are for the full world)"
     print(f"\n== targets, month {targets[0]['month']}, mean over categories and seeds{note} ==", file=out)
     for t in targets:
         if isinstance(t["bound"], str):

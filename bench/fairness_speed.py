@@ -1,4 +1,4 @@
-"""The under-sold ranking's speed, side by side in one run (issue 5, "Speed").
+"""The under-sold ranking's speed, side by side in one run (docs/FAIRNESS.md, "Speed").
 
     python -m bench.fairness_speed --database-url postgres://postgres@127.0.0.1:5432/bench_l \\
         [--rounds 7] [--clients 4] [--duration 20] [--endpoint] [--endpoint-rounds 3] [--json FILE]

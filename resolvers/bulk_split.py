@@ -34,7 +34,7 @@ Note on rounding: docs/FAIRNESS.md says "round by largest remainder". Rounding t
 break the water-level property when unit prices per weight ``p_i / w_i`` differ (a cheap supplier may be rounded up
 while an expensive one is rounded down far below the water). Rounding *on the level* -- the leftover units go to the
 lowest start levels -- is the same as largest remainder when all ``p_i / w_i`` are equal, and keeps the property in
-every case. Ties keep the rule of the guide: larger deficit, then lower ``umkm_id``.
+every case. Ties keep the rule of docs/FAIRNESS.md: larger deficit, then lower ``umkm_id``.
 
 Edge cases (the rules chosen)
 -----------------------------

@@ -18,7 +18,7 @@ from schema.registry import Umkm
 from schema.relay import PageInfo, check_first, decode_id, decode_int_cursor, encode_cursor
 
 
-@strawberry.type(description="Every component of a UMKM's place on the under-sold list (FAIRNESS.md).")
+@strawberry.type(description="Every component of a UMKM's place on the under-sold list (docs/FAIRNESS.md).")
 class FairnessScore:
     deficit: float = strawberry.field(description="D = s − ρ: how many average shares this UMKM is owed.")
     target_share: float = strawberry.field(description="s: its fair share relative to the category's average (mean 1).")

@@ -36,7 +36,7 @@ def assert_same(sql: dict, ref: dict) -> None:
             assert close(a, b), ("lorenz", j, a, b)
 
 
-# ---------------------------------------------------------------- the fixed vectors of FAIRNESS.md
+# ---------------------------------------------------------------- the fixed vectors of docs/FAIRNESS.md
 
 
 async def test_gini_of_one_seller_among_four():

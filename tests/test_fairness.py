@@ -1,4 +1,4 @@
-"""The under-sold ranking (FAIRNESS.md): order, rotation, amortisation, need, eligibility, explanation."""
+"""The under-sold ranking (docs/FAIRNESS.md): order, rotation, amortisation, need, eligibility, explanation."""
 
 from __future__ import annotations
 

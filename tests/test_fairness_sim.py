@@ -6,7 +6,7 @@ matched a rebuild from the order lines, and that following the ranking spreads s
 zero-sales share and a Gini at least 0.2 below the status quo's, in the mean over categories. Measured at smoke
 size after 3 months, seeds 1-5: zero-sales share 22-34% against 71-77%, Gini 0.40-0.51 against 0.82-0.86. Single
 categories are not asserted: the smoke world has 16-80 purchases per category, and in one of those 30 cases (seed
-4, batik) the gap was only 6 points. The full-size targets of FAIRNESS.md are not asserted here: the full run
+4, batik) the gap was only 6 points. The full-size targets of docs/FAIRNESS.md are not asserted here: the full run
 takes far longer than CI allows (see bench/fairness_sim.py).
 """
 

@@ -1,4 +1,4 @@
-"""Who may do and see what, pinned through /graphql.
+"""Who may do and see what, pinned through /graphql (docs/API.md, "Permissions").
 
 The permission matrix: one row per root operation (every query, mutation and subscription) and per object field
 with a declared reader (`permission_classes`), saying which callers get through: anonymous, a partner API key, and

@@ -1,7 +1,7 @@
 """Our GraphQL server against the raw baseline and PostGraphile, side by side, in rounds; ratios to the baseline.
 
     python -m bench.harness.run --database-url postgres://postgres@127.0.0.1:5432/bench_s \\
-        [--scenarios S1 S2 S5] [--rounds 3] [--duration 5] [--json out.json] [--markdown out.md]
+        [--scenarios S1 S2 S5] [--rounds 3] [--duration 5] [--json FILE] [--markdown FILE]
 
 1. Prepare the database (idempotent, printed): for S1 the committed migrations (`python -m app migrate`) when
    migration 0007's index for the NEWEST product order is missing, and no `bench_product_newest` (the stand-in

@@ -32,7 +32,7 @@ from bench.sim.world import CATEGORIES, DAYS_PER_MONTH, World, policy_rng
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 START = dt.date(2026, 1, 1)  # day 0
-MIN_LOT = 20  # FAIRNESS.md m; bulk candidates need at least one lot in stock
+MIN_LOT = 20  # docs/FAIRNESS.md m; bulk candidates need at least one lot in stock
 TOP = 10  # the list a following buyer is shown
 PAGE = 20  # a browsing page (status quo)
 REORDER = 0.6
@@ -280,7 +280,7 @@ class Market:
         return r
 
     def pick_in_list(self, rows: list, category: int, median: float) -> int:
-        """FAIRNESS.md: position j (1-based) with weight exp(2·quality − 4·ln(price/median)) / log2(1+j)."""
+        """docs/FAIRNESS.md: position j (1-based) with weight exp(2·quality − 4·ln(price/median)) / log2(1+j)."""
         weights = [
             math.exp(2 * self.quality[(r.umkm_id, category)] - 4 * math.log(r.cheapest_price / median))
             / math.log2(1 + j)

@@ -1,18 +1,18 @@
-"""The simulated world and its order stream, exactly as FAIRNESS.md fixes them; pure Python, no database.
+"""The simulated world and its order stream, exactly as docs/FAIRNESS.md fixes them; pure Python, no database.
 
 Everything here is drawn from `random.Random` streams seeded by strings (`random.seed(str)` hashes with SHA-512, so
 the same seed gives the same world on every machine and Python run). The world and the order stream are generated
 once per seed and are identical for every buying policy; each policy draws its own choices from its own stream
 (`policy_rng`).
 
-Fixed by FAIRNESS.md (full size): 2,000 UMKM, about 10% also selling in a second category, 10 kecamatan, 45 OPD,
+Fixed by docs/FAIRNESS.md (full size): 2,000 UMKM, about 10% also selling in a second category, 10 kecamatan, 45 OPD,
 12 months of 30 days; 85% verified on day 0, the rest between day 30 and day 240; the six categories below; price =
 base × lognormal(σ 0.18); quality ~ Beta(4, 2); offline reputation ~ Pareto(1.16) + 1; in stock 92% of months;
 reported omzet lognormal (median Rp15 juta a month, σ 1), 25% never report; demand multiplier per OPD × category
 ~ Gamma(1.5, 1/1.5); quantity lognormal around the category's median, capped at 5×; two bulk orders (5,000 uniform
 sets on day 185, 3,000 pairs of shoes on day 186).
 
-Not fixed by FAIRNESS.md, chosen here (and written into the JSON under "assumptions"):
+Not fixed by docs/FAIRNESS.md, chosen here (and written into the JSON under "assumptions"):
 
 - "probability of serving other kecamatan" = the UMKM serves the whole city (`serves_city_wide`), else only its own
   kecamatan; the UMKM's first category decides. A second category is drawn in proportion to the category sizes.
@@ -64,7 +64,7 @@ CATEGORIES: tuple[CategorySpec, ...] = (
 )
 CATEGORY_INDEX = {c.slug: i for i, c in enumerate(CATEGORIES)}
 
-# FAIRNESS.md
+# docs/FAIRNESS.md
 SECOND_CATEGORY_SHARE = 0.10
 VERIFIED_AT_START = 0.85
 LATE_VERIFICATION_DAYS = (30, 240)
@@ -100,7 +100,7 @@ ASSUMPTIONS = {
 @dataclass(frozen=True)
 class Size:
     name: str
-    umkm_scale: float  # × the UMKM per category of FAIRNESS.md
+    umkm_scale: float  # × the UMKM per category of docs/FAIRNESS.md
     opd: int
     kecamatan: int
     months: int
