@@ -198,7 +198,7 @@ async def _register(
                 raise DomainError("DUPLICATE_EMAIL", "An account with this email exists.", "email")
             user = await User.create(
                 email=email,
-                password_hash=accounts.hash_password(password or ""),
+                password_hash=await accounts.hash_off_loop(password or ""),
                 full_name=(full_name or f.owner_name or "").strip(),
                 role=Role.UMKM_OWNER,
             )
