@@ -19,10 +19,12 @@ from models.base import OPD_ROLES, Role
 from models.registry import Opd, Umkm, UmkmStatusChange
 from resolvers.common import (
     ANONYMOUS,
+    REJECTED,
     AccessError,
     Ctx,
     DomainError,
     Principal,
+    Unauthenticated,
     Validator,
     require_role,
 )
@@ -79,18 +81,19 @@ def _digest(secret: str, raw: str) -> str:
 
 
 async def principal_for(raw: str | None, secret: str, now: dt.datetime) -> Principal:
-    """Resolve `Authorization: Bearer <raw>`; an unknown, expired or revoked credential is anonymous."""
+    """Resolve `Authorization: Bearer <raw>`; an unknown, expired or revoked credential is anonymous, marked as
+    rejected (`REJECTED`) so that the answer can say the session ended instead of "sign in first"."""
     if not raw:
         return ANONYMOUS
     digest = _digest(secret, raw)
     if raw.startswith(KEY_PREFIX):
         key = await ApiKey.get_or_none(key_hash=digest, revoked_at=None)
         if key is None:
-            return ANONYMOUS
+            return REJECTED
         return Principal(api_key_id=key.id, scopes=frozenset(key.scopes))
     token = await Token.get_or_none(token_hash=digest, revoked_at=None, expires_at__gt=now).select_related("user")
     if token is None or not token.user.active:
-        return ANONYMOUS
+        return REJECTED
     user = token.user
     umkm_ids: frozenset[int] = frozenset()
     if user.role is Role.UMKM_OWNER:
@@ -258,6 +261,9 @@ def api_keys_query(ctx: Ctx):
 
 
 async def me(ctx: Ctx) -> User | None:
+    """The signed-in user; None for a caller who sent no credential (a stale one is told its session ended)."""
+    if ctx.principal.credential_rejected:
+        raise Unauthenticated.for_caller(ctx.principal)
     if ctx.principal.user_id is None:
         return None
     return await User.get_or_none(id=ctx.principal.user_id)

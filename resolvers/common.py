@@ -24,6 +24,7 @@ class Principal:
     api_key_id: int | None = None
     scopes: frozenset[str] = frozenset()
     system: bool = False  # the platform itself (SYSTEM), not a request
+    credential_rejected: bool = False  # a token or key was sent, but it is unknown, expired or revoked
 
     @property
     def is_anonymous(self) -> bool:
@@ -58,6 +59,7 @@ class Principal:
 
 
 ANONYMOUS = Principal()
+REJECTED = Principal(credential_rejected=True)  # anonymous, and told so where it matters (`SESSION_ENDED`)
 # The platform itself acting (the command line): admin rights, no user row. Rows it writes carry no actor user;
 # audit notes name it by `actor_name`.
 SYSTEM = Principal(role=Role.ADMIN, system=True)
@@ -119,11 +121,19 @@ class AccessError(Exception):
             self.code = code
 
 
+SESSION_ENDED = "Your session has ended (it expired, or you signed out, or the key was revoked): sign in again."
+
+
 class Unauthenticated(AccessError):
     code = "UNAUTHENTICATED"
 
     def __init__(self, message: str = "Sign in first."):
         super().__init__(message)
+
+    @classmethod
+    def for_caller(cls, p: Principal) -> Unauthenticated:
+        """ "Sign in first", or, when the caller sent a credential that no longer works, that its session ended."""
+        return cls(SESSION_ENDED) if p.credential_rejected else cls()
 
 
 class BadUserInput(AccessError):

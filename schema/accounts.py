@@ -75,7 +75,9 @@ class ApiKey(Node):
 
 @strawberry.type
 class AccountsQuery:
-    @strawberry.field(description="The signed-in user, or null.")
+    @strawberry.field(
+        description="The signed-in user; null without a token, UNAUTHENTICATED when the token sent no longer works."
+    )
     async def me(self, info: Info) -> User | None:
         user = await rules.me(info.context)
         return User.from_row(user) if user else None

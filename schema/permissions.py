@@ -13,6 +13,7 @@ from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from models.base import Role
+from resolvers.common import Unauthenticated
 
 
 class IsAuthenticated(BasePermission):
@@ -22,7 +23,10 @@ class IsAuthenticated(BasePermission):
     error_extensions = {"code": "UNAUTHENTICATED"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return not info.context.principal.is_anonymous
+        p = info.context.principal
+        if p.credential_rejected:
+            raise Unauthenticated.for_caller(p)  # a stale token or key: say the session ended, not "sign in"
+        return not p.is_anonymous
 
 
 class IsUser(BasePermission):
@@ -32,7 +36,10 @@ class IsUser(BasePermission):
     error_extensions = {"code": "UNAUTHENTICATED"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return info.context.principal.user_id is not None
+        p = info.context.principal
+        if p.credential_rejected:
+            raise Unauthenticated.for_caller(p)
+        return p.user_id is not None
 
 
 class _HasRole(BasePermission):

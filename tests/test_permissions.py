@@ -1064,8 +1064,9 @@ async def test_revoked_partner_key_counts_as_anonymous(gql, world):
     partner = world.tokens["partner"]
     body = await gql(CREATE_CATEGORY, {"input": {"name": "Sepatu"}}, partner)
     assert error_codes(body) == ["UNAUTHENTICATED"]
-    data = await gql.ok("{ me { email } umkms { totalCount } }", token=partner)
-    assert data == {"me": None, "umkms": {"totalCount": 2}}  # still the public catalogue, as anyone
+    body = await gql("{ me { email } umkms { totalCount } }", None, partner)
+    assert body["data"] == {"me": None, "umkms": {"totalCount": 2}}  # still the public catalogue, as anyone
+    assert error_codes(body) == ["UNAUTHENTICATED"] and "session has ended" in body["errors"][0]["message"]
 
 
 async def test_unknown_bearer_token_counts_as_anonymous(gql, world):
@@ -1080,7 +1081,8 @@ async def test_logged_out_token_counts_as_anonymous(gql, world):
     assert (await gql.ok(LOGOUT, token=owner))["logout"] == {"ok": True, "errors": []}
     body = await gql(UPDATE_UMKM, {"input": {"id": gid("Umkm", world.umkm.id), "name": "x"}}, owner)
     assert error_codes(body) == ["UNAUTHENTICATED"]
-    assert (await gql.ok("{ me { email } }", token=owner))["me"] is None
+    ended = await gql("{ me { email } }", None, owner)
+    assert ended["data"]["me"] is None and error_codes(ended) == ["UNAUTHENTICATED"]  # told its session ended
 
 
 async def test_analyst_reads_everything_but_changes_nothing(gql, world):

@@ -537,7 +537,8 @@ async def test_login_gives_a_token_for_me_and_logout_revokes_it(gql, world):
 
     out = await gql.ok("mutation { logout { ok errors { code } } }", token=token)
     assert out["logout"] == {"ok": True, "errors": []}
-    assert (await gql.ok("{ me { email } }", token=token))["me"] is None
+    ended = await gql("{ me { email } }", token=token)  # a signed-out token: told so (tests/test_sign_in.py)
+    assert ended["data"]["me"] is None and ended["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     # the other session is untouched
     assert (await gql.ok("{ me { email } }", token=upper["token"]))["me"] == {"email": email}
     # logging out without a token is refused

@@ -63,3 +63,23 @@ async def test_verification_runs_off_the_event_loop(gql, world, monkeypatch):
     release.set()
     body = await asyncio.wait_for(login, timeout=120)
     assert body["data"]["login"]["errors"] == [] and body["data"]["login"]["token"]
+
+
+async def test_a_token_that_no_longer_works_says_the_session_ended(gql, world):
+    """Not `me: null` and "Sign in first" (a client would not know its token died): UNAUTHENTICATED with a message
+    that says so, wherever the caller needs to be someone; public reads still answer, as for anyone."""
+    token = (await gql.ok(LOGIN, {"i": {"email": world.users["buyer"].email, "password": PASSWORD}}))["login"]["token"]
+    await gql.ok("mutation { logout { ok } }", token=token)
+    for stale in (token, "pst_not-a-token-at-all", "pk_deadbeef_nothing"):
+        for doc in ("{ me { email } }", "{ orders { totalCount } }", "{ users { totalCount } }"):
+            body = await gql(doc, None, stale)
+            assert body["data"] is None or next(iter(body["data"].values())) is None, body
+            (err,) = body["errors"]
+            assert err["extensions"]["code"] == "UNAUTHENTICATED", body
+            assert "session has ended" in err["message"], body
+        public = await gql.ok("{ products(first: 1) { totalCount } }", token=stale)
+        assert public["products"]["totalCount"] >= 1
+    # without any token: "sign in first", and `me` is simply null
+    assert (await gql.ok("{ me { email } }"))["me"] is None
+    body = await gql("{ orders { totalCount } }")
+    assert body["errors"][0]["message"] == "Sign in first."
