@@ -158,8 +158,8 @@ async def revisions_for(report_ids: list[int]) -> list[list[OmzetRevision]]:
 class Submission:
     umkm_id: int
     period: str
-    offline_amount: int | None = None
-    other_online_amount: int = 0
+    offline_amount: int | None = None  # None: 0 in a first report, the previous figure in a correction (or from total)
+    other_online_amount: int | None = None  # None: 0 in a first report, the previous figure in a correction
     total_amount: int | None = None
     workers: int | None = None
     note: str | None = None
@@ -173,8 +173,6 @@ async def submit_report(ctx: Ctx, s: Submission) -> OmzetReport:
         v.add("period", "INVALID_PERIOD", "period must be a month as YYYY-MM.")
     elif s.period >= current_period(ctx):
         v.add("period", "PERIOD_NOT_FINISHED", f"{s.period} is not finished yet: report it from next month.")
-    if s.offline_amount is None and s.total_amount is None:
-        v.add("offlineAmount", "REQUIRED", "Give the offline amount (or the total of all channels).")
     v.rupiah("offlineAmount", s.offline_amount, maximum=MAX_CHANNEL)
     v.rupiah("otherOnlineAmount", s.other_online_amount, maximum=MAX_CHANNEL)
     v.rupiah("totalAmount", s.total_amount, maximum=3 * MAX_CHANNEL)
@@ -189,7 +187,11 @@ async def submit_report(ctx: Ctx, s: Submission) -> OmzetReport:
         if s.period < period_of(umkm.created_at.astimezone(JAKARTA)):
             raise DomainError("BEFORE_UMKM_EXISTED", f"The UMKM was registered after {s.period}.", "period")
         platform, _ = await platform_sales(s.umkm_id, s.period)
-        other = s.other_online_amount or 0
+        report = await OmzetReport.get_or_none(umkm_id=s.umkm_id, period=s.period)
+        # A correction keeps what it does not send: only the amounts given change.
+        other = s.other_online_amount
+        if other is None:
+            other = report.other_online_amount if report is not None else 0
         if s.total_amount is not None:
             if s.total_amount < platform:
                 raise DomainError(
@@ -211,8 +213,12 @@ async def submit_report(ctx: Ctx, s: Submission) -> OmzetReport:
                     f"The total Rp{s.total_amount:,} is below platform Rp{platform:,} plus other online Rp{other:,}.",
                     "totalAmount",
                 )
+        elif s.offline_amount is not None:
+            offline = s.offline_amount
+        elif report is not None:
+            offline = report.offline_amount
         else:
-            offline = s.offline_amount or 0
+            raise DomainError("REQUIRED", "Give the offline amount (or the total of all channels).", "offlineAmount")
         if offline > MAX_CHANNEL:
             raise DomainError("TOO_LARGE", f"offline must be at most Rp{MAX_CHANNEL:,}.", "offlineAmount")
         total = platform + other + offline
@@ -221,10 +227,9 @@ async def submit_report(ctx: Ctx, s: Submission) -> OmzetReport:
             "other_online_amount": other,
             "offline_amount": offline,
             "total_amount": total,
-            "workers": s.workers,
-            "note": (s.note or "").strip(),
+            "workers": s.workers if s.workers is not None or report is None else report.workers,
+            "note": (s.note or "").strip() if s.note is not None or report is None else report.note,
         }
-        report = await OmzetReport.get_or_none(umkm_id=s.umkm_id, period=s.period)
         if report is None:
             report = await OmzetReport.create(
                 umkm_id=s.umkm_id,

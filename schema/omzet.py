@@ -263,13 +263,20 @@ class OmzetQuery:
 class SubmitOmzetReportInput:
     umkm_id: strawberry.ID = strawberry.field(description="The UMKM.")
     period: str = strawberry.field(description="A finished month, YYYY-MM.")
-    offline_amount: Rupiah | None = strawberry.field(default=None, description="Offline sales, whole rupiah.")
-    other_online_amount: Rupiah = strawberry.field(default=0, description="Other online channels (marketplaces…).")
+    offline_amount: Rupiah | None = strawberry.field(
+        default=None, description="Offline sales, whole rupiah; omitted in a correction: unchanged."
+    )
+    other_online_amount: Rupiah | None = strawberry.field(
+        default=None,
+        description="Other online channels (marketplaces…); omitted: 0 in a first report, unchanged in a correction.",
+    )
     total_amount: Rupiah | None = strawberry.field(
         default=None, description="Or the total of all channels; it can never be below the platform's figure."
     )
-    workers: int | None = strawberry.field(default=None, description="Number of workers.")
-    note: str | None = strawberry.field(default=None, description="Note.")
+    workers: int | None = strawberry.field(
+        default=None, description="Number of workers; omitted in a correction: unchanged."
+    )
+    note: str | None = strawberry.field(default=None, description="Note; omitted in a correction: unchanged.")
 
 
 @strawberry.type(description="Result of `submitOmzetReport`.")

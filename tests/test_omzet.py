@@ -71,9 +71,32 @@ async def test_submit_and_correct_twice_keeps_three_revisions_with_authors(gql, 
     assert [r["offlineAmount"] for r in revs] == [5_000_000, 6_000_000, 6_100_000]
     assert [r["submittedBy"] for r in revs] == [gid("User", world.users[n].id) for n in ("owner", "owner", "admin")]
     assert [r["onBehalf"] for r in revs] == [False, False, True]
-    assert report["totalAmount"] == revs[-1]["totalAmount"] == 6_100_000
+    # the third correction sent only the offline amount: the other online 500,000 of the second stays
+    assert [r["otherOnlineAmount"] for r in revs] == [0, 500_000, 500_000]
+    assert report["totalAmount"] == revs[-1]["totalAmount"] == 6_600_000
     assert report["offlineAmount"] == revs[-1]["offlineAmount"] and report["note"] == "koreksi dinas"
     assert await OmzetRevision.all().count() == 3 and await OmzetReport.all().count() == 1
+
+
+async def test_a_correction_keeps_the_amounts_it_does_not_send(gql, world):
+    await make_old(world.umkm)
+    t = world.tokens["owner"]
+    await submit(gql, t, world.umkm, LAST_MONTH, offlineAmount=2_000_000, otherOnlineAmount=500_000, workers=3)
+    only_offline = (await submit(gql, t, world.umkm, LAST_MONTH, offlineAmount=2_500_000))["report"]
+    assert only_offline["otherOnlineAmount"] == 500_000 and only_offline["workers"] == 3
+    assert only_offline["totalAmount"] == 3_000_000
+    only_other = (await submit(gql, t, world.umkm, LAST_MONTH, otherOnlineAmount=0))["report"]
+    assert (only_other["offlineAmount"], only_other["otherOnlineAmount"], only_other["totalAmount"]) == (
+        2_500_000,
+        0,
+        2_500_000,
+    )
+    assert only_other["revisionCount"] == 3
+    # a first report still needs an amount
+    payload = await submit(gql, t, world.umkm, shift(LAST_MONTH, -1), otherOnlineAmount=100_000)
+    assert payload["report"] is None and [(e["field"], e["code"]) for e in payload["errors"]] == [
+        ("offlineAmount", "REQUIRED")
+    ]
 
 
 @pytest.mark.parametrize(
