@@ -95,6 +95,7 @@ class Settings:
     count_sql: bool = False
     omzet_due_day: int = 10
     fairness_refresh_seconds: int = 10
+    session_check_seconds: int = 5  # how often an open subscription checks that its session still holds
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -118,6 +119,7 @@ class Settings:
             count_sql=_bool(env, "PASAR_COUNT_SQL", False),
             omzet_due_day=_int(env, "PASAR_OMZET_DUE_DAY", 10, 1, 28),
             fairness_refresh_seconds=_int(env, "PASAR_FAIRNESS_REFRESH_SECONDS", 10, 0, 3600),
+            session_check_seconds=_int(env, "PASAR_SESSION_CHECK_SECONDS", 5, 1, 300),
         )
         try:
             models.normalise_database_url(settings.database_url, settings.pool_size)

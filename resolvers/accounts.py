@@ -101,6 +101,15 @@ async def principal_for(raw: str | None, secret: str, now: dt.datetime) -> Princ
     return Principal(user_id=user.id, role=user.role, opd_id=user.opd_id, umkm_ids=umkm_ids)
 
 
+async def session_holds(ctx: Ctx) -> bool:
+    """Whether the credential the caller connected with still works (not signed out, revoked, expired, or its user
+    deactivated): an open subscription asks every few seconds, so it ends everywhere soon after the session does."""
+    raw = getattr(ctx, "raw_token", None)
+    if not raw:
+        return ctx.principal.is_anonymous
+    return not (await principal_for(raw, ctx.settings.secret, ctx.clock.now())).is_anonymous
+
+
 async def issue_token(ctx: Ctx, user: User) -> str:
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     ttl = dt.timedelta(hours=ctx.settings.token_ttl_hours)

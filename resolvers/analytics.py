@@ -159,7 +159,7 @@ async def opd_spending(ctx: Ctx, year: int) -> list[OpdSpending]:
     """Per OPD for a year (by delivery, Asia/Jakarta): spend with UMKM, reach, share of pagu, fairness-list share,
     median days from delivery to payment, staff (personal) purchases."""
     if not 2000 <= year <= 2100:
-        raise DomainError("INVALID_YEAR", "year must be between 2000 and 2100.", "year")
+        raise DomainError("INVALID_YEAR", "The year must be between 2000 and 2100.", "year")
     lo, hi = day_bounds(dt.date(year, 1, 1), dt.date(year, 12, 31))
     params = [sql_time(lo), sql_time(hi)]
     base = f"""FROM "order" o WHERE o."status" IN ({COUNTED_SQL}) AND o."delivered_at" >= ? AND o."delivered_at" < ?"""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -140,6 +141,24 @@ class BadUserInput(AccessError):
     code = "BAD_USER_INPUT"
 
 
+ACRONYMS = {"nib": "NIB", "opd": "OPD", "umkm": "UMKM", "id": "ID", "nik": "NIK", "bast": "BAST"}
+
+
+def label(field_path: str) -> str:
+    """A field path as words for a message: `offlineAmount` -> "Offline amount", `items.0.quantity` -> "Quantity
+    (line 1)", `kelurahanId` -> "Kelurahan". The path itself goes in the error's `field`."""
+    parts = field_path.split(".")
+    name = next((p for p in reversed(parts) if not p.isdigit()), field_path)
+    index = next((int(p) for p in reversed(parts) if p.isdigit()), None)
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).split()
+    if len(words) > 1 and words[-1].lower() in ("id", "ids"):
+        words = words[:-1]
+    words = [ACRONYMS.get(w.lower(), w.lower()) for w in words] or [name]
+    text = " ".join(words)
+    text = text[0].upper() + text[1:]
+    return f"{text} (line {index + 1})" if index is not None else text
+
+
 @dataclass
 class Validator:
     """Collects several field errors so one reply names every wrong field."""
@@ -152,13 +171,13 @@ class Validator:
     def text(self, field_name: str, value: str | None, *, max_length: int, required: bool = True) -> str | None:
         if value is None:
             if required:
-                self.add(field_name, "REQUIRED", f"{field_name} is required.")
+                self.add(field_name, "REQUIRED", f"{label(field_name)} is required.")
             return None
         value = value.strip()
         if required and not value:
-            self.add(field_name, "REQUIRED", f"{field_name} must not be empty.")
+            self.add(field_name, "REQUIRED", f"{label(field_name)} must not be empty.")
         elif len(value) > max_length:
-            self.add(field_name, "TOO_LONG", f"{field_name} must be at most {max_length} characters.")
+            self.add(field_name, "TOO_LONG", f"{label(field_name)} must be at most {max_length:,} characters.")
         return value
 
     def rupiah(self, field_name: str, value: int | None, *, minimum: int = 0, maximum: int = MAX_RUPIAH) -> None:
@@ -166,18 +185,20 @@ class Validator:
             return
         if value < minimum:
             self.add(
-                field_name, "NEGATIVE" if minimum == 0 else "TOO_SMALL", f"{field_name} must be at least Rp{minimum:,}."
+                field_name,
+                "NEGATIVE" if minimum == 0 else "TOO_SMALL",
+                f"{label(field_name)} must be at least Rp{minimum:,}.",
             )
         elif value > maximum:
-            self.add(field_name, "TOO_LARGE", f"{field_name} must be at most Rp{maximum:,}.")
+            self.add(field_name, "TOO_LARGE", f"{label(field_name)} must be at most Rp{maximum:,}.")
 
     def integer(self, field_name: str, value: int | None, *, minimum: int, maximum: int = 10**9) -> None:
         if value is None:
             return
         if value < minimum:
-            self.add(field_name, "TOO_SMALL", f"{field_name} must be at least {minimum}.")
+            self.add(field_name, "TOO_SMALL", f"{label(field_name)} must be at least {minimum:,}.")
         elif value > maximum:
-            self.add(field_name, "TOO_LARGE", f"{field_name} must be at most {maximum}.")
+            self.add(field_name, "TOO_LARGE", f"{label(field_name)} must be at most {maximum:,}.")
 
     def nib(self, value: str | None) -> None:
         if value is None:

@@ -52,13 +52,21 @@ class EventBus:
     async def start(self) -> None:
         return None
 
-    async def subscribe(self) -> AsyncIterator[OrderEventMessage]:
+    async def subscribe(self, idle: float | None = None) -> AsyncIterator[OrderEventMessage | None]:
+        """This process's messages as they come; with `idle`, a `None` after that many seconds without one (the
+        subscriber's moment to check that its session still holds)."""
         await self.start()
         q: asyncio.Queue[OrderEventMessage] = asyncio.Queue(maxsize=1000)
         self._queues.add(q)
         try:
             while True:
-                yield await q.get()
+                if idle is None:
+                    yield await q.get()
+                    continue
+                try:
+                    yield await asyncio.wait_for(q.get(), timeout=idle)
+                except TimeoutError:
+                    yield None
         finally:
             self._queues.discard(q)
 

@@ -27,7 +27,7 @@ def now_or(ctx: Ctx, as_of: dt.date | None) -> dt.datetime:
 
 async def _buyer(ctx: Ctx, opd_id: int | None, quantity: int | None) -> Opd | None:
     if quantity is not None and quantity < 1:
-        raise DomainError("TOO_SMALL", "quantity must be at least 1.", "quantity")
+        raise DomainError("TOO_SMALL", "Quantity must be at least 1.", "quantity")
     if opd_id is None:
         return None
     opd = await Opd.get_or_none(id=opd_id)

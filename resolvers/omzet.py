@@ -16,7 +16,7 @@ from models.omzet import OmzetReport, OmzetRevision, UmkmMonthlySales
 from models.query import fetch_all
 from models.registry import Category, Kecamatan, Umkm
 from resolvers.categories import category_roots
-from resolvers.common import AccessError, Ctx, DomainError, Validator
+from resolvers.common import AccessError, Ctx, DomainError, Validator, label
 from resolvers.invalidation import invalidate
 
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -32,10 +32,10 @@ SCALE_BOUNDS = ((2_000_000_000, Scale.MIKRO), (15_000_000_000, Scale.KECIL), (50
 def parse_period(value: str, field: str = "period") -> tuple[int, int]:
     m = PERIOD_RE.match(value or "")
     if not m:
-        raise DomainError("INVALID_PERIOD", f"{field} must be a month as YYYY-MM.", field)
+        raise DomainError("INVALID_PERIOD", f"{label(field)} must be a month as YYYY-MM.", field)
     year = int(m.group(1))
     if not 2000 <= year <= 2100:
-        raise DomainError("INVALID_PERIOD", f"{field} must be a month between 2000-01 and 2100-12.", field)
+        raise DomainError("INVALID_PERIOD", f"{label(field)} must be a month between 2000-01 and 2100-12.", field)
     return year, int(m.group(2))
 
 
@@ -413,7 +413,7 @@ async def summary(ctx: Ctx, period_from: str, period_to: str, group_by: str) -> 
         key = "pc.root"
         labels = {str(c.id): c.name for c in await Category.filter(parent_id=None)}
     else:
-        raise DomainError("INVALID_GROUP", "groupBy must be KECAMATAN, CATEGORY, SCALE or MONTH.", "groupBy")
+        raise DomainError("INVALID_GROUP", "Group by KECAMATAN, CATEGORY, SCALE or MONTH.", "groupBy")
     sql = f"""
         WITH base AS (
             SELECT {key} AS k, r.umkm_id AS umkm_id, r.total_amount AS t, r.platform_amount AS pf

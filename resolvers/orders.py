@@ -482,7 +482,7 @@ async def confirm_delivery(ctx: Ctx, order_id: int, received_by: str) -> Order:
     if not received_by:
         raise DomainError("REQUIRED", "Name who received the goods.", "receivedBy")
     if len(received_by) > 200:
-        raise DomainError("TOO_LONG", "receivedBy must be at most 200 characters.", "receivedBy")
+        raise DomainError("TOO_LONG", "The name of who received it must be at most 200 characters.", "receivedBy")
     now = ctx.clock.now()
     return await _transition(
         ctx,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import AsyncGenerator
 
 import strawberry
@@ -11,8 +12,9 @@ from strawberry.types import Info
 from models import orders as m
 from models.base import Role as R
 from models.query import fetched
-from resolvers import events
+from resolvers import accounts, events
 from resolvers import orders as rules
+from resolvers.common import SESSION_ENDED, Unauthenticated
 from schema.catalog import Product
 from schema.common import OrderKind, OrderSource, OrderStatus, jakarta
 from schema.errors import UserError, UserErrors
@@ -362,11 +364,18 @@ class OrdersSubscription:
     async def order_events(
         self, info: Info, umkm_id: strawberry.ID | None = None, opd_id: strawberry.ID | None = None
     ) -> AsyncGenerator[OrderEventNotice, None]:
-        p = info.context.principal
+        ctx = info.context
+        p = ctx.principal
         want_umkm = decode_id(umkm_id, "Umkm", "umkmId") if umkm_id else None
         want_opd = decode_id(opd_id, "Opd", "opdId") if opd_id else None
-        async for msg in events.get_bus(info.context.settings.database_url).subscribe():
-            if not rules.may_hear(p, msg):
+        every = ctx.settings.session_check_seconds
+        checked = time.monotonic()
+        async for msg in events.get_bus(ctx.settings.database_url).subscribe(idle=every):
+            if time.monotonic() - checked >= every:  # the session may have ended (logout, revocation, expiry)
+                if not await accounts.session_holds(ctx):
+                    raise Unauthenticated(SESSION_ENDED)
+                checked = time.monotonic()
+            if msg is None or not rules.may_hear(p, msg):
                 continue
             if (want_umkm is not None and msg.umkm_id != want_umkm) or (
                 want_opd is not None and msg.opd_id != want_opd

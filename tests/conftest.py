@@ -48,7 +48,7 @@ def database_url():
 
 @pytest.fixture(scope="session")
 def settings(database_url) -> Settings:
-    return Settings(database_url=database_url, secret=SECRET, count_sql=True, pool_size=40)
+    return Settings(database_url=database_url, secret=SECRET, count_sql=True, pool_size=40, session_check_seconds=1)
 
 
 @pytest.fixture(scope="session")

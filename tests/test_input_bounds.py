@@ -12,6 +12,7 @@ import pytest
 from models.accounts import User
 from models.registry import Umkm
 from tests.conftest import error_codes, gid
+from tests.test_orders import PLACE, basket
 from tests.test_validation import REGISTER, sign_up
 
 
@@ -45,7 +46,9 @@ async def test_an_id_outside_the_id_range_names_nothing(gql, world, pk):
     body = await gql("query($id: ID!) { order(id: $id) { id } }", {"id": gid("Order", pk)}, world.tokens["admin"])
     assert "INTERNAL_SERVER_ERROR" not in error_codes(body), body
     q = "query($c: ID!) { underSoldUmkm(categoryId: $c) { totalCount } }"
-    assert "categoryId" in refused(await gql(q, {"c": gid("Category", pk)}, world.tokens["buyer"]))
+    assert (
+        refused(await gql(q, {"c": gid("Category", pk)}, world.tokens["buyer"])) == "This is not the ID of a Category."
+    )
 
 
 @pytest.mark.parametrize(
@@ -121,3 +124,14 @@ async def test_concurrent_sign_ups_with_one_nib_or_one_email_get_their_payload_e
         assert len(won) == 1, payloads
         assert {e["code"] for p in lost for e in p["errors"]} == {code}, payloads
     assert await User.filter(email="sama@contoh.id").count() == 1
+
+
+async def test_messages_are_plain_words_and_the_path_is_in_field(gql, world):
+    body = await gql(PLACE, basket((world.product, 0, None)), world.tokens["buyer"])
+    (err,) = body["data"]["placeOrder"]["errors"]
+    assert err["field"] == "items.0.quantity" and err["code"] == "TOO_SMALL"
+    assert err["message"] == "Quantity (line 1) must be at least 1."
+    q = "mutation($i: UpdateProductInput!) { updateProduct(input: $i) { errors { field code message } } }"
+    body = await gql(q, {"i": {"id": gid("Umkm", world.umkm.id), "price": 1}}, world.tokens["owner"])
+    (err,) = body["data"]["updateProduct"]["errors"]
+    assert err["field"] == "id" and err["message"] == "ID: this is not the ID of a Product."

@@ -19,11 +19,12 @@ import pytest
 from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 
+from models.accounts import Token, User
 from resolvers import events
 from tests.conftest import SECRET, TEST_URL, gid
 
 PROTOCOL = "graphql-transport-ws"
-WAIT = 5.0  # longest wait for a message that must come
+WAIT = 30.0  # longest wait for a message that must come (generous: the machine may be busy)
 QUIET = 1.5  # how long a subscriber must hear nothing
 SETTLE = 0.3  # lets a freshly sent `subscribe` reach the bus before an order is placed
 ROOT = Path(__file__).resolve().parent.parent
@@ -331,3 +332,33 @@ async def test_subscribers_keep_hearing_after_the_listen_connection_is_killed(ap
         order = await place(gql, world, world.product)
         event = await next_event(ws)
         assert event["number"] == order["number"]
+
+
+# ---------------------------------------------------------------- sessions end everywhere
+
+
+@pytest.mark.parametrize("how", ["logout", "revoked key", "deactivated"])
+async def test_an_open_subscription_ends_soon_after_its_session_does(app, gql, world, how):
+    """Logout, a revoked partner credential or a deactivated user: the socket's subscription ends with
+    UNAUTHENTICATED within a few seconds (PASAR_SESSION_CHECK_SECONDS: 5 by default, 1 in the tests), and hears
+    nothing after."""
+    token = world.tokens["owner"]
+    async with ws_client(app) as client, order_events(client, token) as ws:
+        await place(gql, world, world.product)
+        assert (await next_event(ws))["toStatus"] == "SUBMITTED"  # alive
+        if how == "logout":
+            assert (await gql.ok("mutation { logout { ok } }", token=token))["logout"]["ok"]
+        elif how == "revoked key":
+            await Token.filter(user_id=world.users["owner"].id).update(revoked_at=dt.datetime.now(dt.UTC))
+        else:
+            await User.filter(id=world.users["owner"].id).update(active=False)
+        msg = await receive(ws, WAIT)
+        assert msg.get("id") == "1" and msg.get("type") in ("error", "next"), msg
+        errors = msg["payload"] if msg["type"] == "error" else msg["payload"].get("errors")
+        assert errors and errors[0]["extensions"]["code"] == "UNAUTHENTICATED", msg
+        assert "session has ended" in errors[0]["message"]
+        await place(gql, world, world.product)
+        with pytest.raises(TimeoutError):
+            while True:  # a `complete` may follow; no order event may
+                late = await receive(ws, QUIET)
+                assert late.get("type") == "complete", late
