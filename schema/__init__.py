@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
@@ -64,10 +66,19 @@ class Subscription(OrdersSubscription):
     pass
 
 
+class PasarSchema(strawberry.Schema):
+    """Strawberry logs every GraphQL error at ERROR with its traceback, before masking and with the caller's literals
+    in the messages; here `ErrorCodes` logs instead: expected errors at INFO as a code and a path, unexpected ones at
+    ERROR with their traceback and request id."""
+
+    def process_errors(self, errors: list, execution_context: Any = None) -> None:
+        return None
+
+
 def build_schema() -> strawberry.Schema:
     # SqlCounter does nothing unless the app's settings ask for it (tests, benchmarks).
     extensions = [ErrorCodes, *limit_extensions(), InputText, SqlCounter]
-    return strawberry.Schema(
+    return PasarSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -53,6 +53,13 @@ def _code_for(original: BaseException | None) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _log_expected(code: str, error: GraphQLError, request_id: str | None) -> None:
+    """An expected error in the log: its code and where, at INFO, never its message (a validation message quotes
+    the caller's values) nor a traceback."""
+    where = ".".join(str(p) for p in error.path) if error.path else "document"
+    log.info("request %s: %s at %s", request_id, code, where)
+
+
 class ErrorCodes(SchemaExtension):
     """Gives every error an `extensions.code` and masks unexpected ones (never their traceback)."""
 
@@ -79,22 +86,23 @@ class ErrorCodes(SchemaExtension):
         ext: dict[str, Any] = dict(error.extensions or {})
         if original is None:
             ext.setdefault("code", "GRAPHQL_VALIDATION_FAILED" if error.path is None else "BAD_USER_INPUT")
-            return self._copy(error, error.message, ext)
+            return self._expected(error, error.message, ext, request_id)
         if "code" in ext:  # a permission class already named its code
+            _log_expected(ext["code"], error, request_id)
             return error
         code, message = _code_for(original)
         if code is not None:
             ext["code"] = code
-            return self._copy(error, message or error.message, ext)
+            return self._expected(error, message or error.message, ext, request_id)
         if isinstance(original, GraphQLError) or type(original).__module__.startswith(("strawberry", "graphql")):
             # Strawberry's own input-coercion errors (e.g. a Rupiah that is not an integer) are the caller's.
             ext["code"] = "BAD_USER_INPUT"
-            return self._copy(error, error.message, ext)
+            return self._expected(error, error.message, ext, request_id)
         if error.path is None and error.nodes:
             # Document validation wraps a scalar's own ValueError (e.g. a literal `amount: 3.5` for a Rupiah):
             # a request error located in the caller's document, not a server failure.
             ext["code"] = "GRAPHQL_VALIDATION_FAILED"
-            return self._copy(error, error.message, ext)
+            return self._expected(error, error.message, ext, request_id)
         log.error("unexpected error, request %s: %s", request_id, error.message, exc_info=original)
         return GraphQLError(
             f"Unexpected error. Quote request id {request_id} when reporting it.",
@@ -104,6 +112,11 @@ class ErrorCodes(SchemaExtension):
             path=error.path,
             extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
         )
+
+    @classmethod
+    def _expected(cls, error: GraphQLError, message: str, ext: dict[str, Any], request_id: str | None) -> GraphQLError:
+        _log_expected(ext["code"], error, request_id)
+        return cls._copy(error, message, ext)
 
     @staticmethod
     def _copy(error: GraphQLError, message: str, ext: dict[str, Any]) -> GraphQLError:
