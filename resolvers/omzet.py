@@ -457,7 +457,7 @@ async def summary(ctx: Ctx, period_from: str, period_to: str, group_by: str) -> 
     for month_rows in by_month.values():
         values = [int(r["t"]) for r in month_rows]
         grids = [(lambda i, f=cells[g], rs=month_rows: f(rs[i])) for g in GROUPINGS]
-        alive, _full = privacy.published_reports(values, grids)
+        alive = privacy.published_reports(values, grids)
         published |= {id(month_rows[i]) for i in alive}
     key_of = cells[group_by]
     groups: dict = {}

@@ -75,16 +75,14 @@ def cell_publishable(values: Sequence[int]) -> bool:
     return total <= 0 or top_two <= DOMINANCE * total
 
 
-def published_reports(
-    values: Sequence[int], grids: Sequence[Callable[[int], Hashable]]
-) -> tuple[set[int], list[dict[Hashable, set[int]]]]:
+def published_reports(values: Sequence[int], grids: Sequence[Callable[[int], Hashable]]) -> set[int]:
     """The reports of one month that every grouping may show, as indexes into `values` (one report per UMKM).
 
     `grids` maps a report's index to its cell in each grouping (kecamatan, primary category, scale). Repeated until
     nothing changes: a cell that fails `cell_publishable` is withheld and its reports leave the published set (so
     they leave their cells in the other groupings too, which are checked again); and where one published cell lies
     inside a cell of another grouping, the difference of the two, which subtraction would give, must pass the same
-    test or its reports leave as well. Returns the published reports and, per grid, each cell's full report set.
+    test or its reports leave as well.
     """
     full: list[dict[Hashable, set[int]]] = []
     for key in grids:
@@ -122,7 +120,7 @@ def published_reports(
                             if not cell_publishable([values[i] for i in rest]):
                                 alive -= rest
                                 changed = True
-    return alive, full
+    return alive
 
 
 def median_of(values: Sequence[int], reporters: int) -> int | None:

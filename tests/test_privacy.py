@@ -30,22 +30,14 @@ SEES_ALL = {"admin", "analyst"}
 WITHHELD = ("deficit", "targetShare", "need", "omzetUsed", "omzetSource", "bucket")
 
 SCORE = "deficit targetShare receivedShare received activeFraction need omzetUsed omzetSource bucket rotationKey policyVersion"
-RANKING = (
-    """query($c: ID!) { underSoldUmkm(categoryId: $c, first: 50) {
+RANKING = """query($c: ID!) { underSoldUmkm(categoryId: $c, first: 50) {
   totalCount eligibleCount medianPrice policyVersion
-  edges { cursor rank reasons umkm { name } cheapestEligibleProduct { name price } score { %s } } } }"""
-    % SCORE
-)  # noqa: UP031
-CHECK = (
-    """query($u: ID!, $c: ID!) { fairnessCheck(umkmId: $u, categoryId: $c) {
-  eligible rank reasons excludedBecause score { %s } } }"""
-    % SCORE
-)  # noqa: UP031
-PURCHASES = (
-    """query($id: ID!) { node(id: $id) { ... on Opd { purchaseCategories {
-  underSoldUmkm(first: 10) { edges { umkm { name } reasons score { %s } } } } } } }"""
-    % SCORE
-)  # noqa: UP031
+  edges { cursor rank reasons umkm { name } cheapestEligibleProduct { name price } score { SCORE } } } }"""
+CHECK = """query($u: ID!, $c: ID!) { fairnessCheck(umkmId: $u, categoryId: $c) {
+  eligible rank reasons excludedBecause score { SCORE } } }"""
+PURCHASES = """query($id: ID!) { node(id: $id) { ... on Opd { purchaseCategories {
+  underSoldUmkm(first: 10) { edges { umkm { name } reasons score { SCORE } } } } } } }"""
+RANKING, CHECK, PURCHASES = (q.replace("SCORE }", SCORE + " }") for q in (RANKING, CHECK, PURCHASES))
 
 
 def token(world, role: str) -> str | None:
