@@ -4,6 +4,7 @@ not VERIFIED in public rankings and checks."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from resolvers.invalidation import invalidate
 from resolvers.omzet import shift
 from resolvers.privacy import OMZET_REASONS
 from schema.relay import from_global_id
+from tests import test_subscriptions as subs
 from tests.conftest import error_codes, gid
 from tests.test_analytics import buy
 
@@ -269,6 +271,20 @@ async def test_a_personal_order_is_seen_by_its_employee_its_seller_and_admins_on
         assert (listing["data"]["orders"]["totalCount"] == 1) is sees, (role, listing)
     else:
         assert role in ("anonymous", "partner")
+
+
+async def test_a_personal_orders_events_reach_its_employee_its_seller_and_admins_only(app, gql, world):
+    hear = ("employee", "owner", "admin")
+    quiet = ("analyst", "buyer", "treasurer", "other_owner")
+    async with contextlib.AsyncExitStack() as stack:
+        client = await stack.enter_async_context(subs.ws_client(app))
+        sockets = {r: await stack.enter_async_context(subs.order_events(client, world.tokens[r])) for r in hear + quiet}
+        v = {"p": gid("Product", world.product.id), "neededBy": subs.needed_by()}
+        (order,) = (await gql.ok(subs.PLACE, v, world.tokens["employee"]))["placeOrder"]["orders"]
+        for role in hear:
+            assert (await subs.next_event(sockets[role]))["orderId"] == order["id"], role
+        for role in quiet:
+            await subs.assert_silent(sockets[role], 0.5)
 
 
 # ---------------------------------------------------------------- aggregates of omzet: the subtraction attack
