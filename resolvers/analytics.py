@@ -1,4 +1,9 @@
-"""Who sells and who never does: equity figures, sales rankings, OPD spending (read-only aggregates in SQL)."""
+"""Who sells and who never does: equity figures, sales rankings, OPD spending (read-only aggregates in SQL).
+
+What each caller may see follows resolvers/privacy.py (docs/PRIVACY.md): personal orders count in the figures over a
+chosen period for admins only, staff purchases per OPD need five distinct employees, and the sales ranking lists
+VERIFIED UMKM only except to admins and analysts.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,11 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass
 
-from models.base import JAKARTA
+from models.base import JAKARTA, UmkmStatus
 from models.orders import COUNTED_SQL, OrderKind
 from models.query import as_datetime, fetch_all, int_list, sql_time
 from models.registry import Opd
-from resolvers import ranking
+from resolvers import privacy, ranking
 from resolvers.categories import category_roots, category_subtree
 from resolvers.common import Ctx, DomainError
 from resolvers.equity import equity_sql
@@ -34,12 +39,19 @@ async def _cats(category_id: int) -> list[int]:
     return cats
 
 
-def _sales_sql(cats: list[int]) -> str:
-    """Counted sales per UMKM in the categories between two instants (two `?`)."""
+def _kinds_sql(ctx: Ctx) -> str:
+    """The order kinds a figure over a chosen period counts for the caller: personal orders for admins only."""
+    if privacy.counts_personal_orders(ctx.principal):
+        return ""
+    return f""" AND o."kind" = '{OrderKind.OPD.value}'"""
+
+
+def _sales_sql(cats: list[int], kinds: str = "") -> str:
+    """Counted sales per UMKM in the categories between two instants (two `?`); `kinds` from `_kinds_sql`."""
     return f"""SELECT o."umkm_id" AS umkm_id, SUM(i."subtotal") AS amount, COUNT(DISTINCT o."id") AS orders
                FROM "order_item" i JOIN "order" o ON o."id" = i."order_id"
                WHERE i."category_id" IN ({int_list(cats)}) AND o."status" IN ({COUNTED_SQL})
-                 AND o."delivered_at" >= ? AND o."delivered_at" < ?
+                 AND o."delivered_at" >= ? AND o."delivered_at" < ?{kinds}
                GROUP BY o."umkm_id\""""
 
 
@@ -60,7 +72,7 @@ async def equity_report(ctx: Ctx, category_id: int, start: dt.date, end: dt.date
     lo, hi = day_bounds(start, end)
     _median, eligible = await ranking.eligible_with_median(cats)
     elig = [r["umkm_id"] for r in eligible]
-    sales = _sales_sql(cats)
+    sales = _sales_sql(cats, _kinds_sql(ctx))
     members = f"""SELECT u."id" AS umkm_id FROM "umkm" u
                   WHERE u."id" IN ({int_list(elig)}) OR u."id" IN (SELECT umkm_id FROM ({sales}) s0)"""
     values = f"""SELECT COALESCE(s.amount, 0) AS x FROM ({members}) m
@@ -102,12 +114,13 @@ async def umkm_sales_ranking(
                        COUNT(DISTINCT o."opd_id") AS opds
                 FROM "order_item" i JOIN "order" o ON o."id" = i."order_id"
                 WHERE i."category_id" IN ({int_list(cats)}) AND o."status" IN ({COUNTED_SQL})
-                  AND o."delivered_at" >= ? AND o."delivered_at" < ?
+                  AND o."delivered_at" >= ? AND o."delivered_at" < ?{_kinds_sql(ctx)}
                 GROUP BY o."umkm_id\""""
+    shown = "" if privacy.sees_every_umkm(ctx.principal) else f"""WHERE u."status" = '{UmkmStatus.VERIFIED.value}'"""
     if most:
         rows = await fetch_all(
             f"""SELECT s.umkm_id, s.amount, s.orders, s.opds, u."verified_at" AS verified_at
-                FROM ({sales}) s JOIN "umkm" u ON u."id" = s.umkm_id
+                FROM ({sales}) s JOIN "umkm" u ON u."id" = s.umkm_id {shown}
                 ORDER BY s.amount DESC, s.umkm_id""",
             [sql_time(lo), sql_time(hi)],
         )
@@ -151,8 +164,8 @@ class OpdSpending:
     fairness_list_share: float | None
     median_days_to_pay: float | None
     unpaid_delivered: int
-    staff_purchases: int
-    staff_spend: int
+    staff_purchases: int | None  # None below privacy.MIN_EMPLOYEES distinct employees
+    staff_spend: int | None
 
 
 async def opd_spending(ctx: Ctx, year: int) -> list[OpdSpending]:
@@ -172,6 +185,8 @@ async def opd_spending(ctx: Ctx, year: int) -> list[OpdSpending]:
                             THEN o."total" ELSE 0 END) AS listed,
                    SUM(CASE WHEN o."kind" = '{OrderKind.PERSONAL.value}' THEN 1 ELSE 0 END) AS staff_orders,
                    SUM(CASE WHEN o."kind" = '{OrderKind.PERSONAL.value}' THEN o."total" ELSE 0 END) AS staff_spend,
+                   COUNT(DISTINCT CASE WHEN o."kind" = '{OrderKind.PERSONAL.value}' THEN o."buyer_id" END)
+                       AS staff_buyers,
                    SUM(CASE WHEN o."kind" = '{OrderKind.OPD.value}' AND o."paid_at" IS NULL THEN 1 ELSE 0 END) AS unpaid
             {base} GROUP BY o."opd_id\"""",
         params,
@@ -205,6 +220,8 @@ async def opd_spending(ctx: Ctx, year: int) -> list[OpdSpending]:
         pagu = budgets.get(opd.id)
         share = spend / pagu if pagu else None
         d = per_days.get(opd.id)
+        staff = (int(r.get(k) or 0) for k in ("staff_buyers", "staff_orders", "staff_spend"))
+        staff_purchases, staff_spend = privacy.staff_figures(ctx.principal, *staff)
         out.append(
             OpdSpending(
                 opd=opd,
@@ -218,8 +235,8 @@ async def opd_spending(ctx: Ctx, year: int) -> list[OpdSpending]:
                 fairness_list_share=(int(r.get("listed") or 0) / spend) if spend else None,
                 median_days_to_pay=float(statistics.median(d)) if d else None,
                 unpaid_delivered=int(r.get("unpaid") or 0),
-                staff_purchases=int(r.get("staff_orders") or 0),
-                staff_spend=int(r.get("staff_spend") or 0),
+                staff_purchases=staff_purchases,
+                staff_spend=staff_spend,
             )
         )
     return out

@@ -2,7 +2,8 @@
 
 The list is a daily one, read from a stored snapshot of the ranking (resolvers/fairness_snapshot.py), which the
 ranking computation (resolvers/ranking.py) fills. Imports run one way: fairness -> fairness_snapshot -> ranking ->
-categories.
+categories. Every row leaves here through `privacy.ranked_for` (docs/PRIVACY.md): the figures computed from a UMKM's
+omzet go to its owner, admins and analysts only, and a UMKM the caller may not see is not found.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import datetime as dt
 from models.base import JAKARTA, Scale, UmkmStatus
 from models.catalog import Product
 from models.registry import Opd, Umkm
-from resolvers import fairness_snapshot
+from resolvers import fairness_snapshot, privacy
 from resolvers.common import Ctx, DomainError
 from resolvers.ranking import RankedUmkm, price_band
 
@@ -47,7 +48,16 @@ async def under_sold(
 ):
     """One page of the buyer's list (a `fairness_snapshot.Page`), read from the category's ranking snapshot."""
     opd = await _buyer(ctx, opd_id, quantity)
-    return await fairness_snapshot.page(category_id, now_or(ctx, as_of), opd, quantity, after, first)
+    page = await fairness_snapshot.page(category_id, now_or(ctx, as_of), opd, quantity, after, first)
+    page.rows = [privacy.ranked_for(ctx.principal, r) for r in page.rows]
+    return page
+
+
+def _may_see(ctx: Ctx, umkm: Umkm) -> bool:
+    """As `node()` answers (resolvers.registry.visible_umkm_q): a UMKM that is not VERIFIED exists only for its
+    owner, admins and analysts; to anyone else its status is not told, the check answers "No such UMKM"."""
+    p = ctx.principal
+    return umkm.status is UmkmStatus.VERIFIED or privacy.sees_every_umkm(p) or p.owns_umkm(umkm.id)
 
 
 EXCLUSION_REASONS = (
@@ -69,9 +79,9 @@ async def explain(
     opd = await _buyer(ctx, opd_id, quantity)
     snap, row, buyer_side = await fairness_snapshot.standing(category_id, now_or(ctx, as_of), umkm_id, opd, quantity)
     if row is not None:
-        return row, []
+        return privacy.ranked_for(ctx.principal, row), []
     umkm = await Umkm.get_or_none(id=umkm_id)
-    if umkm is None:
+    if umkm is None or not _may_see(ctx, umkm):
         raise DomainError("NOT_FOUND", "No such UMKM.", "umkmId")
     why: list[str] = []
     if umkm.status is UmkmStatus.SUSPENDED:

@@ -15,13 +15,13 @@ from models.base import JAKARTA, Role, Scale, ScaleSource, UmkmStatus
 from models.omzet import OmzetReport, OmzetRevision, UmkmMonthlySales
 from models.query import fetch_all
 from models.registry import Category, Kecamatan, Umkm
+from resolvers import privacy
 from resolvers.categories import category_roots
 from resolvers.common import AccessError, Ctx, DomainError, Validator, label
 from resolvers.invalidation import invalidate
 
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 MAX_CHANNEL = 100_000_000_000  # Rp100 miliar per channel per month
-MIN_GROUP = 5  # aggregates over fewer UMKM are withheld
 # PP 7/2021, annual sales
 SCALE_BOUNDS = ((2_000_000_000, Scale.MIKRO), (15_000_000_000, Scale.KECIL), (50_000_000_000, Scale.MENENGAH))
 
@@ -385,68 +385,94 @@ class OmzetGroup:
     median: int | None
     platform_share: float | None
     withheld: bool
+    withheld_cells: int
+    withheld_reports: int
+
+
+GROUPINGS = ("KECAMATAN", "CATEGORY", "SCALE")  # the base grids, each crossed with the month; MONTH sums one of them
+
+
+async def _primary_categories() -> dict[int, int]:
+    """Each UMKM's primary top-level category: the one most of its products are in (ties: the lowest id). One cell
+    per UMKM in the CATEGORY grid, so the grid is a partition like the others."""
+    roots = await category_roots()
+    count: dict[int, dict[int, int]] = {}
+    for r in await fetch_all(
+        'SELECT "umkm_id" AS umkm_id, "category_id" AS category_id, COUNT(*) AS n FROM "product" '
+        'GROUP BY "umkm_id", "category_id"'
+    ):
+        per = count.setdefault(r["umkm_id"], {})
+        root = roots.get(r["category_id"], r["category_id"])
+        per[root] = per.get(root, 0) + int(r["n"])
+    return {u: min(per, key=lambda c: (-per[c], c)) for u, per in count.items()}
 
 
 async def summary(ctx: Ctx, period_from: str, period_to: str, group_by: str) -> list[OmzetGroup]:
-    """Sum, median, reporters and platform share per group, in one SQL statement; small groups are withheld."""
+    """Reporters, reports, sum, median and platform share per group for months `from`..`to`: sums of the published
+    base cells (month × kecamatan, primary category or scale; resolvers/privacy.py, docs/PRIVACY.md). Which reports
+    of a month are published depends on that month alone, never on the range or the grouping asked."""
     parse_period(period_from, "from")
     parse_period(period_to, "to")
     if period_from > period_to:
         raise DomainError("INVALID_RANGE", "`from` is after `to`.", "from")
-    join, labels = "", {}
-    if group_by == "KECAMATAN":
-        key = "u.kecamatan_id"
-        labels = {str(k.id): k.name for k in await Kecamatan.all()}
-    elif group_by == "SCALE":
-        key = "u.scale"
-    elif group_by == "MONTH":
-        key = "r.period"
-    elif group_by == "CATEGORY":
-        roots = await category_roots()
-        if not roots:
-            return []
-        cases = " ".join(f"WHEN {c} THEN {r}" for c, r in sorted(roots.items()))
-        join = (
-            f'JOIN (SELECT DISTINCT umkm_id, CASE category_id {cases} END AS root FROM "product") pc '
-            "ON pc.umkm_id = r.umkm_id"
-        )
-        key = "pc.root"
-        labels = {str(c.id): c.name for c in await Category.filter(parent_id=None)}
-    else:
+    if group_by not in (*GROUPINGS, "MONTH"):
         raise DomainError("INVALID_GROUP", "Group by KECAMATAN, CATEGORY, SCALE or MONTH.", "groupBy")
-    sql = f"""
-        WITH base AS (
-            SELECT {key} AS k, r.umkm_id AS umkm_id, r.total_amount AS t, r.platform_amount AS pf
-            FROM "omzet_report" r JOIN "umkm" u ON u.id = r.umkm_id {join}
-            WHERE r.period >= ? AND r.period <= ?
-        ),
-        ranked AS (
-            SELECT k, t, ROW_NUMBER() OVER (PARTITION BY k ORDER BY t) AS rn, COUNT(*) OVER (PARTITION BY k) AS n
-            FROM base
-        ),
-        med AS (
-            SELECT k, AVG(t) AS median FROM ranked WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY k
-        )
-        SELECT b.k AS k, SUM(b.t) AS total, SUM(b.pf) AS platform, COUNT(*) AS reports,
-               COUNT(DISTINCT b.umkm_id) AS reporters, MAX(med.median) AS median
-        FROM base b JOIN med ON med.k = b.k
-        GROUP BY b.k ORDER BY b.k
-    """
+    rows = await fetch_all(
+        """SELECT r."period" AS period, r."umkm_id" AS umkm_id, r."total_amount" AS t, r."platform_amount" AS pf,
+                  u."kecamatan_id" AS kecamatan, u."scale" AS scale
+           FROM "omzet_report" r JOIN "umkm" u ON u."id" = r."umkm_id"
+           WHERE r."period" >= ? AND r."period" <= ?""",
+        [period_from, period_to],
+    )
+    primary = await _primary_categories()
+    cells = {
+        "KECAMATAN": lambda r: r["kecamatan"],
+        "CATEGORY": lambda r: primary.get(r["umkm_id"]),  # None: no product, a cell of its own never listed
+        "SCALE": lambda r: str(r["scale"]),
+        "MONTH": lambda r: r["period"],
+    }
+    by_month: dict[str, list[dict]] = {}
+    for r in rows:
+        by_month.setdefault(r["period"], []).append(r)
+    published: set[int] = set()  # ids of the published rows
+    for month_rows in by_month.values():
+        values = [int(r["t"]) for r in month_rows]
+        grids = [(lambda i, f=cells[g], rs=month_rows: f(rs[i])) for g in GROUPINGS]
+        alive = privacy.published_reports(values, grids)
+        published |= {id(month_rows[i]) for i in alive}
+    key_of = cells[group_by]
+    groups: dict = {}
+    for r in rows:
+        k = key_of(r)
+        if k is not None:
+            groups.setdefault(k, []).append(r)
+    labels: dict[str, str] = {}
+    if group_by == "KECAMATAN":
+        labels = {str(k.id): k.name for k in await Kecamatan.all()}
+    elif group_by == "CATEGORY":
+        labels = {str(c.id): c.name for c in await Category.filter(parent_id=None)}
     out = []
-    for r in await fetch_all(sql, [period_from, period_to]):
-        k = str(r["k"])
-        withheld = r["reporters"] < MIN_GROUP
-        total = int(r["total"] or 0)
+    for k in sorted(groups):
+        members = groups[k]
+        shown = [r for r in members if id(r) in published]
+        total = sum(int(r["t"]) for r in shown)
+        withheld = not shown
+        months = {r["period"] for r in members}
+        months_shown = {r["period"] for r in shown}
         out.append(
             OmzetGroup(
-                key=k,
-                label=labels.get(k, k),
-                reporters=int(r["reporters"]),
-                reports=int(r["reports"]),
+                key=str(k),
+                label=labels.get(str(k), str(k)),
+                reporters=len({r["umkm_id"] for r in members}),
+                reports=len(members),
                 total=None if withheld else total,
-                median=None if withheld else round(float(r["median"])),
-                platform_share=None if withheld or total == 0 else round(int(r["platform"] or 0) / total, 6),
+                median=privacy.median_of([int(r["t"]) for r in shown], len({r["umkm_id"] for r in shown})),
+                platform_share=None
+                if withheld or total == 0
+                else round(sum(int(r["pf"] or 0) for r in shown) / total, 6),
                 withheld=withheld,
+                withheld_cells=len(months - months_shown),
+                withheld_reports=len(members) - len(shown),
             )
         )
     return out

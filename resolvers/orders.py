@@ -54,9 +54,12 @@ def today(ctx: Ctx) -> dt.date:
 
 def visible_order_q(p: Principal) -> Q:
     """Who sees which orders (docs/API.md): OPD buyer/treasurer their OPD's, employees their own, owners their UMKM's,
-    admin/analyst all."""
-    if p.sees_everything:
+    admins all, analysts every OPD order. A personal order is seen one by one by its employee, its seller and admins
+    only (docs/PRIVACY.md)."""
+    if p.is_admin:
         return Q()
+    if p.role is Role.ANALYST:
+        return Q(kind=OrderKind.OPD)
     if p.role in (Role.OPD_BUYER, Role.OPD_TREASURER):
         return Q(opd_id=p.opd_id, kind=OrderKind.OPD)
     if p.role is Role.EMPLOYEE:
@@ -596,8 +599,10 @@ def days_to_pay(order: Order) -> int | None:
 
 def may_hear(p: Principal, msg: events.OrderEventMessage) -> bool:
     """Which order events a subscriber may receive: the same rule as reading the order."""
-    if p.sees_everything:
+    if p.is_admin:
         return True
+    if p.role is Role.ANALYST:
+        return msg.kind == OrderKind.OPD.value
     if p.role is Role.UMKM_OWNER:
         return msg.umkm_id in p.umkm_ids
     if p.role in (Role.OPD_BUYER, Role.OPD_TREASURER):

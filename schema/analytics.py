@@ -18,7 +18,10 @@ from schema.relay import check_first, decode_id, decode_int_cursor, encode_curso
 from schema.scalars import Rupiah
 
 
-@strawberry.type(description="Equity of sales among a category's eligible UMKM over a period (zeros included).")
+@strawberry.type(
+    description="Equity of sales among a category's eligible UMKM over a period (zeros included). Personal orders "
+    "count for admins only; for everyone else the figures are of OPD orders (docs/PRIVACY.md)."
+)
 class EquityReport:
     members: int = strawberry.field(description="UMKM counted: eligible ones plus any that sold in the period.")
     sellers: int = strawberry.field(description="UMKM with at least one counted sale.")
@@ -46,7 +49,10 @@ class SalesOrder(Enum):
     )
 
 
-@strawberry.type(description="One UMKM's counted sales in a category over a period.")
+@strawberry.type(
+    description="One UMKM's counted sales in a category over a period: OPD orders, plus personal orders for admins "
+    "only (docs/PRIVACY.md)."
+)
 class SalesRankEdge:
     cursor: str = strawberry.field(description="Pass as `after`.")
     rank: int = strawberry.field(description="Position in this order.")
@@ -81,8 +87,13 @@ class OpdSpending:
     fairness_list_share: float | None = strawberry.field(description="Share of spend ordered from the under-sold list.")
     median_days_to_pay: float | None = strawberry.field(description="Median days from delivery to payment.")
     unpaid_delivered: int = strawberry.field(description="Delivered orders not yet paid.")
-    staff_purchases: int = strawberry.field(description="Personal purchases by the OPD's staff (count).")
-    staff_spend: Rupiah = strawberry.field(description="Personal purchases by the OPD's staff (rupiah).")
+    staff_purchases: int | None = strawberry.field(
+        description="Personal purchases by the OPD's staff (count). Null when fewer than 5 distinct employees bought "
+        "that year (admins see it always): a smaller group would show one person's purchases (docs/PRIVACY.md)."
+    )
+    staff_spend: Rupiah | None = strawberry.field(
+        description="Personal purchases by the OPD's staff (rupiah). Null as `staffPurchases` is (docs/PRIVACY.md)."
+    )
 
 
 async def _purchase_category(root: rules.PurchaseCategory, info: Info) -> Category:
@@ -138,7 +149,8 @@ class AnalyticsQuery:
         )
 
     @strawberry.field(
-        description="MOST: who the OPD buy from often; LEAST: who sold least or never.",
+        description="MOST: who the OPD buy from often; LEAST: who sold least or never. VERIFIED UMKM only, except "
+        "for admins and analysts (docs/PRIVACY.md).",
         permission_classes=[IsAuthenticated],
     )
     async def umkm_sales_ranking(

@@ -12,6 +12,7 @@ from models import fairness as m
 from models import registry as reg
 from models.base import Role as R
 from resolvers import bulk as rules
+from resolvers import privacy
 from schema.catalog import Product
 from schema.common import jakarta
 from schema.errors import UserError, UserErrors
@@ -28,8 +29,13 @@ class BulkPlanLine:
     unit_price: Rupiah = strawberry.field(description="Unit price of its product.")
     subtotal: Rupiah = strawberry.field(description="quantity × unitPrice.")
     rank: int | None = strawberry.field(description="Its rank on the under-sold list when planned.")
-    level_before: float = strawberry.field(description="Decayed sales ÷ target weight before this order.")
-    level_after: float = strawberry.field(description="The same after it: water-filling raises the lowest first.")
+    level_before: float | None = strawberry.field(
+        description="Decayed sales ÷ target weight before this order. Null unless the caller is the UMKM's owner, an "
+        "admin or an analyst: the target weight follows from its omzet (docs/PRIVACY.md)."
+    )
+    level_after: float | None = strawberry.field(
+        description="The same after it: water-filling raises the lowest first. Null as `levelBefore` is."
+    )
     umkm_id: strawberry.Private[int]
     product_id: strawberry.Private[int]
 
@@ -80,14 +86,15 @@ class BulkPlan(Node):
     @strawberry.field(description="Suppliers and lots, by rank.")
     async def lines(self, info: Info) -> list[BulkPlanLine]:
         lines = await info.context.loaders.batch("plan_lines", rules.plan_lines).load(self.pk)
+        p = info.context.principal
         return [
             BulkPlanLine(
                 quantity=x.quantity,
                 unit_price=x.unit_price,
                 subtotal=x.quantity * x.unit_price,
                 rank=x.rank,
-                level_before=x.level_before,
-                level_after=x.level_after,
+                level_before=x.level_before if privacy.sees_omzet_of(p, x.umkm_id) else None,
+                level_after=x.level_after if privacy.sees_omzet_of(p, x.umkm_id) else None,
                 umkm_id=x.umkm_id,
                 product_id=x.product_id,
             )

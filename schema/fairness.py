@@ -17,18 +17,35 @@ from schema.permissions import IsAuthenticated
 from schema.registry import Umkm
 from schema.relay import PageInfo, check_first, decode_id, decode_int_cursor, encode_cursor
 
+WITHHELD = (
+    " Null unless the caller is the UMKM's owner, an admin or an analyst: it follows from its omzet (docs/PRIVACY.md)."
+)
 
-@strawberry.type(description="Every component of a UMKM's place on the under-sold list (docs/FAIRNESS.md).")
+
+@strawberry.type(
+    description="Every component of a UMKM's place on the under-sold list (docs/FAIRNESS.md). The components that "
+    "follow from the UMKM's reported omzet are null except for its owner, admins and analysts (docs/PRIVACY.md)."
+)
 class FairnessScore:
-    deficit: float = strawberry.field(description="D = s − ρ: how many average shares this UMKM is owed.")
-    target_share: float = strawberry.field(description="s: its fair share relative to the category's average (mean 1).")
+    deficit: float | None = strawberry.field(
+        description="D = s − ρ: how many average shares this UMKM is owed." + WITHHELD
+    )
+    target_share: float | None = strawberry.field(
+        description="s: its fair share relative to the category's average (mean 1)." + WITHHELD
+    )
     received_share: float = strawberry.field(description="ρ: decayed sales received, relative to the average.")
     received: float = strawberry.field(description="R: decayed rupiah received in the category (half-life 180 days).")
     active_fraction: float = strawberry.field(description="a: grows from 0 to 1 after verification.")
-    need: float = strawberry.field(description="N: 0 to 1 from reported omzet; 0 without reports.")
-    omzet_used: float | None = strawberry.field(description="Ô: median of the last three months' reports, if any.")
-    omzet_source: str = strawberry.field(description="REPORTED, or NONE when no report was filed in three months.")
-    bucket: int = strawberry.field(description="floor(D / δ): the list is ordered by bucket, highest first.")
+    need: float | None = strawberry.field(description="N: 0 to 1 from reported omzet; 0 without reports." + WITHHELD)
+    omzet_used: float | None = strawberry.field(
+        description="Ô: median of the last three months' reports, if any." + WITHHELD
+    )
+    omzet_source: str | None = strawberry.field(
+        description="REPORTED, or NONE when no report was filed in three months." + WITHHELD
+    )
+    bucket: int | None = strawberry.field(
+        description="floor(D / δ): the list is ordered by bucket, highest first." + WITHHELD
+    )
     rotation_key: int = strawberry.field(description="The daily rotating order inside a bucket.")
     policy_version: str = strawberry.field(description="The policy parameters' version.")
 
@@ -56,7 +73,9 @@ class UnderSoldUmkmEdge:
     score: FairnessScore = strawberry.field(description="Why it stands here, in numbers.")
     reasons: list[str] = strawberry.field(
         description="Reason codes: NEVER_SOLD, BELOW_FAIR_SHARE, LOW_REPORTED_OMZET, NO_OMZET_REPORT, NEWCOMER, "
-        "SERVES_OPD_KECAMATAN, CAPACITY_OK, PRICE_IN_BAND…"
+        "SERVES_OPD_KECAMATAN, CAPACITY_OK, PRICE_IN_BAND… The codes that follow from the omzet (BELOW_FAIR_SHARE, "
+        "AT_OR_ABOVE_FAIR_SHARE, LOW_REPORTED_OMZET, OMZET_REPORTED, NO_OMZET_REPORT) are left out except for the "
+        "UMKM's owner, admins and analysts (docs/PRIVACY.md)."
     )
     umkm: Umkm = strawberry.field(description="The UMKM.")
     cheapest_eligible_product: Product = strawberry.field(
@@ -124,7 +143,10 @@ class FairnessCheck:
     eligible: bool = strawberry.field(description="On the list for this buyer.")
     rank: int | None = strawberry.field(description="Its rank, when on the list.")
     score: FairnessScore | None = strawberry.field(description="Its score, when on the list.")
-    reasons: list[str] = strawberry.field(description="Reason codes for its rank.")
+    reasons: list[str] = strawberry.field(
+        description="Reason codes for its rank; those that follow from the omzet only for its owner, admins and "
+        "analysts (docs/PRIVACY.md)."
+    )
     excluded_because: list[str] = strawberry.field(
         description="Why it is left out: NOT_VERIFIED, SUSPENDED, SCALE_BESAR, NO_PRODUCT_IN_CATEGORY, NO_STOCK, "
         "PRICE_OUT_OF_BAND, KECAMATAN_NOT_SERVED, CAPACITY_SHORT."
@@ -160,7 +182,8 @@ class FairnessQuery:
         return await connection(info, await rules.under_sold(info.context, cid, oid, quantity, as_of, cursor, n))
 
     @strawberry.field(
-        description="Where one UMKM stands on a category's list for a buyer, or every reason it is left out.",
+        description="Where one UMKM stands on a category's list for a buyer, or every reason it is left out. A UMKM "
+        "that is not VERIFIED is NOT_FOUND except for its owner, admins and analysts, as `node()` answers.",
         permission_classes=[IsAuthenticated],
     )
     async def fairness_check(

@@ -152,16 +152,35 @@ class OmzetGroupBy(Enum):
     MONTH = strawberry.enum_value("MONTH", description="By month.")
 
 
-@strawberry.type(description="Omzet of a group of UMKM; figures are withheld (null) for groups of fewer than 5 UMKM.")
+@strawberry.type(
+    description="Omzet of a group of UMKM over months `from`..`to`: the sum of its published base cells (one month × "
+    "one kecamatan, primary category or scale). A cell is withheld below 5 reporters or when its two largest reports "
+    "exceed 85% of it, and a report in a withheld cell of any grouping is left out of every grouping, so no "
+    "combination of answers recovers a withheld cell (docs/PRIVACY.md)."
+)
 class OmzetGroup:
     key: str = strawberry.field(description="Group key: kecamatan or category ID number, scale, or month.")
     label: str = strawberry.field(description="Readable name of the group.")
-    reporters: int = strawberry.field(description="Distinct UMKM that reported.")
-    reports: int = strawberry.field(description="Monthly reports counted.")
-    total: Rupiah | None = strawberry.field(description="Sum of reported totals.")
-    median: Rupiah | None = strawberry.field(description="Median monthly total of a report.")
-    platform_share: float | None = strawberry.field(description="Share of the total that came through the platform.")
-    withheld: bool = strawberry.field(description="True when the group is too small to show.")
+    reporters: int = strawberry.field(description="Distinct UMKM that reported, in published cells or not.")
+    reports: int = strawberry.field(description="Monthly reports, in published cells or not.")
+    total: Rupiah | None = strawberry.field(
+        description="Sum of the reported totals in the published cells; null when every cell is withheld."
+    )
+    median: Rupiah | None = strawberry.field(
+        description="Median monthly total of a published report, rounded to Rp100,000; null below 10 distinct "
+        "reporters in the published cells."
+    )
+    platform_share: float | None = strawberry.field(
+        description="Share of the published total that came through the platform."
+    )
+    withheld: bool = strawberry.field(description="True when every cell of the group is withheld (`total` is null).")
+    withheld_cells: int = strawberry.field(
+        description="Months of this group whose cell is withheld entirely (not in `total`)."
+    )
+    withheld_reports: int = strawberry.field(
+        description="Reports of this group not in `total`: in its withheld cells, or in a published cell but also in "
+        "a withheld cell of another grouping."
+    )
 
 
 @strawberry.input(description="Filters for `omzetReports`.")
@@ -233,7 +252,8 @@ class OmzetQuery:
         )
 
     @strawberry.field(
-        description="Omzet per group for months `from`..`to`; groups under 5 UMKM are withheld.",
+        description="Omzet per group for months `from`..`to`: sums of published cells; cells under 5 reporters or "
+        "dominated by two reports are withheld and counted in `withheldCells` (docs/PRIVACY.md).",
         permission_classes=[IsAuthenticated],
     )
     async def omzet_summary(

@@ -81,7 +81,8 @@ async def city(world):
     return c
 
 
-async def ranking(gql, world, token="buyer", **v) -> dict:
+async def ranking(gql, world, token="analyst", **v) -> dict:
+    """The list as an analyst reads it: every score component (a buyer's view is in tests/test_privacy.py)."""
     variables = {"c": gid("Category", world.batik.id), "d": AS_OF.isoformat(), "first": 100}
     variables.update(v)
     return (await gql.ok(RANKING, variables, world.tokens[token]))["underSoldUmkm"]
@@ -247,7 +248,7 @@ CHECK = """query($u: ID!, $c: ID!, $o: ID, $q: Int, $d: Date) {
 async def test_each_eligibility_filter_removes_a_umkm_with_its_reason(gql, world, city, case, reason):
     u = city.umkms["Fajar"]
     variables = {"u": gid("Umkm", u.id), "c": gid("Category", world.batik.id), "d": AS_OF.isoformat()}
-    before = (await gql.ok(CHECK, variables, world.tokens["buyer"]))["fairnessCheck"]
+    before = (await gql.ok(CHECK, variables, world.tokens["analyst"]))["fairnessCheck"]
     assert before["eligible"] and before["rank"] >= 1
     if case == "pending":
         await Umkm.filter(id=u.id).update(status=UmkmStatus.PENDING)
@@ -268,7 +269,7 @@ async def test_each_eligibility_filter_removes_a_umkm_with_its_reason(gql, world
     elif case == "no_product":
         await Product.filter(umkm_id=u.id).update(category_id=world.snack.id)
     await invalidate()  # written behind the API's back: say so, as `pasar fairness rebuild` does
-    after = (await gql.ok(CHECK, variables, world.tokens["buyer"]))["fairnessCheck"]
+    after = (await gql.ok(CHECK, variables, world.tokens["analyst"]))["fairnessCheck"]
     assert after["eligible"] is False and after["rank"] is None
     assert reason in after["excludedBecause"], after
     listed = await ranking(gql, world, o=variables.get("o"), q=variables.get("q"))

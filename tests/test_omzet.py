@@ -293,7 +293,7 @@ async def test_analyst_reads_reports_and_anonymous_cannot(gql, world):
     assert error_codes(await gql("{ omzetReports { totalCount } }")) == ["UNAUTHENTICATED"]
 
 
-async def test_summary_withholds_groups_under_five_umkm(gql, world):
+async def test_summary_withholds_cells_under_five_umkm(gql, world):
     owner = world.users["owner"]
     five = [await world.umkm_for(owner, f"Lima {i}") for i in range(5)]
     await make_old(*five, world.other_umkm)
@@ -302,17 +302,25 @@ async def test_summary_withholds_groups_under_five_umkm(gql, world):
     await Umkm.filter(id=five[0].id).update(scale="MIKRO")
     await submit(gql, world.tokens["other_owner"], world.other_umkm, LAST_MONTH, offlineAmount=7_000_000)
     q = """query($f: String!, $t: String!, $g: OmzetGroupBy!) { omzetSummary(periodFrom: $f, periodTo: $t, groupBy: $g) {
-             key label reporters reports total median platformShare withheld } }"""
+             key label reporters reports total median platformShare withheld withheldCells withheldReports } }"""
     data = await gql.ok(q, {"f": LAST_MONTH, "t": LAST_MONTH, "g": "KECAMATAN"}, world.tokens["partner"])
     (group,) = data["omzetSummary"]
     assert group["reporters"] == 6 and group["withheld"] is False
-    assert group["total"] == 22_000_000 and group["median"] == 3_500_000 and group["platformShare"] == 0
+    # Batik Lain is the only reporter selling batik: its category cell is withheld, so its report leaves every
+    # grouping; the median needs 10 reporters (PRIVACY.md)
+    assert group["total"] == 15_000_000 and group["median"] is None and group["platformShare"] == 0
+    assert (group["withheldCells"], group["withheldReports"]) == (0, 1)
     month = (await gql.ok(q, {"f": LAST_MONTH, "t": LAST_MONTH, "g": "MONTH"}, world.tokens["buyer"]))["omzetSummary"]
     assert [g["key"] for g in month] == [LAST_MONTH]
     await Umkm.filter(id__in=[u.id for u in five[:2]]).update(scale="KECIL")
     scales = (await gql.ok(q, {"f": LAST_MONTH, "t": LAST_MONTH, "g": "SCALE"}, world.tokens["buyer"]))["omzetSummary"]
     kecil = next(g for g in scales if g["key"] == "KECIL")
     assert kecil["withheld"] is True and kecil["total"] is None and kecil["median"] is None and kecil["reporters"] == 2
+    assert kecil["withheldCells"] == 1
+    # the three MIKRO reports left are a cell under five as well: nothing of the month is shown in any grouping
+    for g in ("SCALE", "KECAMATAN", "MONTH"):
+        rows = (await gql.ok(q, {"f": LAST_MONTH, "t": LAST_MONTH, "g": g}, world.tokens["buyer"]))["omzetSummary"]
+        assert rows and all(r["withheld"] and r["total"] is None for r in rows), (g, rows)
     assert error_codes(await gql(q, {"f": LAST_MONTH, "t": LAST_MONTH, "g": "SCALE"})) == ["UNAUTHENTICATED"]
 
 
