@@ -206,6 +206,7 @@ async def test_two_logins_in_one_request_are_refused_and_issue_no_token(gql, wor
     assert code_of(await gql(mixed, token=world.tokens["admin"])) == "TOO_MANY_MUTATIONS"
     one = await gql("mutation { " + LOGIN % (email, PASSWORD) + " }")
     assert one["data"]["login"]["token"]
+    assert one["extensions"]["cost"]["actualQueryCost"] == 3  # login, token, errors
 
 
 async def test_too_many_mutation_root_fields_are_refused(gql, world):
@@ -225,6 +226,38 @@ async def test_a_50_mb_variable_is_refused_413_without_reading_it(http):
     assert r.status_code == 413
     assert r.json()["errors"][0]["extensions"] == {"code": "PAYLOAD_TOO_LARGE", "limit": 1024 * 1024}
     assert took < GENEROUS
+
+
+def asgi_scope(headers: list[tuple[bytes, bytes]]) -> dict:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 1234),
+        "server": ("test", 80),
+    }
+
+
+async def test_a_large_content_length_is_refused_before_a_byte_of_the_body_is_read(app):
+    sent: list[dict] = []
+
+    async def receive():
+        raise AssertionError("the body was read")
+
+    async def send(message):
+        sent.append(message)
+
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"50000000")]
+    await app(asgi_scope(headers), receive, send)
+    assert sent[0]["status"] == 413
+    assert json.loads(sent[1]["body"])["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
 
 
 async def test_a_body_without_content_length_is_counted_as_it_streams(http):
@@ -350,20 +383,7 @@ async def test_a_client_that_hangs_up_stops_the_work(app, slow_kecamatans):
     async def send(message):
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        "client": ("127.0.0.1", 1234),
-        "server": ("test", 80),
-    }
+    scope = asgi_scope([(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())])
     call = asyncio.ensure_future(app(scope, receive, send))
     await asyncio.wait_for(slow_kecamatans["started"].wait(), 10)
     if ON_POSTGRES:
