@@ -126,6 +126,7 @@ class _Walk:
         self.fragments = fragments
         self.variables = variables
         self._memo: dict[tuple[int, str, int | None, str | None], int] = {}
+        self._plans: dict[tuple, dict] = {}
 
     def fields(
         self, parent: GraphQLNamedType, selection_set: SelectionSetNode
@@ -190,31 +191,53 @@ class _Walk:
             items = page if page is not None else shared or list_maximum(on.name, name)
         return weight + items * self.requested(get_named_type(field.type), node.selection_set, child_page, child_scope)
 
-    def actual(self, parent: GraphQLNamedType, selection_sets: list[SelectionSetNode], data: dict) -> int:
+    def actual(self, parent: GraphQLNamedType, selection_sets: tuple[SelectionSetNode, ...], data: dict) -> int:
+        """The same count over what came back: each field present once, the fields under a list once per item."""
+        return self._count(self._plan(parent, selection_sets), data)
+
+    def _count(self, plan: dict[str, list], data: dict) -> int:
+        total = 0
+        for key, value in data.items():
+            entry = plan.get(key)
+            if entry is None:
+                total += 1
+                continue
+            weight, child, subs, below = entry
+            total += weight
+            if value is None or child is None:
+                continue
+            if below is None:
+                below = entry[3] = self._plan(child, subs)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, dict):
+                        total += self._count(below, item)
+            elif isinstance(value, dict):
+                total += self._count(below, value)
+        return total
+
+    def _plan(self, parent: GraphQLNamedType, selection_sets: tuple[SelectionSetNode, ...]) -> dict[str, list]:
+        """Per response key: [its weight, the type and selections to count under it (None: nothing below), their
+        plan once made]. Made once per selection, not once per item of a list."""
+        memo_key = (parent.name, *map(id, selection_sets))
+        made = self._plans.get(memo_key)
+        if made is not None:
+            return made
         by_key: dict[str, list[tuple[GraphQLNamedType, FieldNode]]] = {}
         for selection_set in selection_sets:
             for on, node in self.fields(parent, selection_set):
                 by_key.setdefault(node.alias.value if node.alias else node.name.value, []).append((on, node))
-        total = 0
-        for key, value in data.items():
-            nodes = by_key.get(key)
-            if not nodes:
-                total += 1
-                continue
+        plan = {}
+        for key, nodes in by_key.items():
             on, node = nodes[0]
             name = node.name.value
-            total += FIELD_WEIGHTS.get(f"{on.name}.{name}", 1)
             field = self.definition(on, node)
-            if field is None or value is None or name in INTROSPECTION:
-                continue
-            subs = [n.selection_set for _, n in nodes if n.selection_set is not None]
-            if not subs:
-                continue
-            child = get_named_type(field.type)
-            for item in value if isinstance(value, list) else [value]:
-                if isinstance(item, dict):
-                    total += self.actual(child, subs, item)
-        return total
+            subs = tuple(n.selection_set for _, n in nodes if n.selection_set is not None)
+            below = field is not None and bool(subs) and name not in INTROSPECTION
+            child = get_named_type(field.type) if below and field is not None else None
+            plan[key] = [FIELD_WEIGHTS.get(f"{on.name}.{name}", 1), child, subs, None]
+        self._plans[memo_key] = plan
+        return plan
 
     # -------------------------------------------------------- input lists
 
@@ -328,7 +351,7 @@ class QueryCost(SchemaExtension):
         yield
         result = ec.result
         data = getattr(result, "data", None)
-        self._cost["actualQueryCost"] = walk.actual(root, [op.selection_set], data) if isinstance(data, dict) else 0
+        self._cost["actualQueryCost"] = walk.actual(root, (op.selection_set,), data) if isinstance(data, dict) else 0
 
     @staticmethod
     def _refusals(
