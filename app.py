@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -44,11 +46,16 @@ from resolvers.fairness_stats import rebuild_stats
 from resolvers.sales import rebuild_monthly_sales
 from schema import schema
 from schema.context import Context
+from schema.cost import MAX_MUTATION_FIELDS, MAX_QUERY_COST
 
 log = logging.getLogger("pasar")
 DEV_SECRET = "pasar-dev-secret-change-me"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 SDL_PATH = Path(__file__).parent / "schema.graphql"
+MAX_BODY_BYTES = 1024 * 1024
+MAX_VARIABLES_DEPTH = 10
+MAX_VARIABLES_VALUES = 10_000
+REQUEST_TIMEOUT_SECONDS = 30.0
 
 
 # ---------------------------------------------------------------- settings
@@ -82,6 +89,19 @@ def _int(env: dict[str, str], name: str, default: int, lo: int, hi: int) -> int:
     return value
 
 
+def _float(env: dict[str, str], name: str, default: float, lo: float, hi: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number") from None
+    if not lo <= value <= hi:
+        raise SettingsError(f"{name}={value} must be between {lo} and {hi}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
@@ -96,6 +116,12 @@ class Settings:
     omzet_due_day: int = 10
     fairness_refresh_seconds: int = 10
     session_check_seconds: int = 5  # how often an open subscription checks that its session still holds
+    max_query_cost: int = MAX_QUERY_COST
+    max_body_bytes: int = MAX_BODY_BYTES
+    max_variables_depth: int = MAX_VARIABLES_DEPTH
+    max_variables_values: int = MAX_VARIABLES_VALUES
+    max_mutation_fields: int = MAX_MUTATION_FIELDS
+    request_timeout_seconds: float = REQUEST_TIMEOUT_SECONDS
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -120,6 +146,12 @@ class Settings:
             omzet_due_day=_int(env, "PASAR_OMZET_DUE_DAY", 10, 1, 28),
             fairness_refresh_seconds=_int(env, "PASAR_FAIRNESS_REFRESH_SECONDS", 10, 0, 3600),
             session_check_seconds=_int(env, "PASAR_SESSION_CHECK_SECONDS", 5, 1, 300),
+            max_query_cost=_int(env, "PASAR_MAX_QUERY_COST", MAX_QUERY_COST, 1, 10**9),
+            max_body_bytes=_int(env, "PASAR_MAX_BODY_BYTES", MAX_BODY_BYTES, 1024, 1024**3),
+            max_variables_depth=_int(env, "PASAR_MAX_VARIABLES_DEPTH", MAX_VARIABLES_DEPTH, 1, 100),
+            max_variables_values=_int(env, "PASAR_MAX_VARIABLES_VALUES", MAX_VARIABLES_VALUES, 1, 10**7),
+            max_mutation_fields=_int(env, "PASAR_MAX_MUTATION_FIELDS", MAX_MUTATION_FIELDS, 1, 1000),
+            request_timeout_seconds=_float(env, "PASAR_REQUEST_TIMEOUT_SECONDS", REQUEST_TIMEOUT_SECONDS, 0.001, 3600),
         )
         try:
             models.normalise_database_url(settings.database_url, settings.pool_size)
@@ -129,6 +161,114 @@ class Settings:
 
     def tortoise_config(self) -> dict:
         return models.tortoise_config(self.database_url, self.pool_size)
+
+
+# ---------------------------------------------------------------- bounded requests
+
+
+class RequestRefused(Exception):
+    """A request refused before it runs, answered with `status` and one GraphQL-style error."""
+
+    def __init__(self, status: int, code: str, message: str, **extensions: Any) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.extensions = status, code, message, extensions
+
+    def response(self) -> JSONResponse:
+        error = {"message": self.message, "extensions": {"code": self.code, **self.extensions}}
+        return JSONResponse({"errors": [error]}, status_code=self.status, headers={"connection": "close"})
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """HTTP bodies of at most `limit` bytes: a larger Content-Length is answered 413 before a byte of the body is read,
+    and a body without one (chunked) is counted as it streams in and refused as soon as it passes the limit."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    def refusal(self) -> RequestRefused:
+        return RequestRefused(
+            413, "PAYLOAD_TOO_LARGE", f"The request body is larger than {self.limit} bytes.", limit=self.limit
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or ()).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self.refusal().response()(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracked)
+        except _BodyTooLarge:
+            if started:
+                raise
+            await self.refusal().response()(scope, receive, send)
+
+
+def variables_over_limit(variables: Any, max_depth: int, max_values: int) -> RequestRefused | None:
+    """Variables nested deeper than `max_depth` containers or holding more than `max_values` values (iteratively:
+    a deep document must not exhaust the interpreter's stack here either)."""
+    stack = [(variables, 0)]
+    values = 0
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > max_depth:
+            return RequestRefused(
+                400, "VARIABLES_TOO_LARGE", f"Variables are nested more than {max_depth} deep.", limit=max_depth
+            )
+        values += len(children)
+        if values > max_values:
+            return RequestRefused(
+                400, "VARIABLES_TOO_LARGE", f"Variables hold more than {max_values} values.", limit=max_values
+            )
+        stack.extend((child, depth + 1) for child in children)
+    return None
+
+
+class _ClientGone(Exception):
+    pass
+
+
+async def _until_disconnected(request: Request) -> None:
+    """Returns when the client hangs up (the body has been read: the next message is the disconnect)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+def _timeout_result(seconds: float) -> ExecutionResult:
+    error = GraphQLError(
+        f"The request took longer than {seconds:g} s and was stopped.",
+        extensions={"code": "TIMEOUT", "timeoutSeconds": seconds},
+    )
+    return ExecutionResult(data=None, errors=[error])
 
 
 # ---------------------------------------------------------------- GraphQL view
@@ -180,12 +320,63 @@ class PasarGraphQL(GraphQL):
             context.raw_token = str(raw)
         return UNSET
 
+    async def parse_http_body(self, request: Any) -> Any:
+        """The body as Strawberry reads it, refused with 400 when its variables are too deep or too many."""
+        try:
+            data = await super().parse_http_body(request)
+        except RecursionError:  # JSON nested deeper than the interpreter's stack can parse
+            depth = self.settings.max_variables_depth
+            raise RequestRefused(
+                400, "VARIABLES_TOO_LARGE", f"The request is nested more than {depth} deep.", limit=depth
+            ) from None
+        for item in data if isinstance(data, list) else [data]:
+            refused = variables_over_limit(
+                item.variables or {}, self.settings.max_variables_depth, self.settings.max_variables_values
+            )
+            if refused is not None:
+                raise refused
+        return data
+
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Any,
+        root_value: Any,
+        request_data: Any,
+    ) -> ExecutionResult:
+        """Strawberry's execution with a time limit, stopped as well when the client hangs up. Cancelling the task
+        cancels the statement it awaits: asyncpg sends PostgreSQL a cancel request (SQLite finishes the statement in
+        its thread, unawaited)."""
+        work = asyncio.ensure_future(
+            super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+        )
+        gone = asyncio.ensure_future(_until_disconnected(request)) if isinstance(request, Request) else None
+        seconds = self.settings.request_timeout_seconds
+        try:
+            async with asyncio.timeout(seconds):
+                await asyncio.wait([t for t in (work, gone) if t is not None], return_when=asyncio.FIRST_COMPLETED)
+                if not work.done():
+                    raise _ClientGone
+        except TimeoutError:
+            log.warning("request %s stopped after %g s", getattr(context, "request_id", ""), seconds)
+            return _timeout_result(seconds)
+        finally:
+            for task in (work, gone):
+                if task is not None and not task.done():
+                    task.cancel()
+            if not work.done():
+                await asyncio.wait([work], timeout=5)  # let the cancellation reach the database driver
+        return work.result()
+
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         data = process_result(result)
         for err in data.get("errors") or []:
             # Parse errors are raised before schema extensions see a result: give them their code here.
             err.setdefault("extensions", {}).setdefault("code", "GRAPHQL_VALIDATION_FAILED")
-        if result.errors and result.data is None and all(e.path is None for e in result.errors):
+        timed_out = any((e.extensions or {}).get("code") == "TIMEOUT" for e in result.errors or [])
+        if result.errors and result.data is None and not timed_out and all(e.path is None for e in result.errors):
             # A request error (parse/validation): the spec wants 4xx and no `data` for the new media type.
             request.state.request_error = True
             if self._wants_graphql_response(request):
@@ -197,9 +388,14 @@ class PasarGraphQL(GraphQL):
         return GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
 
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
-        response = await super().run(
-            request, UNSET if context is None else context, UNSET if root_value is None else root_value
-        )
+        try:
+            response = await super().run(
+                request, UNSET if context is None else context, UNSET if root_value is None else root_value
+            )
+        except RequestRefused as refused:
+            return refused.response()
+        except _ClientGone:
+            return Response(status_code=499)  # nobody reads it: the client has gone
         if (
             isinstance(request, Request)
             and isinstance(response, Response)
@@ -289,6 +485,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 allow_headers=["authorization", "content-type", "x-request-id"],
             )
         )
+    middleware.append(Middleware(BodyLimit, limit=settings.max_body_bytes))  # inside CORS: a 413 keeps its headers
     app = Starlette(
         routes=[
             Route("/", home),

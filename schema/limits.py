@@ -1,4 +1,4 @@
-"""Protection against expensive documents: depth, aliases, tokens; plus parser and validation caches."""
+"""Limits on expensive documents: depth, aliases, tokens, cost (schema/cost.py); parser and validation caches."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+
+from schema.cost import QueryCost
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -36,4 +38,5 @@ def limit_extensions() -> list:
         lambda: ValidationCache(maxsize=CACHE_SIZE),
         lambda: AddValidationRules(list(VALIDATION_RULES)),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        QueryCost,  # per request, in execution: its verdict depends on the variables (schema/cost.py)
     ]
