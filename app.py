@@ -434,7 +434,13 @@ async def _restore(settings: Settings, file: Path) -> None:
         _report_fairness(fairness, time.perf_counter() - started)
         return bool(omzet.rows_differing or fairness.rows_differing)
 
-    if await _with_db(settings, check):
+    try:
+        drift = await _with_db(settings, check)
+    except Exception as e:  # e.g. a backup of an older version, before `pasar migrate`: one line, no traceback
+        message = str(e).splitlines()[0] if str(e) else type(e).__name__
+        print(f"pasar restore: restored, but the drift checks could not run: {message}", file=sys.stderr)
+        raise SystemExit(1) from None
+    if drift:
         print(
             "pasar restore: the restored rollups differ from the orders: see above; `pasar omzet rebuild` and "
             "`pasar fairness rebuild` recompute them",

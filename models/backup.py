@@ -423,11 +423,10 @@ async def _pg_counts(conn: asyncpg.Connection) -> tuple[int, int]:
     return len(tables), rows
 
 
-async def _pg_list(file: Path, target: PgTarget) -> int:
-    """Read the archive's table of contents (pg_restore --list): proof that pg_restore can read it; its table data
-    entries."""
+async def _pg_list(file: Path, target: PgTarget) -> list[str]:
+    """The archive's table of contents (pg_restore --list): proof that pg_restore can read it."""
     out = await _run_tool([_tool("pg_restore"), "--list", str(file)], target)
-    return sum(1 for ln in out.decode(errors="replace").splitlines() if " TABLE DATA " in ln)
+    return [ln for ln in out.decode(errors="replace").splitlines() if ln and not ln.startswith(";")]
 
 
 async def _pg_backup(target: PgTarget, file: Path, force: bool) -> Summary:
@@ -444,7 +443,7 @@ async def _pg_backup(target: PgTarget, file: Path, force: bool) -> Summary:
                 tables, rows = await _pg_counts(conn)
                 args = [pg_dump, "--format=custom", "--no-password", f"--snapshot={snapshot}", f"--file={tmp}"]
                 await _run_tool([*args, f"--dbname={target.uri}"], target)
-            entries = await _pg_list(tmp, target)
+            entries = sum(1 for ln in await _pg_list(tmp, target) if " TABLE DATA " in ln)
             _replace(tmp, file)
     finally:
         await conn.close()
@@ -465,7 +464,8 @@ async def _pg_restore(target: PgTarget, file: Path) -> Summary:
     started = time.perf_counter()
     _check_backup_file(file, "postgres")
     pg_restore = _tool("pg_restore")
-    await _pg_list(file, target)
+    if not any(re.search(rf" TABLE \S+ {MIGRATIONS_TABLE}( |$)", ln) for ln in await _pg_list(file, target)):
+        raise BackupError(f"{file} is a PostgreSQL archive but not of a Pasar database (no {MIGRATIONS_TABLE} table)")
     conn = await _pg_connect(target)
     try:
         others = await conn.fetchval(

@@ -241,6 +241,17 @@ def test_a_restore_refuses_the_other_engines_backup_and_other_files(loaded, tmp_
     assert r.returncode == 1 and "no backup file" in r.stderr, r.stderr
     assert app_tables(fingerprint(loaded)) == before
 
+    # SQLite files that are not backups of a Pasar database, or of one the checks cannot read (an older version)
+    stranger = tmp_path / "stranger.sqlite3"
+    with contextlib.closing(sqlite3.connect(stranger)) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)")
+    target = f"sqlite://{tmp_path}/target.sqlite3"
+    r = pasar(target, "restore", str(stranger), cwd=tmp_path)
+    assert r.returncode == 1 and "not a Pasar one" in r.stderr and not (tmp_path / "target.sqlite3").exists()
+    r = pasar(target, "restore", str(sqlite_file), cwd=tmp_path)
+    assert r.returncode == 1 and summary(r.stdout)[:3] == ("restore", "sqlite", 1), r.stdout + r.stderr
+    assert "restored, but the drift checks could not run: no such table" in r.stderr and "Traceback" not in r.stderr
+
 
 def test_a_restore_refuses_a_database_the_server_has_open(loaded, tmp_path):
     file = tmp_path / "pasar.backup"
@@ -355,3 +366,74 @@ def test_a_sqlite_backup_while_a_writer_commits_is_one_consistent_moment(tmp_pat
     assert (count, low, high) == (total, 1, total) and total % 10 == 0
     assert started_at <= total <= ended_at
     assert summary(r.stdout)[3] == count + 1  # the counter rows and the tally's one row
+
+
+PG_WRITER = """
+import asyncio, sys, pathlib
+import asyncpg
+async def main(dsn, stop, batch=10):
+    conn = await asyncpg.connect(dsn)
+    n = await conn.fetchval("SELECT total FROM tally")
+    while not stop.exists():
+        async with conn.transaction():
+            await conn.executemany("INSERT INTO counter (n) VALUES ($1)", [(n + i + 1,) for i in range(batch)])
+            await conn.execute("UPDATE tally SET total = total + $1", batch)
+        n += batch
+        await asyncio.sleep(0.002)
+    await conn.close()
+    print(n)
+asyncio.run(main(sys.argv[1], pathlib.Path(sys.argv[2])))
+"""
+
+
+@pytest.mark.skipif(ENGINE != "postgres", reason="pg_dump's snapshot; the SQLite case is the test above")
+def test_a_postgres_backup_while_a_writer_commits_is_one_snapshot_and_counts_it(empty_db, tmp_path):
+    file = tmp_path / "busy.backup"
+    with fresh_database(tmp_path) as url:
+        assert pasar(url, "migrate", cwd=tmp_path).returncode == 0
+        execute(
+            url,
+            "CREATE TABLE counter (n integer PRIMARY KEY)",
+            "CREATE TABLE tally (id integer PRIMARY KEY CHECK (id = 1), total integer NOT NULL)",
+            "INSERT INTO tally VALUES (1, 0)",
+        )
+        stop = tmp_path / "stop"
+        writer = subprocess.Popen(
+            [sys.executable, "-c", PG_WRITER, parse_target(url).dsn, str(stop)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+        def total() -> int:
+            async def work(conn):
+                return await conn.fetchval("SELECT total FROM tally")
+
+            return _pg(url, work)
+
+        try:
+            deadline = time.monotonic() + RUN_TIMEOUT
+            while total() < 200 and writer.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert writer.poll() is None, writer.communicate(timeout=60)
+            started_at = total()
+            r = pasar(url, "backup", str(file), cwd=tmp_path)
+            ended_at = total()
+        finally:
+            stop.touch()
+            _out, err = writer.communicate(timeout=RUN_TIMEOUT)
+        assert writer.returncode == 0, err
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert ended_at > started_at, "the writer made no progress while the backup ran"
+
+    restored = pasar(empty_db, "restore", str(file), cwd=tmp_path)
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+
+    async def work(conn):
+        return await conn.fetchrow("SELECT COUNT(*), MIN(n), MAX(n), (SELECT total FROM tally) FROM counter")
+
+    count, low, high, tally = _pg(empty_db, work)
+    assert (count, low, high) == (tally, 1, tally) and tally % 10 == 0 and started_at <= tally <= ended_at
+    # the rows the backup reported are the archive's: counted in pg_dump's own snapshot
+    rows = sum(n for n, _ in app_tables(fingerprint(empty_db)).values())
+    assert summary(r.stdout)[3] == rows == summary(restored.stdout)[3]
