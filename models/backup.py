@@ -33,7 +33,7 @@ import asyncpg
 
 try:
     import fcntl
-except ImportError:  # not on Windows: there the exclusive lock alone tells whether the database is in use
+except ImportError:  # Windows has no fcntl: there the exclusive lock alone tells whether the database is in use
     fcntl = None
 
 from models import ConfigError, normalise_database_url
@@ -92,7 +92,7 @@ class PgTarget:
     label: str  # db@host:port, for messages
 
     def tool_env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k != "PGPASSWORD"}
+        env = dict(os.environ)  # PGPASSWORD, PGSSLMODE, ~/.pgpass… set by the operator still apply
         if self.password is not None:
             env["PGPASSWORD"] = self.password
         return env
@@ -108,7 +108,7 @@ def _engine(database_url: str | None) -> tuple[str, str]:
 
 def sqlite_path(url: str) -> Path:
     parts = urlsplit(url)
-    path = unquote(parts.netloc + parts.path)  # Tortoise reads sqlite://FILE this way
+    path = parts.netloc + parts.path  # Tortoise reads sqlite://FILE this way
     if not path or path == ":memory:":
         raise BackupError("DATABASE_URL names an in-memory SQLite database: there is nothing to back up or restore")
     return Path(path)
