@@ -87,14 +87,18 @@ INTS = st.sampled_from((0, 1, -1, 2, 20, 100, 101, 2**31 - 1, -(2**31))).map(nod
 SCALARS = {"ID": IDS, "Rupiah": RUPIAH, "Date": DATES, "DateTime": DATETIMES, "String": STRINGS, "Int": INTS}
 
 
-async def fingerprint() -> dict[str, int]:
-    """Rows per table, in one statement: what a refused mutation must leave as it was."""
-    tables = sorted(
-        m._meta.db_table for m in Tortoise.apps.get_models_iterable() if m._meta.db_table not in REFERENCE_TABLES
-    )
-    sql = " UNION ALL ".join(f"SELECT '{t}' AS t, COUNT(*) AS n FROM \"{t}\"" for t in tables)
+async def fingerprint() -> dict[str, tuple]:
+    """Rows per table and the latest change of each (`updated_at` where the table has it), in one statement: what a
+    refused mutation must leave as it was (an insert, a delete or an update would show)."""
+    parts = []
+    for m in sorted(Tortoise.apps.get_models_iterable(), key=lambda m: m._meta.db_table):
+        t = m._meta.db_table
+        if t in REFERENCE_TABLES:
+            continue
+        last = 'CAST(MAX("updated_at") AS TEXT)' if "updated_at" in m._meta.fields_map else "NULL"
+        parts.append(f"SELECT '{t}' AS t, COUNT(*) AS n, {last} AS last FROM \"{t}\"")
     conn = Tortoise.get_connection("default")
-    return {r["t"]: int(r["n"]) for r in await conn.execute_query_dict(sql)}
+    return {r["t"]: (int(r["n"]), r["last"]) for r in await conn.execute_query_dict(" UNION ALL ".join(parts))}
 
 
 def check(status: int, body: dict, doc: str) -> None:
