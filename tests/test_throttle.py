@@ -84,6 +84,20 @@ async def test_300_wrong_passwords_from_two_addresses_are_refused_and_the_owner_
     assert after["errors"] == [] and after["token"]
 
 
+async def test_simultaneous_guesses_cannot_slip_past_the_limit_together(gql_from, world):
+    """Each attempt is written before the password is checked and counts every other attempt written before its
+    count: of 20 guesses sent at once at most five are checked (fewer when they overlap: an attempt still being
+    checked counts as a failure for the others); the rest of the five follow one by one, and no more."""
+    attacker, email = gql_from(ATTACKER_A), world.users["buyer"].email
+    burst = await asyncio.gather(*(login(attacker, email, f"tebakan-{i}") for i in range(20)))
+    checked = sum(codes(p) == ["INVALID_CREDENTIALS"] for p in burst)
+    assert checked <= 5 and sum(codes(p) == ["TOO_MANY_ATTEMPTS"] for p in burst) == 20 - checked
+    for i in range(5 - checked):
+        assert codes(await login(attacker, email, f"lagi-{i}")) == ["INVALID_CREDENTIALS"]
+    assert codes(await login(attacker, email, "sekali-lagi")) == ["TOO_MANY_ATTEMPTS"]
+    assert await SignInFailure.filter(email=email, reason=SignInFailureReason.WRONG_PASSWORD).count() == 5
+
+
 async def test_an_unknown_email_is_answered_counted_and_throttled_like_a_known_one(gql_from, world, monkeypatch):
     verified: list[str] = []
     real = accounts.verify_password
