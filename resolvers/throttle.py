@@ -156,7 +156,8 @@ async def _check(
 
 
 class SignInAttempt:
-    """One sign-in, written before the password is checked: `begin`, then `succeeded` or `failed`."""
+    """One sign-in, written before the password is checked (`begin`) as the failure it will be if the password is
+    wrong; `succeeded` removes it."""
 
     def __init__(self, ctx: Ctx, email: str, reason: SignInFailureReason) -> None:
         self.limits = Limits.of(ctx.settings)
@@ -172,10 +173,6 @@ class SignInAttempt:
         except TooManyAttempts:
             await SignInFailure.filter(id=self.row.id).update(reason=THROTTLED)
             raise
-
-    async def failed(self, reason: SignInFailureReason) -> None:
-        if reason is not self.row.reason:
-            await SignInFailure.filter(id=self.row.id).update(reason=reason)
 
     async def succeeded(self) -> None:
         """A good sign-in is no failure: its row goes (earlier failures stay until they leave the window)."""
