@@ -41,8 +41,8 @@ from models import backup as backups
 from models.base import Role
 from models.registry import Opd, Umkm
 from resolvers import accounts, fairness_snapshot
-from resolvers.accounts import principal_for
-from resolvers.common import ANONYMOUS, DomainError, SystemClock, SystemContext
+from resolvers.accounts import authenticate
+from resolvers.common import REJECTED, DomainError, SystemClock, SystemContext, TooManyAttempts
 from resolvers.fairness_stats import rebuild_stats
 from resolvers.sales import rebuild_monthly_sales
 from schema import schema
@@ -123,6 +123,15 @@ class Settings:
     max_variables_values: int = MAX_VARIABLES_VALUES
     max_mutation_fields: int = MAX_MUTATION_FIELDS
     request_timeout_seconds: float = REQUEST_TIMEOUT_SECONDS
+    # the throttle of sign-ins, partner keys and sign-ups (resolvers/throttle.py, README "Limits")
+    sign_in_window_seconds: int = 15 * 60
+    sign_in_max_per_account_address: int = 5
+    sign_in_max_per_account: int = 20
+    sign_in_max_per_address: int = 50
+    sign_up_window_seconds: int = 60 * 60
+    sign_up_max_per_address: int = 5
+    sign_in_retention_days: int = 90
+    pending_nib_hold_days: int = 30  # a PENDING UMKM unverified this long no longer holds its NIB
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -153,6 +162,14 @@ class Settings:
             max_variables_values=_int(env, "PASAR_MAX_VARIABLES_VALUES", MAX_VARIABLES_VALUES, 1, 10**7),
             max_mutation_fields=_int(env, "PASAR_MAX_MUTATION_FIELDS", MAX_MUTATION_FIELDS, 1, 1000),
             request_timeout_seconds=_float(env, "PASAR_REQUEST_TIMEOUT_SECONDS", REQUEST_TIMEOUT_SECONDS, 0.001, 3600),
+            sign_in_window_seconds=_int(env, "PASAR_SIGN_IN_WINDOW_SECONDS", 15 * 60, 1, 7 * 24 * 3600),
+            sign_in_max_per_account_address=_int(env, "PASAR_SIGN_IN_MAX_PER_ACCOUNT_ADDRESS", 5, 1, 10**6),
+            sign_in_max_per_account=_int(env, "PASAR_SIGN_IN_MAX_PER_ACCOUNT", 20, 1, 10**6),
+            sign_in_max_per_address=_int(env, "PASAR_SIGN_IN_MAX_PER_ADDRESS", 50, 1, 10**6),
+            sign_up_window_seconds=_int(env, "PASAR_SIGN_UP_WINDOW_SECONDS", 60 * 60, 1, 7 * 24 * 3600),
+            sign_up_max_per_address=_int(env, "PASAR_SIGN_UP_MAX_PER_ADDRESS", 5, 1, 10**6),
+            sign_in_retention_days=_int(env, "PASAR_SIGN_IN_RETENTION_DAYS", 90, 1, 3650),
+            pending_nib_hold_days=_int(env, "PASAR_PENDING_NIB_HOLD_DAYS", 30, 1, 3650),
         )
         try:
             models.normalise_database_url(settings.database_url, settings.pool_size)
@@ -170,13 +187,15 @@ class Settings:
 class RequestRefused(Exception):
     """A request refused before it runs, answered with `status` and one GraphQL-style error."""
 
-    def __init__(self, status: int, code: str, message: str, **extensions: Any) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None, **extensions: Any):
         super().__init__(message)
         self.status, self.code, self.message, self.extensions = status, code, message, extensions
+        self.headers = headers or {}
 
     def response(self) -> JSONResponse:
         error = {"message": self.message, "extensions": {"code": self.code, **self.extensions}}
-        return JSONResponse({"errors": [error]}, status_code=self.status, headers={"connection": "close"})
+        headers = {"connection": "close", **self.headers}
+        return JSONResponse({"errors": [error]}, status_code=self.status, headers=headers)
 
 
 class _BodyTooLarge(Exception):
@@ -264,6 +283,17 @@ async def _until_disconnected(request: Request) -> None:
         pass
 
 
+def _too_many(e: TooManyAttempts) -> RequestRefused:
+    """A partner key from an address that failed too often: HTTP 429 with Retry-After."""
+    return RequestRefused(
+        429,
+        "TOO_MANY_ATTEMPTS",
+        e.errors[0].message,
+        headers={"retry-after": str(e.retry_after)},
+        retryAfter=e.retry_after,
+    )
+
+
 def _timeout_result(seconds: float) -> ExecutionResult:
     error = GraphQLError(
         f"The request took longer than {seconds:g} s and was stopped.",
@@ -273,6 +303,12 @@ def _timeout_result(seconds: float) -> ExecutionResult:
 
 
 # ---------------------------------------------------------------- GraphQL view
+
+
+def client_address(request: Request | WebSocket) -> str:
+    """The address a request came from, for the throttle of sign-ins, partner keys and sign-ups: the socket's peer.
+    The one place that decides it (a reverse proxy's forwarded address is to be read here, for trusted proxies only)."""
+    return request.client.host if request.client else "unknown"
 
 
 def _bearer(value: str | None) -> str | None:
@@ -292,29 +328,39 @@ class PasarGraphQL(GraphQL):
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         raw = _bearer(request.headers.get("authorization"))
-        principal = ANONYMOUS
-        if raw:
-            try:
-                principal = await principal_for(raw, self.settings.secret, self.clock.now())
-            except Exception:
-                # The database is down: log, go on as anonymous; the operation itself fails masked.
-                log.exception("could not authenticate, request %s", request_id)
-        return Context(
+        context = Context(
             settings=self.settings,
-            principal=principal,
             clock=self.clock,
             request=request,
             response=response,
             request_id=request_id,
             raw_token=raw,
+            client_address=client_address(request),
         )
+        if raw:
+            try:
+                context.principal = await authenticate(context, raw)
+            except TooManyAttempts as e:
+                if isinstance(request, WebSocket):  # refused without looking the key up: as a key that failed
+                    context.principal = REJECTED
+                else:
+                    raise _too_many(e) from None
+            except Exception:
+                # The database is down: log, go on as anonymous; the operation itself fails masked.
+                log.exception("could not authenticate, request %s", request_id)
+        return context
 
     async def on_ws_connect(self, context: Context) -> Any:
         """Browsers cannot set headers on a WebSocket: the token comes in the connection_init payload."""
         params = getattr(context, "connection_params", None) or {}
         raw = params.get("token") or _bearer(params.get("authorization") or params.get("Authorization"))
         if raw:
-            principal = await principal_for(str(raw), self.settings.secret, self.clock.now())
+            try:
+                principal = await authenticate(context, str(raw))
+            except TooManyAttempts as e:
+                raise ConnectionRejectionError(
+                    {"message": e.errors[0].message, "code": "TOO_MANY_ATTEMPTS", "retryAfter": e.retry_after}
+                ) from None
             if principal.is_anonymous:
                 raise ConnectionRejectionError({"message": "Invalid or expired token."})
             context.principal = principal

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -57,3 +59,40 @@ class ApiKey(Model):
 
     class Meta:
         table = "api_key"
+
+
+class SignInFailureReason(str, Enum):
+    WRONG_PASSWORD = "WRONG_PASSWORD"
+    UNKNOWN_ACCOUNT = "UNKNOWN_ACCOUNT"
+    THROTTLED = "THROTTLED"
+    INACTIVE = "INACTIVE"
+    BAD_API_KEY = "BAD_API_KEY"
+
+
+class SignInFailure(Model):
+    """A refused sign-in or partner key, kept for the throttle (every server process counts the same rows) and for
+    admins (which account was attacked, from where). The e-mail as typed, normalised (stripped, lower case), also when
+    no account has it; never the password or the key. Rows older than the retention are deleted by the inserts."""
+
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=254, null=True)  # null for a partner key
+    address = fields.CharField(max_length=64)
+    reason = fields.CharEnumField(SignInFailureReason, max_length=16)
+    at = fields.DatetimeField(db_index=True)  # the retention's delete
+
+    class Meta:
+        table = "sign_in_failure"
+        indexes = (("email", "address", "at"), ("address", "at"))
+        ordering = ["-id"]
+
+
+class SignUp(Model):
+    """An anonymous `registerUmkm` that created an account, by client address: sign-ups per address are bounded."""
+
+    id = fields.IntField(primary_key=True)
+    address = fields.CharField(max_length=64)
+    at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "sign_up"
+        indexes = (("address", "at"),)

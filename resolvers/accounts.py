@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models.accounts import ApiKey, Token, User
+from models.accounts import ApiKey, SignInFailure, SignInFailureReason, Token, User
 from models.base import OPD_ROLES, Role
 from models.registry import Opd, Umkm, UmkmStatusChange
 from resolvers.common import (
@@ -28,6 +28,7 @@ from resolvers.common import (
     Validator,
     require_role,
 )
+from resolvers.throttle import SignInAttempt, check_key_guessing, key_failed, normalise_email
 
 # argon2id sized for a small server (OWASP's minimum): 19 MiB, two passes, one lane. Hashes made with other
 # parameters (the library's defaults before) are rehashed on the owner's next good sign-in.
@@ -110,6 +111,19 @@ async def session_holds(ctx: Ctx) -> bool:
     return not (await principal_for(raw, ctx.settings.secret, ctx.clock.now())).is_anonymous
 
 
+async def authenticate(ctx: Ctx, raw: str | None) -> Principal:
+    """The caller of a request (`principal_for`), with partner-key guessing counted per client address: a `pk_` key
+    from an address with too many failures is refused (TooManyAttempts) before it is looked up, and a key that
+    matches none is recorded as BAD_API_KEY. Session tokens are random and long: they are not counted."""
+    if not raw or not raw.startswith(KEY_PREFIX):
+        return await principal_for(raw, ctx.settings.secret, ctx.clock.now())
+    await check_key_guessing(ctx)
+    principal = await principal_for(raw, ctx.settings.secret, ctx.clock.now())
+    if principal.credential_rejected:
+        await key_failed(ctx)
+    return principal
+
+
 async def issue_token(ctx: Ctx, user: User) -> str:
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     ttl = dt.timedelta(hours=ctx.settings.token_ttl_hours)
@@ -118,15 +132,27 @@ async def issue_token(ctx: Ctx, user: User) -> str:
 
 
 async def login(ctx: Ctx, email: str, password: str) -> tuple[str, User]:
+    """Sign in. Every attempt is counted (resolvers/throttle.py) before the password is checked, and refused with
+    TOO_MANY_ATTEMPTS past the limits; an unknown e-mail is answered, counted and throttled exactly like a known one,
+    after verifying against a dummy hash."""
     email = email.strip().lower()
-    if len(email) > MAX_EMAIL or len(password) > MAX_PASSWORD:  # no such account can exist: the same answer
-        raise DomainError("INVALID_CREDENTIALS", "Email or password is wrong.", "email")
-    user = await User.get_or_none(email=email)
+    too_long = len(email) > MAX_EMAIL or len(password) > MAX_PASSWORD  # no such account can exist: the same answer
+    user = None if len(email) > MAX_EMAIL else await User.get_or_none(email=email)
     if user is None:
-        await verify_off_loop(_DUMMY_HASH, password)
+        reason = SignInFailureReason.UNKNOWN_ACCOUNT
+    elif not user.active:
+        reason = SignInFailureReason.INACTIVE
+    else:
+        reason = SignInFailureReason.WRONG_PASSWORD
+    attempt = SignInAttempt(ctx, email, reason)
+    await attempt.begin()
+    if too_long:
         raise DomainError("INVALID_CREDENTIALS", "Email or password is wrong.", "email")
-    if not user.active or not await verify_off_loop(user.password_hash, password):
+    # An inactive account is verified as well: answering it sooner would tell that it exists.
+    good = await verify_off_loop(user.password_hash if user is not None else _DUMMY_HASH, password)
+    if user is None or not user.active or not good:
         raise DomainError("INVALID_CREDENTIALS", "Email or password is wrong.", "email")
+    await attempt.succeeded()
     if needs_rehash(user.password_hash):
         user.password_hash = await hash_off_loop(password)
         await user.save(update_fields=["password_hash", "updated_at"])
@@ -267,6 +293,16 @@ def users_query(ctx: Ctx):
 
 def api_keys_query(ctx: Ctx):
     return ApiKey.all()
+
+
+def sign_in_failures_query(ctx: Ctx, email: str | None, address: str | None):
+    """Failed sign-ins and partner keys (admins), newest first; `email` as typed at sign-in (normalised)."""
+    qs = SignInFailure.all()
+    if email is not None:
+        qs = qs.filter(email=normalise_email(email))
+    if address is not None:
+        qs = qs.filter(address=address.strip())
+    return qs
 
 
 async def me(ctx: Ctx) -> User | None:

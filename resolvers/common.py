@@ -111,6 +111,14 @@ class DomainError(Exception):
         super().__init__(message)
 
 
+class TooManyAttempts(DomainError):
+    """Refused by a throttle (resolvers/throttle.py): `TOO_MANY_ATTEMPTS`, and when to try again (whole seconds)."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__("TOO_MANY_ATTEMPTS", message, None)
+        self.retry_after = retry_after
+
+
 class AccessError(Exception):
     """The caller may not do or see this: a GraphQL error with `extensions.code`."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, replace
 
@@ -34,6 +35,7 @@ from resolvers.common import (
     Validator,
 )
 from resolvers.invalidation import invalidate
+from resolvers.throttle import SignUpClaim
 
 # ---------------------------------------------------------------- visibility
 
@@ -173,9 +175,15 @@ async def register_umkm(
     if p.is_anonymous:
         email = accounts.validate_new_user(v, email or "", password or "", full_name or f.owner_name or "")
     v.raise_if_any()
+    # An anonymous sign-up takes one of its address's places per hour (resolvers/throttle.py), given back if it fails.
+    claim = SignUpClaim(ctx) if p.is_anonymous else None
+    if claim is not None:
+        await claim.claim()
     try:
         return await _register(ctx, p, f, email, password, full_name)
     except IntegrityError:
+        if claim is not None:
+            await claim.release()
         # Two sign-ups raced past the checks below with one NIB or e-mail: the unique index kept one of them; the
         # other gets the same answer it would have got a moment later.
         if await Umkm.exists(nib=f.nib):
@@ -183,6 +191,41 @@ async def register_umkm(
         if p.is_anonymous and await User.exists(email=email):
             raise DomainError("DUPLICATE_EMAIL", "An account with this email exists.", "email") from None
         raise
+    except Exception:
+        if claim is not None:
+            await claim.release()
+        raise
+
+
+def released_nib(umkm_id: int) -> str:
+    """What a released registration keeps in place of its NIB: unique, and never a NIB (not 13 digits)."""
+    return f"~{umkm_id}"
+
+
+async def _take_nib(ctx: Ctx, nib: str) -> None:
+    """DUPLICATE_NIB while another UMKM holds `nib`. A PENDING UMKM left unverified for `pending_nib_hold_days` (30)
+    since it registered holds it no longer: it is moved to REJECTED, its NIB column set to `released_nib`, with a
+    history entry naming the NIB, in the caller's transaction, so that a squatter's sign-up cannot keep a business
+    out for good."""
+    holder = await Umkm.get_or_none(nib=nib)
+    if holder is None:
+        return
+    hold = dt.timedelta(days=getattr(ctx.settings, "pending_nib_hold_days", 30))
+    if holder.status is not UmkmStatus.PENDING or holder.created_at > ctx.clock.now() - hold:
+        raise DomainError("DUPLICATE_NIB", "This NIB is already registered.", "nib")
+    # conditional on what was read: a verification or another newcomer in between wins
+    moved = await Umkm.filter(id=holder.id, status=UmkmStatus.PENDING, nib=nib).update(
+        status=UmkmStatus.REJECTED, nib=released_nib(holder.id)
+    )
+    if not moved:
+        raise DomainError("DUPLICATE_NIB", "This NIB is already registered.", "nib")
+    await UmkmStatusChange.create(
+        umkm_id=holder.id,
+        from_status=UmkmStatus.PENDING,
+        to_status=UmkmStatus.REJECTED,
+        actor_id=None,
+        note=f"NIB {nib} released: not verified within {hold.days} days of registering; another registration took it",
+    )
 
 
 async def _register(
@@ -191,8 +234,7 @@ async def _register(
     async with in_transaction():
         kel = await _check_refs(f)
         assert kel is not None
-        if await Umkm.exists(nib=f.nib):
-            raise DomainError("DUPLICATE_NIB", "This NIB is already registered.", "nib")
+        await _take_nib(ctx, f.nib)
         if p.is_anonymous:
             if await User.exists(email=email):
                 raise DomainError("DUPLICATE_EMAIL", "An account with this email exists.", "email")
@@ -205,6 +247,7 @@ async def _register(
         else:
             user = await User.get(id=p.user_id)
         umkm = await Umkm.create(
+            created_at=ctx.clock.now(),  # the NIB hold counts from here, on the request's clock
             owner=user,
             name=f.name.strip(),
             nib=f.nib,

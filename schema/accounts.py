@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -10,7 +11,8 @@ from strawberry.types import Info
 from models import accounts as m
 from models import registry as reg
 from resolvers import accounts as rules
-from schema.common import Role, jakarta
+from resolvers.common import BadUserInput
+from schema.common import Role, _enum, jakarta
 from schema.errors import UserError, UserErrors
 from schema.permissions import ADMIN_ONLY, IsUser
 from schema.registry import Opd, Umkm
@@ -73,6 +75,34 @@ class ApiKey(Node):
         )
 
 
+SignInFailureReason = _enum(
+    m.SignInFailureReason,
+    "Why a sign-in or a partner key failed.",
+    WRONG_PASSWORD="The account exists and the password was wrong.",
+    UNKNOWN_ACCOUNT="No account has this e-mail (answered like a wrong password).",
+    THROTTLED="Refused with TOO_MANY_ATTEMPTS before any check.",
+    INACTIVE="The account is deactivated (answered like a wrong password).",
+    BAD_API_KEY="A partner key that matches none (unknown or revoked).",
+)
+
+
+@strawberry.type(
+    description="A failed sign-in or partner key (admins): which account was tried, from where, when, and why it "
+    "failed. Kept 90 days (PASAR_SIGN_IN_RETENTION_DAYS); never the password or the key."
+)
+class SignInFailure:
+    email: str | None = strawberry.field(
+        description="The e-mail tried, lower case, whether or not an account has it; null for a partner key."
+    )
+    client_address: str = strawberry.field(description="The client address the attempt came from.")
+    reason: SignInFailureReason = strawberry.field(description="Why it failed.")
+    at: dt.datetime = strawberry.field(description="When (Asia/Jakarta).")
+
+    @classmethod
+    def from_row(cls, r: m.SignInFailure) -> SignInFailure:
+        return cls(email=r.email, client_address=r.address, reason=r.reason, at=jakarta(r.at))
+
+
 @strawberry.type
 class AccountsQuery:
     @strawberry.field(
@@ -90,6 +120,25 @@ class AccountsQuery:
     async def api_keys(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[ApiKey]:
         return await paginate(rules.api_keys_query(info.context), [("id", False)], first, after, ApiKey.from_row)
 
+    @strawberry.field(
+        description="Failed sign-ins and partner keys, newest first (admin): to see which account is attacked.",
+        permission_classes=ADMIN_ONLY,
+    )
+    async def sign_in_failures(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        email: Annotated[str | None, strawberry.argument(description="Only attempts on this e-mail.")] = None,
+        client_address: Annotated[str | None, strawberry.argument(description="Only attempts from here.")] = None,
+    ) -> Connection[SignInFailure]:
+        if email is not None and len(email) > rules.MAX_EMAIL:
+            raise BadUserInput(f"`email` is at most {rules.MAX_EMAIL} characters.")
+        if client_address is not None and len(client_address) > 64:
+            raise BadUserInput("`clientAddress` is at most 64 characters.")
+        qs = rules.sign_in_failures_query(info.context, email, client_address)
+        return await paginate(qs, [("id", True)], first, after, SignInFailure.from_row)
+
 
 @strawberry.input(description="Email and password.")
 class LoginInput:
@@ -102,6 +151,10 @@ class LoginPayload:
     token: str | None = strawberry.field(default=None, description="Bearer token.")
     user: User | None = strawberry.field(default=None, description="Who signed in.")
     errors: list[UserError] = strawberry.field(default_factory=list, description="What was wrong, if anything.")
+    retry_after: int | None = strawberry.field(
+        default=None,
+        description="With TOO_MANY_ATTEMPTS: seconds until a sign-in from this address may be tried again.",
+    )
 
 
 @strawberry.type(description="Result of `logout`.")

@@ -16,7 +16,7 @@ from graphql import GraphQLError
 from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.types.field import StrawberryField
 
-from resolvers.common import AccessError, DomainError
+from resolvers.common import AccessError, DomainError, TooManyAttempts
 
 log = logging.getLogger("pasar.errors")
 
@@ -33,14 +33,17 @@ class UserErrors(FieldExtension):
 
     def apply(self, field: StrawberryField) -> None:
         self.payload_type = field.type
+        # a payload with `retryAfter` (login, registerUmkm) says when a throttled caller may try again
+        self.tells_retry_after = "retry_after" in getattr(field.type, "__dataclass_fields__", {})
 
     async def resolve_async(self, next_, source, info, **kwargs):
         try:
             return await next_(source, info, **kwargs)
         except DomainError as e:
-            return self.payload_type(
-                errors=[UserError(field=x.field, code=x.code, message=x.message) for x in e.errors]
-            )
+            errors = [UserError(field=x.field, code=x.code, message=x.message) for x in e.errors]
+            if self.tells_retry_after and isinstance(e, TooManyAttempts):
+                return self.payload_type(errors=errors, retry_after=e.retry_after)
+            return self.payload_type(errors=errors)
 
 
 def _code_for(original: BaseException | None) -> tuple[str | None, str | None]:

@@ -353,6 +353,9 @@ class RegisterUmkmPayload:
         default=None, description="A login token for a new account (anonymous sign-up)."
     )
     errors: list[UserError] = strawberry.field(default_factory=list, description="What was wrong, if anything.")
+    retry_after: int | None = strawberry.field(
+        default=None, description="With TOO_MANY_ATTEMPTS: seconds until a sign-up from this address may be tried."
+    )
 
 
 @strawberry.input(description="Changes to a UMKM; omitted fields stay as they are.")

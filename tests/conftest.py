@@ -126,6 +126,23 @@ def gql(http) -> GQL:
     return GQL(http)
 
 
+@pytest.fixture
+async def gql_from(app):
+    """`gql_from("10.0.0.7")`: a client whose requests come from that address (the socket peer the server sees), one
+    per address, closed after the test; the throttle counts by address."""
+    clients: dict[str, httpx.AsyncClient] = {}
+
+    def at(host: str) -> GQL:
+        if host not in clients:
+            transport = httpx.ASGITransport(app=app, client=(host, 40000))
+            clients[host] = httpx.AsyncClient(transport=transport, base_url="http://test")
+        return GQL(clients[host])
+
+    yield at
+    for client in clients.values():
+        await client.aclose()
+
+
 def error_codes(body: dict) -> list[str]:
     return [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
 

@@ -178,6 +178,7 @@ ROWS: dict[str, Row] = {
     "Query.me": Row(EVERYONE, "{ me { id } }"),
     "Query.users": Row(ADMIN, "{ users { totalCount } }"),
     "Query.apiKeys": Row(ADMIN, "{ apiKeys { totalCount } }"),
+    "Query.signInFailures": Row(ADMIN, "{ signInFailures { totalCount } }"),
     "Query.kecamatans": Row(EVERYONE, "{ kecamatans { id } }"),
     "Query.categories": Row(EVERYONE, "{ categories { id } }"),
     "Query.umkms": Row(EVERYONE, "{ umkms { totalCount } }"),
