@@ -472,8 +472,11 @@ async def _refresh_rankings(every: int, view: PasarGraphQL) -> None:
                 rebuilt = await fairness_snapshot.refresh(view.clock.now()) if mine else []
             if rebuilt:
                 log.info("under-sold lists rebuilt for categories %s in %.2f s", rebuilt, time.perf_counter() - started)
-        except Exception:  # the next round tries again; requests still build a stale list themselves
-            log.exception("refreshing the under-sold lists failed")
+        except Exception as e:  # the next round tries again; requests still build a stale list themselves
+            if database_unreachable(e):  # one line per round while the database is away, not a traceback
+                log.warning("refreshing the under-sold lists: database unreachable (%s)", type(e).__name__)
+            else:
+                log.exception("refreshing the under-sold lists failed")
 
 
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
