@@ -232,3 +232,16 @@ async def test_start_up_objects_are_frozen_out_of_the_garbage_collector_while_se
     async with app.router.lifespan_context(app):
         assert gc.get_freeze_count() > 10_000
     assert gc.get_freeze_count() == 0
+
+
+async def test_a_credential_check_that_fails_otherwise_is_a_masked_500_not_sign_in_first(http, world, monkeypatch):
+    import app
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("secret internals: token table")
+
+    monkeypatch.setattr(app, "principal_for", broken)
+    headers = {"authorization": f"Bearer {world.tokens['buyer']}", "x-request-id": "req-9"}
+    r = await http.post("/graphql", json={"query": "{ kecamatans { name } }"}, headers=headers)
+    assert r.status_code == 500 and error_codes(r.json()) == ["INTERNAL_SERVER_ERROR"], r.text
+    assert r.json()["errors"][0]["extensions"]["requestId"] == "req-9" and "internals" not in r.text
