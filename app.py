@@ -38,7 +38,9 @@ from tortoise.transactions import in_transaction
 import demo
 import models
 from models import backup as backups
+from models import jobs
 from models.base import Role
+from models.query import database_unreachable
 from models.registry import Opd, Umkm
 from resolvers import accounts, fairness_snapshot
 from resolvers.accounts import authenticate
@@ -48,6 +50,7 @@ from resolvers.sales import rebuild_monthly_sales
 from schema import schema
 from schema.context import Context
 from schema.cost import MAX_MUTATION_FIELDS, MAX_QUERY_COST
+from schema.errors import SERVICE_UNAVAILABLE, unavailable_message
 
 log = logging.getLogger("pasar")
 DEV_SECRET = "pasar-dev-secret-change-me"
@@ -132,6 +135,7 @@ class Settings:
     sign_up_max_per_address: int = 5
     sign_in_retention_days: int = 90
     pending_nib_hold_days: int = 30  # a PENDING UMKM unverified this long no longer holds its NIB
+    redis_url: str | None = None  # PASAR_REDIS_URL: shared state of several workers (required with --workers > 1)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -170,7 +174,10 @@ class Settings:
             sign_up_max_per_address=_int(env, "PASAR_SIGN_UP_MAX_PER_ADDRESS", 5, 1, 10**6),
             sign_in_retention_days=_int(env, "PASAR_SIGN_IN_RETENTION_DAYS", 90, 1, 3650),
             pending_nib_hold_days=_int(env, "PASAR_PENDING_NIB_HOLD_DAYS", 30, 1, 3650),
+            redis_url=env.get("PASAR_REDIS_URL") or None,
         )
+        if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError("PASAR_REDIS_URL must start with redis://, rediss:// or unix://")
         try:
             models.normalise_database_url(settings.database_url, settings.pool_size)
         except models.ConfigError as e:
@@ -317,6 +324,16 @@ def _bearer(value: str | None) -> str | None:
     return None
 
 
+def _lookup_failed(error: Exception, request_id: str) -> RequestRefused:
+    """The credential could not be checked: 503 SERVICE_UNAVAILABLE when the database is unreachable, else 500."""
+    if database_unreachable(error):
+        log.warning("request %s: database unreachable checking the credential (%s)", request_id, type(error).__name__)
+        return RequestRefused(503, SERVICE_UNAVAILABLE, unavailable_message(request_id), requestId=request_id)
+    log.error("could not check the credential, request %s", request_id, exc_info=error)
+    message = f"Unexpected error. Quote request id {request_id} when reporting it."
+    return RequestRefused(500, "INTERNAL_SERVER_ERROR", message, requestId=request_id)
+
+
 class PasarGraphQL(GraphQL):
     """Strawberry's ASGI view plus the caller, request ids and GraphQL-over-HTTP media types and status codes."""
 
@@ -345,9 +362,10 @@ class PasarGraphQL(GraphQL):
                     context.principal = REJECTED
                 else:
                     raise _too_many(e) from None
-            except Exception:
-                # The database is down: log, go on as anonymous; the operation itself fails masked.
-                log.exception("could not authenticate, request %s", request_id)
+            except Exception as e:  # never "sign in first" for a credential that could not be checked
+                if not isinstance(request, Request):
+                    raise
+                raise _lookup_failed(e, request_id) from None
         return context
 
     async def on_ws_connect(self, context: Context) -> Any:
@@ -423,6 +441,8 @@ class PasarGraphQL(GraphQL):
             # Parse errors are raised before schema extensions see a result: give them their code here.
             err.setdefault("extensions", {}).setdefault("code", "GRAPHQL_VALIDATION_FAILED")
         timed_out = any((e.extensions or {}).get("code") == "TIMEOUT" for e in result.errors or [])
+        if any((e.extensions or {}).get("code") == SERVICE_UNAVAILABLE for e in result.errors or []):
+            request.state.unavailable = True  # answered 503 (run)
         if result.errors and result.data is None and not timed_out and all(e.path is None for e in result.errors):
             # A request error (parse/validation): the spec wants 4xx and no `data` for the new media type.
             request.state.request_error = True
@@ -452,6 +472,8 @@ class PasarGraphQL(GraphQL):
                 response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
                 if getattr(request.state, "request_error", False):
                     response.status_code = 400
+            if getattr(request.state, "unavailable", False):
+                response.status_code = 503
         return response
 
 
@@ -485,17 +507,22 @@ def _frozen_startup_objects() -> Iterator[None]:
 
 
 async def _refresh_rankings(every: int, view: PasarGraphQL) -> None:
-    """Keep the under-sold lists that are being read fresh, off the request path (resolvers/fairness_snapshot.py)."""
+    """Keep the under-sold lists that are being read fresh, off the request path (resolvers/fairness_snapshot.py);
+    with several workers, one of them per round (models/jobs.py)."""
     log = logging.getLogger("pasar.fairness")
     while True:
         await asyncio.sleep(every)
         try:
             started = time.perf_counter()
-            rebuilt = await fairness_snapshot.refresh(view.clock.now())
+            async with jobs.single_runner("fairness-refresh") as mine:
+                rebuilt = await fairness_snapshot.refresh(view.clock.now()) if mine else []
             if rebuilt:
                 log.info("under-sold lists rebuilt for categories %s in %.2f s", rebuilt, time.perf_counter() - started)
-        except Exception:  # the next round tries again; requests still build a stale list themselves
-            log.exception("refreshing the under-sold lists failed")
+        except Exception as e:  # the next round tries again; requests still build a stale list themselves
+            if database_unreachable(e):  # one line per round while the database is away, not a traceback
+                log.warning("refreshing the under-sold lists: database unreachable (%s)", type(e).__name__)
+            else:
+                log.exception("refreshing the under-sold lists failed")
 
 
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
@@ -708,6 +735,9 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--demo", action="store_true", help="migrate and load demo data into an empty database first")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (more than 1: PostgreSQL and PASAR_REDIS_URL)"
+    )
     sub.add_parser("migrate", help="apply the committed migrations and reference data")
     seed = sub.add_parser("seed", help="load data")
     seed.add_argument("--demo", action="store_true", required=True, help="believable Surabaya demo data")
@@ -764,12 +794,19 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "create-user":
         asyncio.run(_create_user(settings, args))
     elif args.command == "serve":
+        refused = models.workers_refusal(args.workers, settings.database_url, settings.redis_url)
+        if refused:
+            print(f"pasar serve: {refused}", file=sys.stderr)
+            raise SystemExit(2)
         if args.demo:
             asyncio.run(_migrate(settings))
             asyncio.run(_seed_demo(settings))
         host, port = args.host or settings.host, args.port or settings.port
         print(f"Pasar UMKM on http://{host}:{port}/graphql (GraphiQL {'on' if settings.graphiql else 'off'})")
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        if args.workers > 1:  # each worker builds its app from the environment, as this process read it
+            uvicorn.run("app:create_app", factory=True, workers=args.workers, host=host, port=port, log_level="info")
+        else:
+            uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
 if __name__ == "__main__":

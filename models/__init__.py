@@ -16,6 +16,9 @@ from tortoise.migrations.api.migrate import migrate as run_migrations
 from models.registry import Kecamatan, Kelurahan
 
 DEFAULT_SQLITE_URL = "sqlite://pasar.sqlite3"
+# A SQLite connection waits this long (ms) for another connection's write lock instead of failing with "database is
+# locked" at once: maintenance commands run beside the server's writers.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 MODEL_MODULES = [
     "models.accounts",
     "models.registry",
@@ -33,8 +36,7 @@ class ConfigError(ValueError):
 
 def normalise_database_url(url: str | None, pool_size: int = 10) -> str:
     """Turn DATABASE_URL into a Tortoise URL; unset means a SQLite file in the working folder."""
-    if not url:
-        return DEFAULT_SQLITE_URL
+    url = url or DEFAULT_SQLITE_URL
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme in ("postgres", "postgresql", "asyncpg", "postgresql+asyncpg"):
@@ -45,10 +47,26 @@ def normalise_database_url(url: str | None, pool_size: int = 10) -> str:
         query.setdefault("minsize", "1")
         return urlunsplit(("postgres", parts.netloc, parts.path, urlencode(query), ""))
     if scheme == "sqlite":
-        return url
+        query = dict(parse_qsl(parts.query))
+        query.setdefault("busy_timeout", str(SQLITE_BUSY_TIMEOUT_MS))  # Tortoise sets each parameter as a PRAGMA
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
     raise ConfigError(
         f"DATABASE_URL scheme {scheme!r} is not supported: use sqlite://FILE or postgres://USER@HOST:PORT/DB"
     )
+
+
+def workers_refusal(workers: int, database_url: str | None, redis_url: str | None) -> str | None:
+    """Why `workers` server processes cannot run on this set-up (one line), or None. SQLite serialises all work in
+    one process; several processes share PostgreSQL, and Redis for what they must share beyond the database."""
+    if workers < 1:
+        return f"--workers {workers}: give at least 1"
+    if workers == 1:
+        return None
+    if not normalise_database_url(database_url).startswith("postgres"):
+        return f"--workers {workers} needs PostgreSQL (DATABASE_URL=postgres://...): SQLite serves one process"
+    if not redis_url:
+        return f"--workers {workers} needs Redis (PASAR_REDIS_URL=redis://HOST:6379/0) for the workers' shared state"
+    return None
 
 
 def tortoise_config(database_url: str | None = None, pool_size: int = 10) -> dict:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Iterable, Mapping
 from types import SimpleNamespace
 from typing import Any
 
+import asyncpg
 from tortoise import connections
+from tortoise.exceptions import DBConnectionError
 from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
@@ -183,3 +186,47 @@ def sql_time(value: dt.datetime) -> Any:
     if dialect() == "postgres":
         return value
     return value.strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
+
+
+async def begin_writing(conn: Any) -> None:
+    """Inside a transaction that reads and then writes (a rebuild): take the write lock first. On SQLite a transaction
+    begins as a reader and fails at once with "database is locked" when it upgrades after another connection wrote;
+    a first (empty) write waits for the lock instead, up to the busy timeout. PostgreSQL locks rows as it writes."""
+    if conn.capabilities.dialect == "sqlite":
+        await conn.execute_query('UPDATE "category" SET "ranking_generation" = "ranking_generation" WHERE 0 = 1')
+
+
+# Errors that say the database cannot be reached (stopped, restarting, the network cut), not that a statement was
+# wrong: PostgreSQL's connection exceptions (class 08) and shutdown codes, a closed or vanished connection, a socket
+# error, a pool or connect timeout, Tortoise's own connection error, SQLite failing to open its file.
+UNREACHABLE_TYPES: tuple[type[BaseException], ...] = (
+    OSError,  # ConnectionError, ConnectionRefusedError, socket.gaierror…
+    TimeoutError,
+    DBConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+SQLITE_UNREACHABLE = ("unable to open database file", "disk i/o error")
+
+
+def database_unreachable(error: BaseException | None) -> bool:
+    """Whether `error`, or an error it was raised from, says the database is unreachable (see `UNREACHABLE_TYPES`)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, UNREACHABLE_TYPES):
+            return True
+        if isinstance(error, sqlite3.OperationalError) and str(error).lower().startswith(SQLITE_UNREACHABLE):
+            return True
+        if isinstance(error, asyncpg.InterfaceError) and "clos" in str(error):  # connection closed, pool closing
+            return True
+        args = getattr(error, "args", ())  # Tortoise wraps a driver error as its first argument
+        if args and isinstance(args[0], BaseException):
+            if database_unreachable(args[0]):
+                return True
+        error = error.__cause__ or error.__context__
+    return False

@@ -1,9 +1,10 @@
 """Pemerataan: the buyer's under-sold list and where one UMKM stands on it (docs/FAIRNESS.md).
 
 The list is a daily one, read from a stored snapshot of the ranking (resolvers/fairness_snapshot.py), which the
-ranking computation (resolvers/ranking.py) fills. Imports run one way: fairness -> fairness_snapshot -> ranking ->
-categories. Every row leaves here through `privacy.ranked_for` (docs/PRIVACY.md): the figures computed from a UMKM's
-omzet go to its owner, admins and analysts only, and a UMKM the caller may not see is not found.
+ranking computation (resolvers/ranking.py) fills; only today's is stored, another day's (`asOf`, analysts and admins
+only: `day_asked`) is computed for the request and kept nowhere. Imports run one way: fairness -> fairness_snapshot
+-> ranking -> categories. Every row leaves here through `privacy.ranked_for` (docs/PRIVACY.md): the figures computed
+from a UMKM's omzet go to its owner, admins and analysts only, and a UMKM the caller may not see is not found.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from models.base import JAKARTA, Scale, UmkmStatus
 from models.catalog import Product
 from models.registry import Opd, Umkm
 from resolvers import fairness_snapshot, privacy
-from resolvers.common import Ctx, DomainError
+from resolvers.common import AccessError, BadUserInput, Ctx, DomainError
 from resolvers.ranking import RankedUmkm, price_band
+
+MAX_PAST_DAYS = 366  # how far back `asOf` may look
 
 
 def now_or(ctx: Ctx, as_of: dt.date | None) -> dt.datetime:
@@ -24,6 +27,23 @@ def now_or(ctx: Ctx, as_of: dt.date | None) -> dt.datetime:
     if as_of is None:
         as_of = ctx.clock.now().astimezone(JAKARTA).date()
     return dt.datetime.combine(as_of, dt.time(12), JAKARTA).astimezone(dt.UTC)
+
+
+def day_asked(ctx: Ctx, as_of: dt.date | None) -> tuple[dt.datetime, bool]:
+    """Who may ask for which day (the one rule): today for every caller of the list; another day (`asOf`) for
+    analysts and admins only, within the past `MAX_PAST_DAYS` days, never in the future. Returns the moment and
+    whether it is today's: only today's list is stored (a snapshot); another day's is computed and not kept, so that
+    reading old days writes nothing."""
+    today = ctx.clock.now().astimezone(JAKARTA).date()
+    if as_of is None or as_of == today:
+        return now_or(ctx, today), True
+    if not ctx.principal.sees_everything:
+        raise AccessError("Only analysts and admins may ask for another day than today (asOf).")
+    if as_of > today:
+        raise BadUserInput(f"asOf must not be after today ({today.isoformat()}).")
+    if as_of < today - dt.timedelta(days=MAX_PAST_DAYS):
+        raise BadUserInput(f"asOf must be within the past {MAX_PAST_DAYS} days (from {today.isoformat()}).")
+    return now_or(ctx, as_of), False
 
 
 async def _buyer(ctx: Ctx, opd_id: int | None, quantity: int | None) -> Opd | None:
@@ -47,8 +67,9 @@ async def under_sold(
     first: int = 20,
 ):
     """One page of the buyer's list (a `fairness_snapshot.Page`), read from the category's ranking snapshot."""
+    moment, today = day_asked(ctx, as_of)
     opd = await _buyer(ctx, opd_id, quantity)
-    page = await fairness_snapshot.page(category_id, now_or(ctx, as_of), opd, quantity, after, first)
+    page = await fairness_snapshot.page(category_id, moment, opd, quantity, after, first, stored=today)
     page.rows = [privacy.ranked_for(ctx.principal, r) for r in page.rows]
     return page
 
@@ -76,8 +97,9 @@ async def explain(
     ctx: Ctx, umkm_id: int, category_id: int, opd_id: int | None, quantity: int | None, as_of: dt.date | None
 ) -> tuple[RankedUmkm | None, list[str]]:
     """Where a UMKM stands for a category and buyer: its row, or every reason it is left out."""
+    moment, today = day_asked(ctx, as_of)
     opd = await _buyer(ctx, opd_id, quantity)
-    snap, row, buyer_side = await fairness_snapshot.standing(category_id, now_or(ctx, as_of), umkm_id, opd, quantity)
+    snap, row, buyer_side = await fairness_snapshot.standing(category_id, moment, umkm_id, opd, quantity, stored=today)
     if row is not None:
         return privacy.ranked_for(ctx.principal, row), []
     umkm = await Umkm.get_or_none(id=umkm_id)

@@ -35,7 +35,7 @@ from models.registry import Opd
 from resolvers.categories import category_subtree
 from resolvers.common import DomainError
 from resolvers.fairness_policy import POLICY, Policy
-from resolvers.ranking import RankedUmkm, Ranking, Score, able_sql, compute_ranking, serves_sql
+from resolvers.ranking import RankedUmkm, Ranking, Score, able_sql, buyer_filters, compute_ranking, serves_sql
 
 KEEP_DAYS = 2  # snapshots of a category made for moments more than this before a new one are deleted
 
@@ -257,8 +257,13 @@ async def page(
     after: tuple[int, int] | None,
     first: int,
     policy: Policy = POLICY,
+    *,
+    stored: bool = True,
 ) -> Page:
-    """`first` rows after the cursor (rank, position) for the buyer: one statement on the snapshot's index."""
+    """`first` rows after the cursor (rank, position) for the buyer: one statement on the snapshot's index. With
+    `stored=False` (a day other than today) the ranking is computed for the request and nothing is written."""
+    if not stored:
+        return await _computed_page(category_id, as_of, opd, quantity, after, first, policy)
     s = await snapshot(category_id, as_of, policy)
     cond, params = await _buyer_sql(s, opd, quantity, policy)
     after_rank, after_position = after or (0, 0)
@@ -289,10 +294,20 @@ async def full(category_id: int, as_of: dt.datetime, opd: Opd | None, quantity: 
 
 
 async def standing(
-    category_id: int, as_of: dt.datetime, umkm_id: int, opd: Opd | None, quantity: int | None, policy: Policy = POLICY
+    category_id: int,
+    as_of: dt.datetime,
+    umkm_id: int,
+    opd: Opd | None,
+    quantity: int | None,
+    policy: Policy = POLICY,
+    *,
+    stored: bool = True,
 ):
     """One UMKM's row on the buyer's list with its rank, or None with the buyer-side reasons it is left out
-    (`KECAMATAN_NOT_SERVED`, else `CAPACITY_SHORT`; an empty list when it is not eligible in the category at all)."""
+    (`KECAMATAN_NOT_SERVED`, else `CAPACITY_SHORT`; an empty list when it is not eligible in the category at all).
+    With `stored=False` computed for the request, nothing written."""
+    if not stored:
+        return await _computed_standing(category_id, as_of, umkm_id, opd, quantity, policy)
     s = await snapshot(category_id, as_of, policy)
     own = await fetch_all(
         'SELECT r.* FROM "fairness_rank_row" r WHERE r."snapshot_id" = ? AND r."umkm_id" = ?', [s.id, umkm_id]
@@ -313,3 +328,54 @@ async def standing(
     cond, params = await _buyer_sql(s, opd, quantity, policy)
     n = await fetch_all(f'SELECT COUNT(*) AS n {_from(opd)} AND r."position" <= ?{cond}', [s.id, position, *params])
     return s, _ranked(own[0], int(n[0]["n"]), s, opd, quantity), []
+
+
+# ---------------------------------------------------------------- another day: computed, not stored
+
+
+async def _computed(
+    category_id: int, as_of: dt.datetime, opd: Opd | None, quantity: int | None, policy: Policy
+) -> tuple[Snapshot, Ranking]:
+    """The ranking of a day other than today, computed for this request (`compute_ranking`, then the buyer's filters
+    as `rank_category` applies them) and described like a snapshot that was never stored (`id` 0)."""
+    cats = await category_subtree(category_id)
+    if not cats:
+        raise DomainError("NOT_FOUND", "No such category.", "categoryId")
+    ranking = await compute_ranking(category_id, cats, as_of, policy)
+    s = Snapshot(0, category_id, cats, as_of, ranking.eligible, ranking.median_price, policy.version)
+    await buyer_filters(ranking, cats, opd, quantity, policy)
+    return s, ranking
+
+
+async def _computed_page(
+    category_id: int,
+    as_of: dt.datetime,
+    opd: Opd | None,
+    quantity: int | None,
+    after: tuple[int, int] | None,
+    first: int,
+    policy: Policy,
+) -> Page:
+    """The same page, cursors and counts as a stored list's (`page`), from the computed ranking."""
+    s, ranking = await _computed(category_id, as_of, opd, quantity, policy)
+    after_rank, after_position = after or (0, 0)
+    rest = [r for r in ranking.rows if r.position > after_position]
+    for i, r in enumerate(rest[:first], start=after_rank + 1):
+        r.rank = i
+    total = len(ranking.rows)
+
+    async def count() -> int:
+        return total
+
+    return Page(s, rest[:first], len(rest) > first, after_rank, count)
+
+
+async def _computed_standing(
+    category_id: int, as_of: dt.datetime, umkm_id: int, opd: Opd | None, quantity: int | None, policy: Policy
+):
+    s, ranking = await _computed(category_id, as_of, opd, quantity, policy)
+    for rank, row in enumerate(ranking.rows, start=1):
+        if row.umkm_id == umkm_id:
+            row.rank = rank
+            return s, row, []
+    return s, None, ranking.excluded.get(umkm_id, [])[:1]

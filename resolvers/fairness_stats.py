@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from models.fairness import CategorySales, UmkmCategorySales
 from models.orders import COUNTED_SQL, OrderItem
-from models.query import as_datetime, fetch_all
+from models.query import as_datetime, begin_writing, fetch_all
 from resolvers.fairness_policy import growth
 from resolvers.invalidation import invalidate
 
@@ -86,7 +86,9 @@ def _rel(a: float, b: float) -> float:
 
 async def rebuild_stats(fix: bool = True, tolerance: float = 1e-6) -> StatsDrift:
     """Compare the maintained statistics with the order lines (relative tolerance); with `fix`, replace them."""
-    async with in_transaction():
+    async with in_transaction() as conn:
+        if fix:
+            await begin_writing(conn)  # SQLite: wait for the writers, not fail on the upgrade after reading
         fresh, fresh_cat = await recompute_stats()
         stored = {(r.umkm_id, r.category_id): (r.weighted, r.amount, r.sales) for r in await UmkmCategorySales.all()}
         stored_cat = {r.category_id: (r.weighted, r.amount) for r in await CategorySales.all()}

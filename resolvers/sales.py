@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 from models.base import JAKARTA
 from models.omzet import UmkmMonthlySales
 from models.orders import COUNTED_SQL, Order
-from models.query import fetch_all, jakarta_month_sql
+from models.query import begin_writing, fetch_all, jakarta_month_sql
 from resolvers.fairness_stats import order_amounts_by_category, record_sale
 
 
@@ -64,7 +64,9 @@ async def recompute_monthly_sales() -> dict[tuple[int, str], tuple[int, int]]:
 
 async def rebuild_monthly_sales(fix: bool = True) -> Drift:
     """Compare the rollup with the orders; with `fix`, replace it by the recomputed figures (one transaction)."""
-    async with in_transaction():
+    async with in_transaction() as conn:
+        if fix:
+            await begin_writing(conn)  # SQLite: wait for the writers, not fail on the upgrade after reading
         fresh = await recompute_monthly_sales()
         stored = {(r.umkm_id, r.period): (r.amount, r.orders) for r in await UmkmMonthlySales.all()}
         keys = set(fresh) | set(stored)

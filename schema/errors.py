@@ -2,6 +2,8 @@
 
 - `DomainError` in a mutation becomes payload `errors { field code message }` (the `UserErrors` field extension).
 - `AccessError` and its kin become GraphQL errors with `extensions.code` (FORBIDDEN, UNAUTHENTICATED, ...).
+- A database that cannot be reached (models.query.database_unreachable) is SERVICE_UNAVAILABLE, masked, with a
+  request id (the HTTP view answers it with status 503).
 - Anything unexpected is masked as INTERNAL_SERVER_ERROR with a request id, and logged with that id.
 """
 
@@ -16,9 +18,15 @@ from graphql import GraphQLError
 from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.types.field import StrawberryField
 
+from models.query import database_unreachable
 from resolvers.common import AccessError, DomainError, TooManyAttempts
 
 log = logging.getLogger("pasar.errors")
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+
+
+def unavailable_message(request_id: str | None) -> str:
+    return f"The service cannot reach its database right now: try again shortly (request id {request_id})."
 
 
 @strawberry.type(description="A mistake in the input or a state that does not allow the change.")
@@ -106,6 +114,17 @@ class ErrorCodes(SchemaExtension):
             # a request error located in the caller's document, not a server failure.
             ext["code"] = "GRAPHQL_VALIDATION_FAILED"
             return self._expected(error, error.message, ext, request_id)
+        if database_unreachable(original):
+            # Expected while the database is down: one line, no traceback, no statement (it may quote values).
+            log.warning("request %s: database unreachable (%s)", request_id, type(original).__name__)
+            return GraphQLError(
+                unavailable_message(request_id),
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions={"code": SERVICE_UNAVAILABLE, "requestId": request_id},
+            )
         log.error("unexpected error, request %s: %s", request_id, error.message, exc_info=original)
         return GraphQLError(
             f"Unexpected error. Quote request id {request_id} when reporting it.",

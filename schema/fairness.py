@@ -164,7 +164,9 @@ def _ids(info: Info, category_id: str, opd_id: str | None) -> tuple[int, int | N
 class FairnessQuery:
     @strawberry.field(
         description="Pemerataan: eligible UMKM of a category ranked by how far they are below their fair share, "
-        "for an OPD (kecamatan served) and quantity (stock/capacity). Deterministic per day; `asOf` fixes the day.",
+        "for an OPD (kecamatan served) and quantity (stock/capacity). Deterministic per day. `asOf`: another day than "
+        "today, for analysts and admins only (FORBIDDEN otherwise), within the past 366 days (BAD_USER_INPUT "
+        "otherwise); computed on request, as today's list is read.",
         permission_classes=[IsAuthenticated],
     )
     async def under_sold_umkm(
@@ -183,7 +185,8 @@ class FairnessQuery:
 
     @strawberry.field(
         description="Where one UMKM stands on a category's list for a buyer, or every reason it is left out. A UMKM "
-        "that is not VERIFIED is NOT_FOUND except for its owner, admins and analysts, as `node()` answers.",
+        "that is not VERIFIED is NOT_FOUND except for its owner, admins and analysts, as `node()` answers. `asOf` as "
+        "for `underSoldUmkm`.",
         permission_classes=[IsAuthenticated],
     )
     async def fairness_check(

@@ -71,6 +71,23 @@ class City:
             )
 
 
+@pytest.fixture(autouse=True)
+def today_is_as_of(clock):
+    """The server's today is AS_OF: the list of the day every test asks for is today's (stored) list."""
+    clock.at(AS_OF_DT)
+    return clock
+
+
+async def token_at(world, name: str, when: dt.datetime) -> str:
+    """A fresh token for the world's user `name`, issued at `when` (the server's clock moved far ahead)."""
+    from types import SimpleNamespace
+
+    from resolvers import accounts
+
+    ctx = SimpleNamespace(settings=world.settings, clock=SimpleNamespace(now=lambda: when))
+    return await accounts.issue_token(ctx, world.users[name])
+
+
 @pytest.fixture
 async def city(world):
     # the world's own batik sellers were verified "now", after AS_OF: take them out of this category's market
@@ -157,11 +174,12 @@ async def test_the_golden_list_is_identical_on_every_engine(gql, world, city):
     assert dewi["omzetUsed"] == 2_000_000 and dewi["omzetSource"] == "REPORTED"
 
 
-async def test_rotation_reorders_only_within_buckets_across_days(gql, world, city):
+async def test_rotation_reorders_only_within_buckets_across_days(gql, world, city, clock):
     await city.sale("Arjuna", 5_000_000, 5)
     await city.sale("Bima", 5_000_000, 5)
     orders, buckets = [], []
     for k in range(7):
+        clock.at(AS_OF_DT + dt.timedelta(days=k))  # each day's list, read on that day
         r = await ranking(gql, world, d=(AS_OF + dt.timedelta(days=k)).isoformat())
         orders.append(names(r))
         buckets.append({e["umkm"]["name"]: e["score"]["bucket"] for e in r["edges"]})
@@ -172,7 +190,7 @@ async def test_rotation_reorders_only_within_buckets_across_days(gql, world, cit
     assert len({o[0] for o in orders}) > 1
 
 
-async def test_a_sale_drops_a_umkm_out_of_the_top_bucket_and_decay_brings_it_back(gql, world, city):
+async def test_a_sale_drops_a_umkm_out_of_the_top_bucket_and_decay_brings_it_back(gql, world, city, clock):
     before = await ranking(gql, world)
     top_bucket = row(before, "Citra")["score"]["bucket"]
     await city.sale("Citra", 3_000_000, 1)
@@ -182,6 +200,8 @@ async def test_a_sale_drops_a_umkm_out_of_the_top_bucket_and_decay_brings_it_bac
     # others sell later, the Citra sale decays: two years on it is back among the top
     later = AS_OF + dt.timedelta(days=730)
     await city.sale("Dewi", 3_000_000, -700)  # 700 days after AS_OF
+    clock.at(AS_OF_DT + dt.timedelta(days=730))  # read two years on, on that day (the first token has expired)
+    world.tokens["analyst"] = await token_at(world, "analyst", AS_OF_DT + dt.timedelta(days=730))
     far = await ranking(gql, world, d=later.isoformat())
     assert row(far, "Citra")["score"]["bucket"] > row(far, "Dewi")["score"]["bucket"]
     assert row(far, "Citra")["score"]["received"] < 3_000_000 * 2 ** (-700 / 180) * 1.01

@@ -17,10 +17,19 @@ from models.registry import Kelurahan, Opd
 from resolvers.ranking import rank_category
 from schema.relay import from_global_id
 from tests.conftest import gid
-from tests.test_fairness import AS_OF, AS_OF_DT, RANKING, City, city, names, ranking  # noqa: F401
+from tests.test_fairness import (  # noqa: F401  (today_is_as_of: the server's today is AS_OF here too)
+    AS_OF,
+    AS_OF_DT,
+    RANKING,
+    City,
+    city,
+    names,
+    ranking,
+    today_is_as_of,
+)
 
 NOON = dt.datetime.combine(AS_OF, dt.time(12), JAKARTA).astimezone(dt.UTC)
-SOON = (dt.datetime.now(JAKARTA).date() + dt.timedelta(days=10)).isoformat()
+SOON = (AS_OF + dt.timedelta(days=10)).isoformat()  # needed by: 10 days after the server's today
 
 
 async def reference(world, opd: Opd | None = None, quantity: int | None = None) -> list[tuple]:
@@ -153,8 +162,9 @@ async def test_concurrent_requests_on_a_stale_list_agree_and_build_it_once(gql, 
     assert await RankingSnapshot.all().count() == 1
 
 
-async def test_snapshots_of_old_days_are_dropped_when_a_newer_one_is_built(gql, world, city):
+async def test_snapshots_of_old_days_are_dropped_when_a_newer_one_is_built(gql, world, city, clock):
     for days in (10, 5, 0):
+        clock.at(AS_OF_DT - dt.timedelta(days=days))  # each day's list read (and stored) on its day
         await ranking(gql, world, d=(AS_OF - dt.timedelta(days=days)).isoformat())
     kept = [s.as_of for s in await RankingSnapshot.all()]
     assert kept == [NOON], kept  # the lists of 10 and 5 days before were deleted as the newer ones were built

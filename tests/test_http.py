@@ -109,20 +109,24 @@ async def test_healthz_reports_the_database(http):
     assert r.json() == {"status": "ok", "database": "ok"}
 
 
-@pytest.fixture
-def database_down(monkeypatch):
+def _stop_database(monkeypatch) -> None:
     """Every statement fails as when the database server stops."""
 
     async def refuse(self, *args, **kwargs):
         raise ConnectionRefusedError("connection refused (database stopped)")
 
     for name in ("execute_query", "execute_query_dict", "execute_insert", "execute_many", "execute_script"):
-        monkeypatch.setattr(type(BaseDBAsyncClient), name, refuse, raising=False)
+        monkeypatch.setattr(BaseDBAsyncClient, name, refuse, raising=False)
     from tortoise import connections
 
     conn_cls = type(connections.get("default"))
     for name in ("execute_query", "execute_query_dict", "execute_insert", "execute_many", "execute_script"):
         monkeypatch.setattr(conn_cls, name, refuse)
+
+
+@pytest.fixture
+def database_down(monkeypatch):
+    _stop_database(monkeypatch)
     yield
 
 
@@ -131,15 +135,49 @@ async def test_a_stopped_database_gives_503_health_and_masked_errors_with_reques
     assert r.status_code == 503
     assert r.json()["database"] == "unreachable"
 
-    caplog.set_level(logging.ERROR, logger="pasar.errors")
+    caplog.set_level(logging.WARNING, logger="pasar.errors")
     r = await http.post("/graphql", json={"query": "{ kecamatans { name } }"}, headers={"x-request-id": "req-42"})
-    assert r.status_code == 200
+    assert r.status_code == 503
     body = r.json()
     err = body["errors"][0]
-    assert err["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
-    assert err["extensions"]["requestId"] == "req-42"
+    assert err["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert err["extensions"]["requestId"] == "req-42" and "req-42" in err["message"]
     assert "refused" not in err["message"] and "Traceback" not in r.text
     assert any("req-42" in rec.getMessage() for rec in caplog.records)
+
+
+UNAVAILABLE_CALLERS = ["anonymous", "admin", "buyer", "partner"]
+
+
+@pytest.mark.parametrize("caller", UNAVAILABLE_CALLERS)
+async def test_a_stopped_database_is_503_for_every_caller_never_sign_in_first_and_recovers(
+    http, world, monkeypatch, caller
+):
+    query = {"query": "{ kecamatans { name } }"}
+    headers = {} if caller == "anonymous" else {"authorization": f"Bearer {world.tokens[caller]}"}
+    assert (await http.post("/graphql", json=query, headers=headers)).status_code == 200
+    with monkeypatch.context() as m:
+        _stop_database(m)
+        r = await http.post("/graphql", json=query, headers={**headers, "x-request-id": "req-7"})
+        assert r.status_code == 503, r.text
+        assert error_codes(r.json()) == ["SERVICE_UNAVAILABLE"]
+        assert r.json()["errors"][0]["extensions"]["requestId"] == "req-7"
+        mutation = 'mutation { login(input: {email: "a@b.c", password: "rahasia-123"}) { token errors { code } } }'
+        r = await http.post("/graphql", json={"query": mutation}, headers=headers)
+        assert r.status_code == 503 and error_codes(r.json()) == ["SERVICE_UNAVAILABLE"], r.text
+    r = await http.post("/graphql", json=query, headers=headers)  # the database is back: no restart needed
+    assert r.status_code == 200 and "errors" not in r.json()
+
+
+async def test_a_statement_error_that_is_not_connectivity_stays_internal_server_error(http, monkeypatch):
+    async def broken(self, *args, **kwargs):
+        raise RuntimeError("syntax error at or near SELEC")
+
+    from tortoise import connections
+
+    monkeypatch.setattr(type(connections.get("default")), "execute_query", broken)
+    r = await http.post("/graphql", json={"query": "{ kecamatans { name } }"})
+    assert r.status_code == 200 and error_codes(r.json()) == ["INTERNAL_SERVER_ERROR"]
 
 
 async def test_unexpected_failure_in_a_mutation_is_masked_and_logged(http, world, monkeypatch, caplog):
@@ -194,3 +232,16 @@ async def test_start_up_objects_are_frozen_out_of_the_garbage_collector_while_se
     async with app.router.lifespan_context(app):
         assert gc.get_freeze_count() > 10_000
     assert gc.get_freeze_count() == 0
+
+
+async def test_a_credential_check_that_fails_otherwise_is_a_masked_500_not_sign_in_first(http, world, monkeypatch):
+    import app
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("secret internals: token table")
+
+    monkeypatch.setattr(app, "authenticate", broken)
+    headers = {"authorization": f"Bearer {world.tokens['buyer']}", "x-request-id": "req-9"}
+    r = await http.post("/graphql", json={"query": "{ kecamatans { name } }"}, headers=headers)
+    assert r.status_code == 500 and error_codes(r.json()) == ["INTERNAL_SERVER_ERROR"], r.text
+    assert r.json()["errors"][0]["extensions"]["requestId"] == "req-9" and "internals" not in r.text
