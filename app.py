@@ -48,6 +48,7 @@ from resolvers.sales import rebuild_monthly_sales
 from schema import schema
 from schema.context import Context
 from schema.cost import MAX_MUTATION_FIELDS, MAX_QUERY_COST
+from schema.logs import FORMATS, LEVELS, RequestLog, configure_logging, note_codes
 
 log = logging.getLogger("pasar")
 DEV_SECRET = "pasar-dev-secret-change-me"
@@ -103,6 +104,14 @@ def _float(env: dict[str, str], name: str, default: float, lo: float, hi: float)
     return value
 
 
+def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = (env.get(name) or default).strip()
+    for choice in choices:
+        if raw.lower() == choice.lower():
+            return choice
+    raise SettingsError(f"{name}={raw!r} must be one of {', '.join(choices)}")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
@@ -123,6 +132,8 @@ class Settings:
     max_variables_values: int = MAX_VARIABLES_VALUES
     max_mutation_fields: int = MAX_MUTATION_FIELDS
     request_timeout_seconds: float = REQUEST_TIMEOUT_SECONDS
+    log_format: str = "text"  # text | json (schema/logs.py)
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -153,6 +164,8 @@ class Settings:
             max_variables_values=_int(env, "PASAR_MAX_VARIABLES_VALUES", MAX_VARIABLES_VALUES, 1, 10**7),
             max_mutation_fields=_int(env, "PASAR_MAX_MUTATION_FIELDS", MAX_MUTATION_FIELDS, 1, 1000),
             request_timeout_seconds=_float(env, "PASAR_REQUEST_TIMEOUT_SECONDS", REQUEST_TIMEOUT_SECONDS, 0.001, 3600),
+            log_format=_choice(env, "PASAR_LOG_FORMAT", "text", tuple(FORMATS)),
+            log_level=_choice(env, "PASAR_LOG_LEVEL", "INFO", LEVELS),
         )
         try:
             models.normalise_database_url(settings.database_url, settings.pool_size)
@@ -176,6 +189,7 @@ class RequestRefused(Exception):
 
     def response(self) -> JSONResponse:
         error = {"message": self.message, "extensions": {"code": self.code, **self.extensions}}
+        note_codes([self.code])
         return JSONResponse({"errors": [error]}, status_code=self.status, headers={"connection": "close"})
 
 
@@ -376,6 +390,7 @@ class PasarGraphQL(GraphQL):
         for err in data.get("errors") or []:
             # Parse errors are raised before schema extensions see a result: give them their code here.
             err.setdefault("extensions", {}).setdefault("code", "GRAPHQL_VALIDATION_FAILED")
+        note_codes(err["extensions"]["code"] for err in data.get("errors") or [])
         timed_out = any((e.extensions or {}).get("code") == "TIMEOUT" for e in result.errors or [])
         if result.errors and result.data is None and not timed_out and all(e.path is None for e in result.errors):
             # A request error (parse/validation): the spec wants 4xx and no `data` for the new media type.
@@ -476,7 +491,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                     with contextlib.suppress(asyncio.CancelledError):
                         await refresher
 
-    middleware = []
+    middleware = [Middleware(RequestLog)]  # outermost: one log line per request, whoever answers it
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -691,12 +706,12 @@ def main(argv: list[str] | None = None) -> None:
     ex.add_argument("--output", type=Path, default=SDL_PATH)
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
     except SettingsError as e:
         print(f"pasar: invalid setting: {e}", file=sys.stderr)
         raise SystemExit(2) from None
+    configure_logging(settings)
 
     if args.command == "export-schema":
         export_schema(args.output)
@@ -723,7 +738,14 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.run(_seed_demo(settings))
         host, port = args.host or settings.host, args.port or settings.port
         print(f"Pasar UMKM on http://{host}:{port}/graphql (GraphiQL {'on' if settings.graphiql else 'off'})")
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(  # uvicorn logs through our handler; its access line (with the query string) is off
+            create_app(settings),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            log_level=settings.log_level.lower(),
+        )
 
 
 if __name__ == "__main__":
