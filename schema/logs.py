@@ -164,7 +164,8 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
+        if isinstance(fields, dict):  # the access line: its fields, and a short message instead of their text
+            out["message"] = f"{fields.get('method')} {fields.get('path')} {fields.get('status') or '-'}"
             out.update(fields)
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
@@ -302,15 +303,16 @@ def request_id_of(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
 
 class RequestLog:
     """ASGI middleware, the outermost: the request id (the client's `X-Request-Id` when it is a short plain token,
-    else a new one, put back in the headers so that the GraphQL context uses the same), the response's
-    `X-Request-Id`, and one `pasar.access` line per HTTP request once its response has been sent, or it failed."""
+    else a new one, put back in the headers so that the GraphQL context uses the same; on a WebSocket too), the
+    response's `X-Request-Id`, and one `pasar.access` line per HTTP request once its response has been sent, or it
+    failed."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         sqlcount.install()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         headers = list(scope.get("headers") or ())
@@ -320,6 +322,9 @@ class RequestLog:
             headers = [(k, v) for k, v in headers if k.lower() != b"x-request-id"]
             headers.append((b"x-request-id", request_id.encode()))
             scope = {**scope, "headers": headers}
+        if scope["type"] == "websocket":  # each operation gets its line from RequestFacts
+            await self.app(scope, receive, send)
+            return
         line = RequestLine(
             request_id=request_id, method=scope.get("method", "-"), path=scope.get("path", "-")[:MAX_PATH]
         )

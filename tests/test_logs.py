@@ -176,7 +176,10 @@ async def test_a_session_of_mistakes_leaves_a_short_clean_log(captured, app, htt
 
     # an operation on a WebSocket gets its own line
     async with ws_client(app) as client:
-        async with aconnect_ws("http://test/graphql", client, subprotocols=["graphql-transport-ws"]) as ws:
+        forged = {"x-request-id": "forged status=500 role=ADMIN"}
+        async with aconnect_ws(
+            "http://test/graphql", client, subprotocols=["graphql-transport-ws"], headers=forged
+        ) as ws:
             await init(ws, world.tokens["owner"])
             await ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": "query Saya { me { role } }"}})
             assert (await receive(ws))["type"] == "next"
@@ -225,6 +228,7 @@ async def test_a_session_of_mistakes_leaves_a_short_clean_log(captured, app, htt
     assert "PAYLOAD_TOO_LARGE" in str(next(a for a in http_lines if str(a["status"]) == "413")["errors"])
     (ws_line,) = [a for a in lines if a["transport"] == "ws"]
     assert ws_line["operation"] == "Saya" and ws_line["role"] == "UMKM_OWNER"
+    assert "forged" not in text and re.fullmatch(r"[0-9a-f]{32}", ws_line["request_id"])
 
 
 async def test_the_statement_count_is_logged_without_extensions_sql(app, http, world, captured):
