@@ -51,6 +51,7 @@ from schema import schema
 from schema.context import Context
 from schema.cost import MAX_MUTATION_FIELDS, MAX_QUERY_COST
 from schema.errors import SERVICE_UNAVAILABLE, unavailable_message
+from schema.logs import FORMATS, LEVELS, RequestLog, configure_logging, note_codes
 
 log = logging.getLogger("pasar")
 DEV_SECRET = "pasar-dev-secret-change-me"
@@ -106,6 +107,14 @@ def _float(env: dict[str, str], name: str, default: float, lo: float, hi: float)
     return value
 
 
+def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = (env.get(name) or default).strip()
+    for choice in choices:
+        if raw.lower() == choice.lower():
+            return choice
+    raise SettingsError(f"{name}={raw!r} must be one of {', '.join(choices)}")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
@@ -136,6 +145,8 @@ class Settings:
     sign_in_retention_days: int = 90
     pending_nib_hold_days: int = 30  # a PENDING UMKM unverified this long no longer holds its NIB
     redis_url: str | None = None  # PASAR_REDIS_URL: shared state of several workers (required with --workers > 1)
+    log_format: str = "text"  # text | json (schema/logs.py)
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -175,6 +186,8 @@ class Settings:
             sign_in_retention_days=_int(env, "PASAR_SIGN_IN_RETENTION_DAYS", 90, 1, 3650),
             pending_nib_hold_days=_int(env, "PASAR_PENDING_NIB_HOLD_DAYS", 30, 1, 3650),
             redis_url=env.get("PASAR_REDIS_URL") or None,
+            log_format=_choice(env, "PASAR_LOG_FORMAT", "text", tuple(FORMATS)),
+            log_level=_choice(env, "PASAR_LOG_LEVEL", "INFO", LEVELS),
         )
         if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError("PASAR_REDIS_URL must start with redis://, rediss:// or unix://")
@@ -201,6 +214,7 @@ class RequestRefused(Exception):
 
     def response(self) -> JSONResponse:
         error = {"message": self.message, "extensions": {"code": self.code, **self.extensions}}
+        note_codes([self.code])
         headers = {"connection": "close", **self.headers}
         return JSONResponse({"errors": [error]}, status_code=self.status, headers=headers)
 
@@ -440,6 +454,7 @@ class PasarGraphQL(GraphQL):
         for err in data.get("errors") or []:
             # Parse errors are raised before schema extensions see a result: give them their code here.
             err.setdefault("extensions", {}).setdefault("code", "GRAPHQL_VALIDATION_FAILED")
+        note_codes(err["extensions"]["code"] for err in data.get("errors") or [])
         timed_out = any((e.extensions or {}).get("code") == "TIMEOUT" for e in result.errors or [])
         if any((e.extensions or {}).get("code") == SERVICE_UNAVAILABLE for e in result.errors or []):
             request.state.unavailable = True  # answered 503 (run)
@@ -549,7 +564,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                     with contextlib.suppress(asyncio.CancelledError):
                         await refresher
 
-    middleware = []
+    middleware = [Middleware(RequestLog)]  # outermost: one log line per request, whoever answers it
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -767,12 +782,12 @@ def main(argv: list[str] | None = None) -> None:
     ex.add_argument("--output", type=Path, default=SDL_PATH)
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
     except SettingsError as e:
         print(f"pasar: invalid setting: {e}", file=sys.stderr)
         raise SystemExit(2) from None
+    configure_logging(settings)
 
     if args.command == "export-schema":
         export_schema(args.output)
@@ -803,10 +818,12 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.run(_seed_demo(settings))
         host, port = args.host or settings.host, args.port or settings.port
         print(f"Pasar UMKM on http://{host}:{port}/graphql (GraphiQL {'on' if settings.graphiql else 'off'})")
+        # uvicorn logs through our handler (schema/logs.py); its own access line (with the query string) is off
+        quiet = {"log_config": None, "access_log": False, "log_level": settings.log_level.lower()}
         if args.workers > 1:  # each worker builds its app from the environment, as this process read it
-            uvicorn.run("app:create_app", factory=True, workers=args.workers, host=host, port=port, log_level="info")
+            uvicorn.run("app:create_app", factory=True, workers=args.workers, host=host, port=port, **quiet)
         else:
-            uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+            uvicorn.run(create_app(settings), host=host, port=port, **quiet)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from schema.errors import ErrorCodes
 from schema.fairness import FairnessQuery
 from schema.inputs import InputText
 from schema.limits import limit_extensions
+from schema.logs import RequestFacts
 from schema.omzet import OmzetMutation, OmzetQuery, OmzetReport
 from schema.orders import Order, OrdersMutation, OrdersQuery, OrdersSubscription, orders_by_ids
 from schema.registry import Category, Kecamatan, Kelurahan, Opd, RegistryMutation, RegistryQuery, Umkm
@@ -77,7 +78,8 @@ class PasarSchema(strawberry.Schema):
 
 def build_schema() -> strawberry.Schema:
     # SqlCounter does nothing unless the app's settings ask for it (tests, benchmarks).
-    extensions = [ErrorCodes, *limit_extensions(), InputText, SqlCounter]
+    # RequestFacts first: it leaves last, when ErrorCodes has coded the errors (schema/logs.py).
+    extensions = [RequestFacts, ErrorCodes, *limit_extensions(), InputText, SqlCounter]
     return PasarSchema(
         query=Query,
         mutation=Mutation,

@@ -1,24 +1,64 @@
-"""Counts the SQL statements a request runs while executing, reported in `extensions.sqlStatements`.
+"""Counts the SQL statements a request runs, and keeps their parameters out of the log.
 
-On only when the app is started with `count_sql` (tests and benchmarks). Tortoise logs each statement at DEBUG on
-`tortoise.db_client` in the task that runs it, so a context variable attributes it to the right request.
+Tortoise logs each statement at DEBUG on `tortoise.db_client` (`"%s: %s"`, the statement and its parameters) in the
+task that runs it, so a context variable attributes it to the right request. `install()` sets that logger to DEBUG
+(the records are what is counted) and puts `WithoutParameters` on it first: every record leaves the logger with the
+statement only, so neither the counter nor any handler (the log at `PASAR_LOG_LEVEL=DEBUG`) ever sees a password
+hash, an e-mail address or any other value a statement carries.
+
+Two counts read the same records:
+- `SqlCounter` counts while the operation executes and reports `extensions.sqlStatements` and `extensions.sql`, only
+  when the app is started with `count_sql` (tests and benchmarks);
+- `tally()` counts a whole request (the caller's lookup included) for the request's log line, always.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from strawberry.extensions import SchemaExtension
+
+STATEMENT = "%s: %s"  # how every Tortoise backend logs a statement with its parameters
 
 _counter: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("pasar_sql_counter", default=None)
 
 
+@dataclass
+class Tally:
+    statements: int = 0
+
+
+_tally: contextvars.ContextVar[Tally | None] = contextvars.ContextVar("pasar_sql_tally", default=None)
+
+
+class WithoutParameters(logging.Filter):
+    """On `tortoise.db_client`: a statement's record keeps the statement and loses its parameters; a connection's
+    record ("… with params: …", the pool's settings) loses the settings."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == STATEMENT and isinstance(record.args, tuple) and len(record.args) == 2:
+            record.msg, record.args = "%s", (record.args[0],)
+            record.sql_statement = True
+        elif isinstance(record.msg, str) and " with params" in record.msg:
+            kept = record.msg.split(" with params", 1)[0]
+            args = record.args if isinstance(record.args, tuple) else ()
+            record.msg, record.args = kept, args[: kept.count("%s")]
+        return True
+
+
 class _Handler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
+        if not getattr(record, "sql_statement", False):
+            return
+        tally = _tally.get()
+        if tally is not None:
+            tally.statements += 1
         bucket = _counter.get()
-        if bucket is not None and isinstance(record.msg, str) and record.args:
+        if bucket is not None:
             bucket.append(str(record.args[0]) if isinstance(record.args, tuple) else record.msg)
 
 
@@ -30,9 +70,22 @@ def install() -> None:
     if _installed:
         return
     logger = logging.getLogger("tortoise.db_client")
+    logger.addFilter(WithoutParameters())
     logger.setLevel(logging.DEBUG)
     logger.addHandler(_Handler())
     _installed = True
+
+
+@contextlib.contextmanager
+def tally() -> Iterator[Tally]:
+    """Counts the statements run in this context (and the tasks it starts) until the block ends."""
+    install()
+    counted = Tally()
+    token = _tally.set(counted)
+    try:
+        yield counted
+    finally:
+        _tally.reset(token)
 
 
 class SqlCounter(SchemaExtension):

@@ -281,6 +281,15 @@ def test_serve_demo_answers_with_graphiql_and_demo_logins_work(fresh_db, tmp_pat
                 ).json()
                 assert me["data"]["me"]["role"] == role
                 assert me["data"]["products"]["totalCount"] > 1000
+            # the server's log: our access line with the path only, never uvicorn's with the query string
+            client.get("/graphql", params={"query": "{ categories { name } }", "probe": "rahasia-di-url-7"})
+        deadline = time.monotonic() + HTTP_TIMEOUT  # the line is written just after the response has been sent
+        while "operation=categories" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        lines = [line for line in log.read_text().splitlines() if " pasar.access: " in line]
+        assert len(lines) >= 10 and all(" path=/graphql " in line or " path=/healthz " in line for line in lines)
+        assert "operation=categories" in lines[-1] and " method=GET " in lines[-1]
+        assert "rahasia-di-url-7" not in log.read_text() and "categories { name }" not in log.read_text()
     finally:
         proc.terminate()
         try:
