@@ -46,8 +46,17 @@ from resolvers.common import ANONYMOUS, DomainError, SystemClock, SystemContext
 from resolvers.fairness_stats import rebuild_stats
 from resolvers.sales import rebuild_monthly_sales
 from schema import schema
+from schema.client import client_address, parse_trusted_proxies
 from schema.context import Context
 from schema.cost import MAX_MUTATION_FIELDS, MAX_QUERY_COST
+from schema.ratelimit import (
+    DEFAULT_RATE_LIMITS,
+    LimitedWebSocketAdapter,
+    RateLimits,
+    WebSocketLimits,
+    check_redis_url,
+    parse_rate_limits,
+)
 
 log = logging.getLogger("pasar")
 DEV_SECRET = "pasar-dev-secret-change-me"
@@ -123,6 +132,13 @@ class Settings:
     max_variables_values: int = MAX_VARIABLES_VALUES
     max_mutation_fields: int = MAX_MUTATION_FIELDS
     request_timeout_seconds: float = REQUEST_TIMEOUT_SECONDS
+    rate_limits: str = DEFAULT_RATE_LIMITS  # per caller, by role (schema/ratelimit.py); "off" in the tests
+    redis_url: str | None = None  # shared rate-limit counters across processes
+    redis_prefix: str = "pasar"
+    workers: int = 1  # server processes sharing the limits: each one's share while Redis is down
+    trusted_proxies: tuple[str, ...] = ()
+    ws_max_connections: int = 10  # open WebSockets per caller
+    ws_max_messages_per_second: int = 20  # per WebSocket
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -153,10 +169,20 @@ class Settings:
             max_variables_values=_int(env, "PASAR_MAX_VARIABLES_VALUES", MAX_VARIABLES_VALUES, 1, 10**7),
             max_mutation_fields=_int(env, "PASAR_MAX_MUTATION_FIELDS", MAX_MUTATION_FIELDS, 1, 1000),
             request_timeout_seconds=_float(env, "PASAR_REQUEST_TIMEOUT_SECONDS", REQUEST_TIMEOUT_SECONDS, 0.001, 3600),
+            rate_limits=env.get("PASAR_RATE_LIMITS") or DEFAULT_RATE_LIMITS,
+            redis_url=env.get("PASAR_REDIS_URL") or None,
+            redis_prefix=env.get("PASAR_REDIS_PREFIX") or "pasar",
+            workers=_int(env, "PASAR_WORKERS", 1, 1, 1024),
+            trusted_proxies=tuple(e.strip() for e in env.get("PASAR_TRUSTED_PROXIES", "").split(",") if e.strip()),
+            ws_max_connections=_int(env, "PASAR_WS_MAX_CONNECTIONS", 10, 0, 10_000),
+            ws_max_messages_per_second=_int(env, "PASAR_WS_MAX_MESSAGES_PER_SECOND", 20, 0, 10_000),
         )
         try:
             models.normalise_database_url(settings.database_url, settings.pool_size)
-        except models.ConfigError as e:
+            parse_rate_limits(settings.rate_limits)
+            check_redis_url(settings.redis_url)
+            parse_trusted_proxies(",".join(settings.trusted_proxies))
+        except (models.ConfigError, ValueError) as e:
             raise SettingsError(str(e)) from None
         return settings
 
@@ -170,13 +196,15 @@ class Settings:
 class RequestRefused(Exception):
     """A request refused before it runs, answered with `status` and one GraphQL-style error."""
 
-    def __init__(self, status: int, code: str, message: str, **extensions: Any) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None, **extensions: Any) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.extensions = status, code, message, extensions
+        self.headers = headers or {}
 
     def response(self) -> JSONResponse:
         error = {"message": self.message, "extensions": {"code": self.code, **self.extensions}}
-        return JSONResponse({"errors": [error]}, status_code=self.status, headers={"connection": "close"})
+        headers = {"connection": "close", **self.headers}
+        return JSONResponse({"errors": [error]}, status_code=self.status, headers=headers)
 
 
 class _BodyTooLarge(Exception):
@@ -284,10 +312,14 @@ def _bearer(value: str | None) -> str | None:
 class PasarGraphQL(GraphQL):
     """Strawberry's ASGI view plus the caller, request ids and GraphQL-over-HTTP media types and status codes."""
 
+    websocket_adapter_class = LimitedWebSocketAdapter  # messages per second per WebSocket
+
     def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.settings = settings
         self.clock = SystemClock()
+        self.rate_limits = RateLimits(settings)
+        self.ws_limits = WebSocketLimits(settings.ws_max_connections)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
@@ -299,6 +331,14 @@ class PasarGraphQL(GraphQL):
             except Exception:
                 # The database is down: log, go on as anonymous; the operation itself fails masked.
                 log.exception("could not authenticate, request %s", request_id)
+        if isinstance(request, Request):  # WebSockets have their own limits (on_ws_connect, the adapter)
+            request.state.rate_limit = decision = await self.rate_limits.hit(
+                principal, client_address(request, self.settings)
+            )
+            if decision is not None and not decision.allowed:
+                raise RequestRefused(
+                    429, "RATE_LIMITED", decision.message(), decision.headers(), **decision.extensions()
+                )
         return Context(
             settings=self.settings,
             principal=principal,
@@ -319,6 +359,8 @@ class PasarGraphQL(GraphQL):
                 raise ConnectionRejectionError({"message": "Invalid or expired token."})
             context.principal = principal
             context.raw_token = str(raw)
+        if not self.ws_limits.admit(context.request, context.principal, client_address(context.request, self.settings)):
+            raise ConnectionRejectionError({"message": "Too many connections."})  # closed with 4429 (the adapter)
         return UNSET
 
     async def parse_http_body(self, request: Any) -> Any:
@@ -397,6 +439,12 @@ class PasarGraphQL(GraphQL):
             return refused.response()
         except _ClientGone:
             return Response(status_code=499)  # nobody reads it: the client has gone
+        finally:
+            if isinstance(request, WebSocket):
+                self.ws_limits.release(request)
+        decision = getattr(request.state, "rate_limit", None) if isinstance(request, Request) else None
+        if decision is not None and isinstance(response, Response):
+            response.headers.update(decision.headers())
         if (
             isinstance(request, Request)
             and isinstance(response, Response)
@@ -475,6 +523,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                     refresher.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await refresher
+                await view.rate_limits.close()
 
     middleware = []
     if settings.cors_origins:
