@@ -533,6 +533,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST", "OPTIONS"],
                 allow_headers=["authorization", "content-type", "x-request-id"],
+                expose_headers=["ratelimit", "ratelimit-policy", "retry-after"],  # readable by the page's scripts
             )
         )
     middleware.append(Middleware(BodyLimit, limit=settings.max_body_bytes))  # inside CORS: a 413 keeps its headers

@@ -133,6 +133,17 @@ async def test_anonymous_callers_are_limited_per_address(settings):
         assert await allowed_of(other, 3) == [200, 200, 429]
 
 
+async def test_a_browser_page_on_an_allowed_origin_can_read_the_rate_limit_headers(settings):
+    app = limited(settings, "anonymous=1/hour", cors_origins=("https://pasar.surabaya.go.id",))
+    async with client_of(app) as client:
+        origin = {"origin": "https://pasar.surabaya.go.id"}
+        for status in (200, 429):
+            r = await ask(client, **origin)
+            assert r.status_code == status and r.headers["access-control-allow-origin"] == origin["origin"]
+            exposed = {h.strip().lower() for h in r.headers["access-control-expose-headers"].split(",")}
+            assert {"ratelimit", "ratelimit-policy", "retry-after"} <= exposed
+
+
 async def test_healthz_is_not_limited(settings):
     app = limited(settings, "anonymous=1/hour")
     async with client_of(app) as client:
