@@ -145,7 +145,7 @@ class RateLimits:
         self.shared: Storage | None = None
         self.redis_where = ""
         self.redis_down = False
-        self._retry_at = 0.0
+        self._tried_at = 0.0  # when Redis was last tried while down
         self._shares: dict[str, RateLimitItem] = {}
         if settings.redis_url and self.enabled:
             self.redis_where = _where(settings.redis_url)
@@ -198,13 +198,13 @@ class RateLimits:
         if not self.redis_down:
             return True
         now = time.monotonic()
-        if now < self._retry_at:
+        if now - self._tried_at < self.retry_seconds:
             return False
-        self._retry_at = now + self.retry_seconds  # one request tries; the others go on counting alone meanwhile
+        self._tried_at = now  # one request tries; the others go on counting alone meanwhile
         return True
 
     def _went_down(self, error: BaseException) -> None:
-        self._retry_at = time.monotonic() + self.retry_seconds
+        self._tried_at = time.monotonic()
         if not self.redis_down:
             self.redis_down = True
             log.warning(
