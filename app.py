@@ -48,10 +48,19 @@ from resolvers.common import REJECTED, DomainError, SystemClock, SystemContext, 
 from resolvers.fairness_stats import rebuild_stats
 from resolvers.sales import rebuild_monthly_sales
 from schema import schema
+from schema.client import client_address, parse_trusted_proxies
 from schema.context import Context
 from schema.cost import MAX_MUTATION_FIELDS, MAX_QUERY_COST
 from schema.errors import SERVICE_UNAVAILABLE, unavailable_message
 from schema.logs import FORMATS, LEVELS, RequestLog, configure_logging, note_codes
+from schema.ratelimit import (
+    DEFAULT_RATE_LIMITS,
+    LimitedWebSocketAdapter,
+    RateLimits,
+    WebSocketLimits,
+    check_redis_url,
+    parse_rate_limits,
+)
 
 log = logging.getLogger("pasar")
 DEV_SECRET = "pasar-dev-secret-change-me"
@@ -144,9 +153,17 @@ class Settings:
     sign_up_max_per_address: int = 5
     sign_in_retention_days: int = 90
     pending_nib_hold_days: int = 30  # a PENDING UMKM unverified this long no longer holds its NIB
-    redis_url: str | None = None  # PASAR_REDIS_URL: shared state of several workers (required with --workers > 1)
+    redis_url: str | None = (
+        None  # PASAR_REDIS_URL: shared state of several workers (rate limits; required with --workers > 1)
+    )
     log_format: str = "text"  # text | json (schema/logs.py)
     log_level: str = "INFO"
+    rate_limits: str = DEFAULT_RATE_LIMITS  # per caller, by role (schema/ratelimit.py); "off" in the tests
+    redis_prefix: str = "pasar"
+    workers: int = 1  # server processes sharing the limits: each one's share while Redis is down
+    trusted_proxies: tuple[str, ...] = ()
+    ws_max_connections: int = 10  # open WebSockets per caller
+    ws_max_messages_per_second: int = 20  # per WebSocket
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -188,12 +205,19 @@ class Settings:
             redis_url=env.get("PASAR_REDIS_URL") or None,
             log_format=_choice(env, "PASAR_LOG_FORMAT", "text", tuple(FORMATS)),
             log_level=_choice(env, "PASAR_LOG_LEVEL", "INFO", LEVELS),
+            rate_limits=env.get("PASAR_RATE_LIMITS") or DEFAULT_RATE_LIMITS,
+            redis_prefix=env.get("PASAR_REDIS_PREFIX") or "pasar",
+            workers=_int(env, "PASAR_WORKERS", 1, 1, 1024),
+            trusted_proxies=tuple(e.strip() for e in env.get("PASAR_TRUSTED_PROXIES", "").split(",") if e.strip()),
+            ws_max_connections=_int(env, "PASAR_WS_MAX_CONNECTIONS", 10, 0, 10_000),
+            ws_max_messages_per_second=_int(env, "PASAR_WS_MAX_MESSAGES_PER_SECOND", 20, 0, 10_000),
         )
-        if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
-            raise SettingsError("PASAR_REDIS_URL must start with redis://, rediss:// or unix://")
         try:
             models.normalise_database_url(settings.database_url, settings.pool_size)
-        except models.ConfigError as e:
+            parse_rate_limits(settings.rate_limits)
+            check_redis_url(settings.redis_url)
+            parse_trusted_proxies(",".join(settings.trusted_proxies))
+        except (models.ConfigError, ValueError) as e:
             raise SettingsError(str(e)) from None
         return settings
 
@@ -207,7 +231,7 @@ class Settings:
 class RequestRefused(Exception):
     """A request refused before it runs, answered with `status` and one GraphQL-style error."""
 
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None, **extensions: Any):
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None, **extensions: Any) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.extensions = status, code, message, extensions
         self.headers = headers or {}
@@ -326,12 +350,6 @@ def _timeout_result(seconds: float) -> ExecutionResult:
 # ---------------------------------------------------------------- GraphQL view
 
 
-def client_address(request: Request | WebSocket) -> str:
-    """The address a request came from, for the throttle of sign-ins, partner keys and sign-ups: the socket's peer.
-    The one place that decides it (a reverse proxy's forwarded address is to be read here, for trusted proxies only)."""
-    return request.client.host if request.client else "unknown"
-
-
 def _bearer(value: str | None) -> str | None:
     if value and value[:7].lower() == "bearer ":
         return value[7:].strip() or None
@@ -351,10 +369,14 @@ def _lookup_failed(error: Exception, request_id: str) -> RequestRefused:
 class PasarGraphQL(GraphQL):
     """Strawberry's ASGI view plus the caller, request ids and GraphQL-over-HTTP media types and status codes."""
 
+    websocket_adapter_class = LimitedWebSocketAdapter  # messages per second per WebSocket
+
     def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.settings = settings
         self.clock = SystemClock()
+        self.rate_limits = RateLimits(settings)
+        self.ws_limits = WebSocketLimits(settings.ws_max_connections)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
@@ -366,7 +388,7 @@ class PasarGraphQL(GraphQL):
             response=response,
             request_id=request_id,
             raw_token=raw,
-            client_address=client_address(request),
+            client_address=client_address(request, self.settings),
         )
         if raw:
             try:
@@ -380,6 +402,12 @@ class PasarGraphQL(GraphQL):
                 if not isinstance(request, Request):
                     raise
                 raise _lookup_failed(e, request_id) from None
+        if isinstance(request, Request):  # WebSockets have their own limits (on_ws_connect, the adapter)
+            request.state.rate_limit = decision = await self.rate_limits.hit(context.principal, context.client_address)
+            if decision is not None and not decision.allowed:
+                raise RequestRefused(
+                    429, "RATE_LIMITED", decision.message(), decision.headers(), **decision.extensions()
+                )
         return context
 
     async def on_ws_connect(self, context: Context) -> Any:
@@ -397,6 +425,8 @@ class PasarGraphQL(GraphQL):
                 raise ConnectionRejectionError({"message": "Invalid or expired token."})
             context.principal = principal
             context.raw_token = str(raw)
+        if not self.ws_limits.admit(context.request, context.principal, client_address(context.request, self.settings)):
+            raise ConnectionRejectionError({"message": "Too many connections."})  # closed with 4429 (the adapter)
         return UNSET
 
     async def parse_http_body(self, request: Any) -> Any:
@@ -478,6 +508,12 @@ class PasarGraphQL(GraphQL):
             return refused.response()
         except _ClientGone:
             return Response(status_code=499)  # nobody reads it: the client has gone
+        finally:
+            if isinstance(request, WebSocket):
+                self.ws_limits.release(request)
+        decision = getattr(request.state, "rate_limit", None) if isinstance(request, Request) else None
+        if decision is not None and isinstance(response, Response):
+            response.headers.update(decision.headers())
         if (
             isinstance(request, Request)
             and isinstance(response, Response)
@@ -563,6 +599,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                     refresher.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await refresher
+                await view.rate_limits.close()
 
     middleware = [Middleware(RequestLog)]  # outermost: one log line per request, whoever answers it
     if settings.cors_origins:
@@ -572,6 +609,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST", "OPTIONS"],
                 allow_headers=["authorization", "content-type", "x-request-id"],
+                expose_headers=["ratelimit", "ratelimit-policy", "retry-after"],  # readable by the page's scripts
             )
         )
     middleware.append(Middleware(BodyLimit, limit=settings.max_body_bytes))  # inside CORS: a 413 keeps its headers
@@ -821,6 +859,7 @@ def main(argv: list[str] | None = None) -> None:
         # uvicorn logs through our handler (schema/logs.py); its own access line (with the query string) is off
         quiet = {"log_config": None, "access_log": False, "log_level": settings.log_level.lower()}
         if args.workers > 1:  # each worker builds its app from the environment, as this process read it
+            os.environ["PASAR_WORKERS"] = str(args.workers)  # each one's share of the limits while Redis is down
             uvicorn.run("app:create_app", factory=True, workers=args.workers, host=host, port=port, **quiet)
         else:
             uvicorn.run(create_app(settings), host=host, port=port, **quiet)

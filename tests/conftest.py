@@ -48,7 +48,17 @@ def database_url():
 
 @pytest.fixture(scope="session")
 def settings(database_url) -> Settings:
-    return Settings(database_url=database_url, secret=SECRET, count_sql=True, pool_size=40, session_check_seconds=1)
+    # rate limits off: the suite's app must not throttle its own tests (tests/test_ratelimit.py builds limited apps)
+    return Settings(
+        database_url=database_url,
+        secret=SECRET,
+        count_sql=True,
+        pool_size=40,
+        session_check_seconds=1,
+        rate_limits="off",
+        ws_max_connections=0,
+        ws_max_messages_per_second=0,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -144,6 +144,7 @@ def start_ours(url: str, core: int | None, logdir: Path, count_sql: bool, name: 
         PASAR_GRAPHIQL="false",
         PASAR_COUNT_SQL="true" if count_sql else "false",
         PASAR_DB_POOL_SIZE=str(POOL),
+        PASAR_RATE_LIMITS="off",  # the load generator is one caller: measured here is the server, not its limiter
     )
     cmd = [sys.executable, "-m", "uvicorn", "app:create_app", "--factory", "--host", "127.0.0.1"]
     cmd += ["--port", str(port), "--no-access-log", "--log-level", "warning"]
