@@ -90,30 +90,25 @@ def _bool(env: dict[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name}={raw!r} is not a boolean: use true or false")
 
 
-def _int(env: dict[str, str], name: str, default: int, lo: int, hi: int) -> int:
+def _number(env: dict[str, str], name: str, default: Any, lo: Any, hi: Any, kind: type, what: str) -> Any:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+        raise SettingsError(f"{name}={raw!r} is not {what}") from None
     if not lo <= value <= hi:
         raise SettingsError(f"{name}={value} must be between {lo} and {hi}")
     return value
+
+
+def _int(env: dict[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    return _number(env, name, default, lo, hi, int, "a whole number")
 
 
 def _float(env: dict[str, str], name: str, default: float, lo: float, hi: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a number") from None
-    if not lo <= value <= hi:
-        raise SettingsError(f"{name}={value} must be between {lo} and {hi}")
-    return value
+    return _number(env, name, default, lo, hi, float, "a number")
 
 
 def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
