@@ -21,7 +21,7 @@ import pytest
 
 from bench.dataset import parse_target
 from tests.conftest import TEST_URL, fresh_database
-from tests.test_cli import PASAR, RUN_TIMEOUT, env_for, free_port, run, wait_until_serving
+from tests.test_cli import PASAR, RUN_TIMEOUT, env_for, free_port, run, stop, wait_until_serving
 
 ROOT = Path(__file__).parent.parent
 ENGINE = "postgres" if TEST_URL.startswith("postgres") else "sqlite"
@@ -274,12 +274,7 @@ def test_a_restore_refuses_a_database_the_server_has_open(loaded, tmp_path):
             r.stdout + r.stderr
         )
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=60)
+        stop(proc)
     r = pasar(loaded, "restore", str(file), cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
 

@@ -219,6 +219,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop(proc: subprocess.Popen) -> None:
+    """End a server process: terminate, and kill it if it has not stopped within a minute."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=60)
+
+
 def wait_until_serving(proc: subprocess.Popen, port: int, log: Path, within: float = READY_TIMEOUT) -> None:
     """Poll until the server accepts connections on `port` and answers /healthz; fail at once if it exits, and
     with its output if it is not ready `within` seconds."""
@@ -291,9 +301,4 @@ def test_serve_demo_answers_with_graphiql_and_demo_logins_work(fresh_db, tmp_pat
         assert "operation=categories" in lines[-1] and " method=GET " in lines[-1]
         assert "rahasia-di-url-7" not in log.read_text() and "categories { name }" not in log.read_text()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=60)
+        stop(proc)

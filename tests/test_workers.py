@@ -11,7 +11,7 @@ import pytest
 
 from models.jobs import lock_key, single_runner
 from tests.conftest import TEST_URL
-from tests.test_cli import HTTP_TIMEOUT, PASAR, ROOT, RUN_TIMEOUT, env_for, free_port, wait_until_serving
+from tests.test_cli import HTTP_TIMEOUT, PASAR, ROOT, RUN_TIMEOUT, env_for, free_port, stop, wait_until_serving
 
 ON_POSTGRES = TEST_URL.startswith("postgres")
 postgres_only = pytest.mark.skipif(not ON_POSTGRES, reason="advisory locks and several workers need PostgreSQL")
@@ -119,9 +119,4 @@ def test_two_workers_on_postgresql_with_redis_serve_the_api(database, tmp_path):
                 assert r.status_code == 200 and len(r.json()["data"]["kecamatans"]) == 31
         assert log.read_text().count("Started server process") >= 2, log.read_text()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=60)
+        stop(proc)
