@@ -17,6 +17,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.types.field import StrawberryField
+from tortoise.exceptions import IntegrityError
 
 from models.query import database_unreachable
 from resolvers.common import AccessError, DomainError, TooManyAttempts
@@ -52,6 +53,13 @@ class UserErrors(FieldExtension):
             if self.tells_retry_after and isinstance(e, TooManyAttempts):
                 return self.payload_type(errors=errors, retry_after=e.retry_after)
             return self.payload_type(errors=errors)
+        except IntegrityError:
+            # A unique key or a reference that a concurrent request changed between the rule's checks and its write:
+            # the transaction was rolled back; the caller may simply try again. (Rules turn the races they know into
+            # their own codes first: DUPLICATE_NIB, DUPLICATE_EMAIL, ALREADY_RATED, an idempotent replay.)
+            log.info("request %s: CONFLICT (a concurrent change)", getattr(info.context, "request_id", None))
+            message = "Someone else changed the same thing at the same moment; nothing was saved. Please try again."
+            return self.payload_type(errors=[UserError(field=None, code="CONFLICT", message=message)])
 
 
 def _code_for(original: BaseException | None) -> tuple[str | None, str | None]:

@@ -8,9 +8,11 @@ import base64
 import json
 
 import pytest
+from tortoise.exceptions import IntegrityError
 
 from models.accounts import User
 from models.registry import Umkm
+from resolvers import registry as registry_rules
 from tests.conftest import error_codes, gid
 from tests.test_orders import PLACE, basket
 from tests.test_validation import REGISTER, sign_up
@@ -136,3 +138,40 @@ async def test_messages_are_plain_words_and_the_path_is_in_field(gql, world):
     body = await gql(q, {"i": {"id": gid("Umkm", world.umkm.id), "price": 1}}, world.tokens["owner"])
     (err,) = body["data"]["updateProduct"]["errors"]
     assert err["field"] == "id" and err["message"] == "ID: this is not the ID of a Product."
+
+
+async def test_other_unique_key_races_are_payload_errors_not_crashes(gql, world):
+    """Ten admins creating the same category, ten OPDs with one code: one is created, the others are told why
+    (DUPLICATE_SLUG / DUPLICATE_CODE, or CONFLICT when the unique index caught the race), never a masked error."""
+    admin = world.tokens["admin"]
+    cat = "mutation($i: CreateCategoryInput!) { createCategory(input: $i) { category { id } errors { code } } }"
+    opd = "mutation($i: CreateOpdInput!) { createOpd(input: $i) { opd { id } errors { code } } }"
+    kec = gid("Kecamatan", world.kecamatan.id)
+    for doc, variables, field, codes in (
+        (cat, {"i": {"name": "Sepatu Sekolah"}}, "createCategory", {"DUPLICATE_SLUG", "CONFLICT"}),
+        (
+            opd,
+            {"i": {"code": "DISKOMINFO", "name": "Diskominfo", "kind": "DINAS", "kecamatanId": kec}},
+            "createOpd",
+            {"DUPLICATE_CODE", "CONFLICT"},
+        ),
+    ):
+        bodies = await asyncio.gather(*(gql(doc, variables, admin) for _ in range(10)))
+        assert all("errors" not in b for b in bodies), bodies
+        payloads = [b["data"][field] for b in bodies]
+        made = [p for p in payloads if not p["errors"]]
+        assert len(made) == 1, payloads
+        assert {e["code"] for p in payloads for e in p["errors"]} <= codes, payloads
+
+
+async def test_a_unique_key_race_the_rule_did_not_foresee_is_a_conflict_payload(gql, world, monkeypatch):
+    """The last line: any IntegrityError out of a mutation's rule (the transaction rolled back) is CONFLICT, not a
+    masked INTERNAL_SERVER_ERROR."""
+
+    async def raced(*args, **kwargs):
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(registry_rules, "create_category", raced)
+    q = "mutation($i: CreateCategoryInput!) { createCategory(input: $i) { category { id } errors { field code } } }"
+    body = await gql(q, {"i": {"name": "Tas"}}, world.tokens["admin"])
+    assert body["data"]["createCategory"] == {"category": None, "errors": [{"field": None, "code": "CONFLICT"}]}
