@@ -7,7 +7,7 @@ reach the resolvers instead of stopping at the parser: global IDs of every type 
 cursors with huge and negative numbers; Rupiah at the 64-bit edges; dates and months at and beyond the edges; long
 strings and NUL bytes.
 
-Profiles: CI runs a derandomized, bounded profile (`PASAR_FUZZ_EXAMPLES`, default 12 documents per operation); set it
+Profiles: CI runs a derandomized, bounded profile (`PASAR_FUZZ_EXAMPLES`, default 30 documents per operation); set it
 higher for a long run, e.g. `PASAR_FUZZ_EXAMPLES=500 pytest tests/test_fuzz.py`. Regression tests for the roots a
 longer run found are at the bottom: each sends the one request that used to crash.
 """
@@ -29,7 +29,7 @@ from tortoise import Tortoise
 from schema import schema
 from tests.conftest import REFERENCE_TABLES, error_codes
 
-EXAMPLES = int(os.environ.get("PASAR_FUZZ_EXAMPLES") or 12)
+EXAMPLES = int(os.environ.get("PASAR_FUZZ_EXAMPLES") or 30)
 CALLERS = ("anonymous", "partner", "admin", "buyer", "owner")
 SCHEMA: graphql.GraphQLSchema = schema._schema
 QUERIES = sorted(SCHEMA.query_type.fields)
