@@ -571,6 +571,14 @@ async def _refresh_rankings(every: int, view: PasarGraphQL) -> None:
                 log.exception("refreshing the under-sold lists failed")
 
 
+def worker_app() -> Starlette:
+    """The app of one of several worker processes (`pasar serve --workers N`): each reads the settings from the
+    environment and sets up its own logging, as `main` does for a single process."""
+    settings = Settings.from_env()
+    configure_logging(settings)
+    return create_app(settings)
+
+
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """The ASGI app. `manage_database=False` leaves Tortoise to the caller (tests initialise it themselves)."""
     settings = settings or Settings.from_env()
@@ -855,7 +863,7 @@ def main(argv: list[str] | None = None) -> None:
         quiet = {"log_config": None, "access_log": False, "log_level": settings.log_level.lower()}
         if args.workers > 1:  # each worker builds its app from the environment, as this process read it
             os.environ["PASAR_WORKERS"] = str(args.workers)  # each one's share of the limits while Redis is down
-            uvicorn.run("app:create_app", factory=True, workers=args.workers, host=host, port=port, **quiet)
+            uvicorn.run("app:worker_app", factory=True, workers=args.workers, host=host, port=port, **quiet)
         else:
             uvicorn.run(create_app(settings), host=host, port=port, **quiet)
 
