@@ -70,7 +70,7 @@ class Limits:
 
 
 def address_of(ctx: object) -> str:
-    """The client address the request came from (app.client_address), or `unknown` for a script."""
+    """The client address the request came from (schema.client.client_address), or `unknown` for a script."""
     return (getattr(ctx, "client_address", None) or "unknown")[:MAX_ADDRESS]
 
 

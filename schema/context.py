@@ -69,4 +69,4 @@ class Context:
     raw_token: str | None = None
     loaders: Loaders = field(default_factory=Loaders)
     connection_params: dict | None = None
-    client_address: str = ""  # app.client_address: the throttle counts by it
+    client_address: str = ""  # schema.client.client_address: the throttle counts by it
