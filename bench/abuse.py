@@ -106,6 +106,7 @@ def start_server(app_dir: Path, database_url: str, logdir: Path, extra_env: dict
         "DATABASE_URL": database_url,
         "PASAR_GRAPHIQL": "false",
         "PASAR_FAIRNESS_REFRESH_SECONDS": "0",
+        "PASAR_RATE_LIMITS": "off",  # each attack meets the limit it is about, not the per-caller rate limit
         **extra_env,
     }
     env.pop("PASAR_COUNT_SQL", None)
@@ -389,6 +390,54 @@ def first_product(server: Server) -> str:
     return edges[0]["node"]["id"] if edges else "UHJvZHVjdDox"
 
 
+# ---------------------------------------------------------------- sign-ins beside cheap queries
+
+CHEAP = doc("{ kecamatans { code } }")
+
+
+def p50(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2] if ordered else float("nan")
+
+
+def login_load(server: Server, rate: float, seconds: float, timeout: float) -> dict:
+    """A cheap query's p50 when idle, then while `rate` correct sign-ins a second arrive for `seconds` (each
+    argon2id: worker threads, at most one per core at once): the event loop must go on serving the cheap query."""
+    login = doc('mutation { login(input: {email: "pembeli@demo.pasar.id", password: "pasar-demo-2026"}) { token } }')
+    idle = [a.seconds for a in (exchange(server, CHEAP, timeout) for _ in range(60)) if a.status == 200]
+    answers: list[Answer] = []
+    stop = time.monotonic() + seconds
+
+    def sign_ins() -> None:
+        threads = []
+        while time.monotonic() < stop:
+            t = threading.Thread(target=lambda: answers.append(exchange(server, login, timeout)), daemon=True)
+            t.start()
+            threads.append(t)
+            time.sleep(1 / rate)
+        for t in threads:
+            t.join(timeout)
+
+    loader = threading.Thread(target=sign_ins, daemon=True)
+    loader.start()
+    loaded = []
+    while time.monotonic() < stop:
+        a = exchange(server, CHEAP, timeout)
+        if a.status == 200:
+            loaded.append(a.seconds)
+    loader.join(timeout + seconds)
+    ok = [a.seconds for a in answers if a.status == 200 and b'"token": "' in a.body.replace(b'":"', b'": "')]
+    return {
+        "idle_p50_ms": round(p50(idle) * 1000, 1),
+        "loaded_p50_ms": round(p50(loaded) * 1000, 1),
+        "ratio": round(p50(loaded) / p50(idle), 2),
+        "sign_ins": len(answers),
+        "signed_in": len(ok),
+        "sign_in_p50_ms": round(p50(ok) * 1000, 1),
+        "cheap_queries": len(loaded),
+    }
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.abuse", description=__doc__.split("\n\n")[0])
     p.add_argument("--url", help="a running server (loopback only); default: start one")
@@ -400,6 +449,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--budget", type=float, default=900.0, help="start no attack after this many seconds")
     p.add_argument("--only", help="comma-separated substrings of attack names to run")
     p.add_argument("--json", type=Path, help="also write the rows here")
+    p.add_argument(
+        "--login-load", type=float, metavar="PER_SECOND", help="then sign-ins at this rate beside cheap queries"
+    )
+    p.add_argument("--load-seconds", type=float, default=15.0, help="how long the sign-in load lasts")
     return p.parse_args(argv)
 
 
@@ -436,6 +489,15 @@ def main(argv: list[str] | None = None) -> None:
                 print(
                     f"{row.name:<44} {row.status:>4} {row.code:<22} {row.seconds:>9} "
                     f"RSS {row.rss_after_mb:>6} MB after, {row.rss_peak_mb:>6} MB peak  {row.note}",
+                    flush=True,
+                )
+            if args.login_load:
+                if not server.alive() or not settle(server, 120):
+                    server.stop()
+                    server = server.restart()
+                load = login_load(server, args.login_load, args.load_seconds, args.request_timeout)
+                print(
+                    f"{args.login_load:g} sign-ins/s for {args.load_seconds:g} s beside a cheap query: {load}",
                     flush=True,
                 )
         finally:
