@@ -13,7 +13,6 @@ import datetime as dt
 import random
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
@@ -51,7 +50,7 @@ from demo.tables import (
     slugify,
 )
 from models.accounts import User
-from models.base import OpdKind, Role, Scale, ScaleSource, UmkmStatus
+from models.base import JAKARTA, OpdKind, Role, Scale, ScaleSource, UmkmStatus
 from models.catalog import Product
 from models.omzet import OmzetReport, OmzetRevision, UmkmMonthlySales
 from models.orders import (
@@ -516,7 +515,6 @@ def _products_for(
 # UMKM take most of the money and about half of the verified ones never sell. Each order draws from its own
 # `random.Random` (seeded from the main one), so a change of "now" (weekday, month) changes only that order.
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
 ORDER_COUNT = 5000  # planned over the last ORDER_DAYS; a few fall out (seller not yet verified, capacity full)
 ORDER_DAYS = 365
 PERSONAL_SHARE = 0.05  # personal orders by employees

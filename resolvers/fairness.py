@@ -16,17 +16,16 @@ from models.catalog import Product
 from models.registry import Opd, Umkm
 from resolvers import fairness_snapshot, privacy
 from resolvers.common import AccessError, BadUserInput, Ctx, DomainError
-from resolvers.ranking import RankedUmkm, price_band
+from resolvers.ranking import RankedUmkm, list_moment, price_band
 
 MAX_PAST_DAYS = 366  # how far back `asOf` may look
 
 
 def now_or(ctx: Ctx, as_of: dt.date | None) -> dt.datetime:
-    """The moment a list is computed for: noon (Asia/Jakarta) of `asOf`, or of today by the clock. The list is a
-    daily one: decay, active fraction and rotation are those of that noon all day long."""
+    """The moment a list is computed for: `list_moment` of `asOf`, or of today by the clock."""
     if as_of is None:
         as_of = ctx.clock.now().astimezone(JAKARTA).date()
-    return dt.datetime.combine(as_of, dt.time(12), JAKARTA).astimezone(dt.UTC)
+    return list_moment(as_of)
 
 
 def day_asked(ctx: Ctx, as_of: dt.date | None) -> tuple[dt.datetime, bool]:

@@ -35,7 +35,16 @@ from models.registry import Opd
 from resolvers.categories import category_subtree
 from resolvers.common import DomainError
 from resolvers.fairness_policy import POLICY, Policy
-from resolvers.ranking import RankedUmkm, Ranking, Score, able_sql, buyer_filters, compute_ranking, serves_sql
+from resolvers.ranking import (
+    RankedUmkm,
+    Ranking,
+    Score,
+    able_sql,
+    buyer_filters,
+    compute_ranking,
+    list_moment,
+    serves_sql,
+)
 
 KEEP_DAYS = 2  # snapshots of a category made for moments more than this before a new one are deleted
 
@@ -164,7 +173,7 @@ async def refresh(now: dt.datetime, policy: Policy = POLICY) -> list[int]:
     """Rebuild ahead of requests today's snapshot of every category whose list was read in the last `KEEP_DAYS`
     days and is stale or missing for today (the server runs this every few seconds): the request after a sale, or
     the first one of a day, then finds it fresh instead of paying the build. Returns the categories rebuilt."""
-    as_of = dt.datetime.combine(now.astimezone(JAKARTA).date(), dt.time(12), JAKARTA).astimezone(dt.UTC)
+    as_of = list_moment(now.astimezone(JAKARTA).date())
     since = as_of - dt.timedelta(days=KEEP_DAYS)
     read = await RankingSnapshot.filter(as_of__gte=since).values_list("category_id", flat=True)
     rebuilt = []

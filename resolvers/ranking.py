@@ -68,6 +68,12 @@ class Ranking:
     excluded: dict[int, list[str]] = field(default_factory=dict)  # buyer-side exclusions, by UMKM
 
 
+def list_moment(day: dt.date) -> dt.datetime:
+    """The moment a day's list is computed for: noon (Asia/Jakarta) of that day, in UTC. The list is a daily one:
+    decay, active fraction and rotation are those of that noon all day long."""
+    return dt.datetime.combine(day, dt.time(12), JAKARTA).astimezone(dt.UTC)
+
+
 def complete_months(as_of: dt.datetime, n: int) -> list[str]:
     d = as_of.astimezone(JAKARTA)
     y, m = d.year, d.month
