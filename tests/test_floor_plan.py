@@ -204,7 +204,9 @@ def violations(sources: dict[str, str], lazy: set[tuple[str, str, str]] = LAZY_T
 
 def test_the_repository_keeps_its_floor_plan():
     sources = app_sources()
-    assert {"app", "exports.tables", "schema", "resolvers.ranking", "resolvers.categories", "models.query"} <= set(sources)
+    assert {"app", "exports.tables", "schema", "resolvers.ranking", "resolvers.categories", "models.query"} <= set(
+        sources
+    )
     assert violations(sources) == []
 
 
