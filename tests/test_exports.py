@@ -407,3 +407,26 @@ async def test_an_unknown_report_or_format_or_category_is_not_found(http, world)
         http, f"/ekspor/equity-report.csv?categoryId={gid('Category', 999999)}&periodFrom={FROM}&periodTo={TO}", t
     )
     assert r.status_code == 404 and r.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_downloads_count_against_the_callers_rate_limit_like_graphql_requests(settings, world):
+    """The same limit, the same 429 and headers as /graphql: a download is one request of its caller."""
+    import dataclasses
+
+    import httpx
+
+    from app import create_app
+
+    app = create_app(dataclasses.replace(settings, rate_limits="anonymous=2/hour;ADMIN=3/hour"), manage_database=False)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        auth = {"authorization": f"Bearer {world.tokens['admin']}"}
+        first = await client.get(f"/ekspor/opd-spending.csv?year={YEAR}", headers=auth)
+        assert first.status_code == 200 and first.headers["ratelimit"].startswith('"ADMIN";r=2')
+        assert (await client.post("/graphql", json={"query": "{ __typename }"}, headers=auth)).status_code == 200
+        assert (await client.get("/ekspor/orders.xlsx", headers=auth)).status_code == 200
+        refused = await client.get(f"/ekspor/opd-spending.csv?year={YEAR}", headers=auth)
+        assert refused.status_code == 429 and refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        assert int(refused.headers["retry-after"]) >= 1
+        # open data: anonymous, by address
+        assert [(await client.get("/ocds/releases")).status_code for _ in range(3)] == [200, 200, 429]
