@@ -8,16 +8,18 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from exports import ocds
 from exports.cells import LANGS, pick_lang
 from exports.tables import TABLES, Refused, open_table
-from exports.writers import csv_chunks, file_chunks, xlsx_file
+from exports.writers import csv_chunks, file_chunks, remove, xlsx_file
 from models.base import JAKARTA
 from resolvers.common import AccessError, Ctx, DomainError
 from resolvers.open_data import MAX_PAGE
+from schema.logs import note_caller, note_codes
 from schema.relay import decode_cursor, encode_cursor
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -28,6 +30,7 @@ OCDS_PAGE = 100
 
 
 def refusal(code: str, message: str, field: str | None = None, status: int | None = None) -> JSONResponse:
+    note_codes([code])
     extensions: dict[str, Any] = {"code": code}
     if field:
         extensions["field"] = field
@@ -55,6 +58,7 @@ def _single(request: Request) -> dict[str, str] | JSONResponse:
 async def export(request: Request, ctx: Ctx) -> Response:
     """A report as CSV (streamed) or XLSX (written to a temporary file, then streamed)."""
     report, fmt = request.path_params["report"], request.path_params["fmt"]
+    note_caller(ctx.principal, f"ekspor/{report[:40]}.{fmt[:8]}")
     table = TABLES.get(report)
     if table is None or fmt not in MEDIA:
         names = ", ".join(f"{n}.csv|xlsx" for n in TABLES)
@@ -82,7 +86,9 @@ async def export(request: Request, ctx: Ctx) -> Response:
     if fmt == "csv":
         return StreamingResponse(csv_chunks(table.columns, lang, rows), media_type=MEDIA[fmt], headers=headers)
     path = await xlsx_file(table.title(lang), table.columns, lang, rows)
-    return StreamingResponse(file_chunks(path), media_type=MEDIA[fmt], headers=headers)
+    # removed when read, or after the answer if the client left before the first chunk
+    cleanup = BackgroundTask(remove, path)
+    return StreamingResponse(file_chunks(path), media_type=MEDIA[fmt], headers=headers, background=cleanup)
 
 
 def _ocds_cursor(raw: str | None) -> tuple[dt.datetime, int] | None:
@@ -115,6 +121,7 @@ def _day(params: dict[str, str], name: str, default: dt.date) -> dt.date:
 async def ocds_releases(request: Request, ctx: Ctx) -> Response:
     """A page of the open-data release package: orders placed between `from` and `to` (Asia/Jakarta days, at most a
     year; default the last 365 days), oldest first; `links.next` (and a Link header) names the next page."""
+    note_caller(ctx.principal, "ocds/releases")
     params = _single(request)
     if isinstance(params, Response):
         return params

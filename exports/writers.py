@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import io
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from typing import Any
@@ -112,11 +113,7 @@ async def xlsx_file(title: str, columns: tuple[Column, ...], lang: str, rows: Ro
 
 def remove(path: str) -> None:
     """The temporary workbook and its folder (XlsxWriter's own row files are gone once it closed)."""
-    folder = os.path.dirname(path)
-    for name in os.listdir(folder) if os.path.isdir(folder) else ():
-        os.unlink(os.path.join(folder, name))
-    if os.path.isdir(folder):
-        os.rmdir(folder)
+    shutil.rmtree(os.path.dirname(path), ignore_errors=True)
 
 
 async def file_chunks(path: str) -> AsyncIterator[bytes]:

@@ -296,8 +296,13 @@ async def test_omzet_compliance_download_equals_the_api(gql, http, world):
 
 
 async def test_rupiah_cells_carry_a_rupiah_number_format(gql, http, world):
+    import glob
+    import tempfile
+
     await world_with_orders(gql, world)
+    before = set(glob.glob(f"{tempfile.gettempdir()}/pasar-export-*"))
     r = await download(http, "/ekspor/orders.xlsx?lang=en", world.tokens["admin"])
+    assert set(glob.glob(f"{tempfile.gettempdir()}/pasar-export-*")) <= before  # the temporary workbook is gone
     book = openpyxl.load_workbook(io.BytesIO(r.content))
     sheet = book.worksheets[0]
     total = next(c for c in sheet[1] if c.value == "Total (Rp)").column
