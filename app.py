@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import gc
 import logging
 import os
+import re
 import sys
 import time
 import uuid
@@ -37,9 +39,11 @@ from tortoise.transactions import in_transaction
 
 import demo
 import models
+from exports import http as downloads
+from exports import ocds
 from models import backup as backups
 from models import jobs
-from models.base import Role
+from models.base import JAKARTA, Role
 from models.query import database_unreachable
 from models.registry import Opd, Umkm
 from resolvers import accounts, fairness_snapshot
@@ -77,6 +81,8 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_VARIABLES_DEPTH = 10
 MAX_VARIABLES_VALUES = 10_000
 REQUEST_TIMEOUT_SECONDS = 30.0
+OCID_PREFIX = "ocds-xxxxxx-pasar"  # a placeholder until the city registers its own prefix
+OCID_PREFIX_RE = re.compile(r"ocds-[a-z0-9]{6}(-[A-Za-z0-9-]{1,60})?")
 
 
 # ---------------------------------------------------------------- settings
@@ -170,6 +176,7 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     ws_max_connections: int = 10  # open WebSockets per caller
     ws_max_messages_per_second: int = 20  # per WebSocket
+    ocid_prefix: str = OCID_PREFIX  # PASAR_OCID_PREFIX: the open-data ids (exports/ocds.py), e.g. ocds-ab12cd-pasar
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -222,7 +229,13 @@ class Settings:
             trusted_proxies=tuple(e.strip() for e in env.get("PASAR_TRUSTED_PROXIES", "").split(",") if e.strip()),
             ws_max_connections=_int(env, "PASAR_WS_MAX_CONNECTIONS", 10, 0, 10_000),
             ws_max_messages_per_second=_int(env, "PASAR_WS_MAX_MESSAGES_PER_SECOND", 20, 0, 10_000),
+            ocid_prefix=env.get("PASAR_OCID_PREFIX") or OCID_PREFIX,
         )
+        if not OCID_PREFIX_RE.fullmatch(settings.ocid_prefix):
+            raise SettingsError(
+                f"PASAR_OCID_PREFIX={settings.ocid_prefix[:40]!r} must be 'ocds-' and the 6 letters or digits the Open "
+                "Contracting Partnership assigned, optionally followed by '-' and letters, digits or '-'"
+            )
         try:
             models.normalise_database_url(settings.database_url, settings.pool_size)
             parse_rate_limits(settings.rate_limits)
@@ -572,6 +585,24 @@ async def home(request: Request) -> Response:
     return RedirectResponse("/graphql")
 
 
+def _download(view: PasarGraphQL, answer: Any) -> Any:
+    """A download route: the caller is authenticated and rate-limited exactly as on /graphql (`get_context`), then
+    `answer(request, context)` (exports/http.py) runs the same rules as the GraphQL fields."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            context = await view.get_context(request, None)
+        except RequestRefused as refused:
+            return refused.response()
+        response = await answer(request, context)
+        decision = getattr(request.state, "rate_limit", None)
+        if decision is not None:
+            response.headers.update(decision.headers())
+        return response
+
+    return endpoint
+
+
 @contextlib.contextmanager
 def _frozen_startup_objects() -> Iterator[None]:
     """Move what start-up made (the schema, the ORM, the modules: ~100,000 objects that live as long as the process)
@@ -654,6 +685,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Route("/", home),
             Route("/healthz", healthz),
             Route("/graphql", view, methods=["GET", "POST"]),
+            Route("/ekspor/{report}.{fmt}", _download(view, downloads.export), methods=["GET"]),
+            Route("/ocds/releases", _download(view, downloads.ocds_releases), methods=["GET"]),
             WebSocketRoute("/graphql", view),
         ],
         middleware=middleware,
@@ -811,6 +844,33 @@ async def _restore(settings: Settings, file: Path) -> None:
     print("restore checked: no drift in the monthly sales rollup or the fairness statistics")
 
 
+async def _export_ocds(settings: Settings, args: argparse.Namespace) -> None:
+    """The open-data release package of the orders placed between two days (default: the last 365), to a file or
+    standard output, a release at a time."""
+    today = SystemClock().now().astimezone(JAKARTA).date()
+    try:
+        end = dt.date.fromisoformat(args.to) if args.to else today
+        start = dt.date.fromisoformat(args.from_) if args.from_ else end - dt.timedelta(days=365)
+    except ValueError:
+        raise SystemExit("error: --from and --to are dates like 2026-12-20") from None
+    query = f"from={start.isoformat()}&to={end.isoformat()}"
+    head = ocds.package_head(f"{args.base_url.rstrip('/')}/ocds/releases?{query}", SystemClock().now())
+
+    async def work() -> int:
+        releases = ocds.all_releases(start, end, settings.ocid_prefix)
+        if args.output is None:
+            return await ocds.write_package(sys.stdout, head, releases)
+        with args.output.open("w", encoding="utf-8") as out:
+            return await ocds.write_package(out, head, releases)
+
+    try:
+        n = await _with_db(settings, work)
+    except DomainError as e:
+        raise SystemExit("error: " + "; ".join(x.message for x in e.errors)) from None
+    if args.output is not None:
+        print(f"wrote {n} releases to {args.output}")
+
+
 def export_schema(path: Path = SDL_PATH) -> str:
     sdl = schema.as_str() + "\n"
     path.write_text(sdl, encoding="utf-8")
@@ -852,6 +912,12 @@ def main(argv: list[str] | None = None) -> None:
         "restore", help="replace the database with the backup FILE (stop the server first), then check for drift"
     )
     rs.add_argument("file", type=Path, metavar="FILE")
+    eo = sub.add_parser("export", help="open data: the orders as an OCDS 1.1 release package")
+    eo.add_argument("what", choices=["ocds"])
+    eo.add_argument("--from", dest="from_", metavar="DATE", help="first day of placing (default: 365 days before --to)")
+    eo.add_argument("--to", metavar="DATE", help="last day of placing (default: today, Asia/Jakarta)")
+    eo.add_argument("--output", type=Path, help="write to FILE (default: standard output)")
+    eo.add_argument("--base-url", default="http://localhost:8000", help="the server's address, for the package's uri")
     ex = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
     ex.add_argument("--output", type=Path, default=SDL_PATH)
     args = parser.parse_args(argv)
@@ -866,6 +932,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "export-schema":
         export_schema(args.output)
         print(f"wrote {args.output}")
+    elif args.command == "export":
+        asyncio.run(_export_ocds(settings, args))
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
         print("migrations applied")
