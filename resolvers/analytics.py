@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from models.base import JAKARTA, UmkmStatus
 from models.orders import COUNTED_SQL, OrderKind
 from models.query import as_datetime, fetch_all, int_list, sql_time
-from models.registry import Opd
+from models.registry import Category, Opd
 from resolvers import privacy, ranking
 from resolvers.categories import category_roots, category_subtree
 from resolvers.common import Ctx, DomainError
@@ -92,6 +92,15 @@ async def equity_report(ctx: Ctx, category_id: int, start: dt.date, end: dt.date
         purchases=purchases,
         figures=figures,
     )
+
+
+async def equity_by_category(ctx: Ctx, start: dt.date, end: dt.date) -> list[tuple[Category, EquityReport]]:
+    """`equity_report` for every top-level category (by name): the city's overview in one call."""
+    day_bounds(start, end)  # the range is checked once, before any work
+    return [
+        (c, await equity_report(ctx, c.id, start, end))
+        for c in await Category.filter(parent_id=None).order_by("name", "id")
+    ]
 
 
 @dataclass

@@ -208,6 +208,11 @@ ROWS: dict[str, Row] = {
     "Query.lowIncomeUmkm": Row(
         READERS, "query($p: String!) { lowIncomeUmkm(period: $p, threshold: 1000000) { totalCount } }", _period_var
     ),
+    "Query.lowIncomeByKecamatan": Row(
+        READERS,
+        "query($p: String!) { lowIncomeByKecamatan(period: $p, threshold: 1000000) { lowIncome } }",
+        _period_var,
+    ),
     "Query.underSoldUmkm": Row(
         SIGNED_IN, "query($c: ID!) { underSoldUmkm(categoryId: $c) { totalCount } }", _category_var
     ),
@@ -218,6 +223,9 @@ ROWS: dict[str, Row] = {
         SIGNED_IN,
         'query($c: ID!) { equityReport(categoryId: $c, periodFrom: "2026-01-01", periodTo: "2026-01-31") { members } }',
         _category_var,
+    ),
+    "Query.equityByCategory": Row(
+        SIGNED_IN, '{ equityByCategory(periodFrom: "2026-01-01", periodTo: "2026-01-31") { report { members } } }'
     ),
     "Query.umkmSalesRanking": Row(
         SIGNED_IN,
