@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import json
 import logging
 import os
 import sys
@@ -22,8 +23,9 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -66,6 +68,9 @@ log = logging.getLogger("pasar")
 DEV_SECRET = "pasar-dev-secret-change-me"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 SDL_PATH = Path(__file__).parent / "schema.graphql"
+GRAPHIQL_DIR = Path(__file__).parent / "static" / "graphiql"  # the files, their licences, refresh_graphiql.py
+# The GraphiQL page loads nothing from elsewhere and runs no inline script; its stylesheet embeds fonts and icons.
+GRAPHIQL_CSP = "default-src 'self'; img-src 'self' data:; font-src 'self' data:; frame-ancestors 'none'"
 MAX_BODY_BYTES = 1024 * 1024
 MAX_VARIABLES_DEPTH = 10
 MAX_VARIABLES_VALUES = 10_000
@@ -342,6 +347,27 @@ def _timeout_result(seconds: float) -> ExecutionResult:
     return ExecutionResult(data=None, errors=[error])
 
 
+# ---------------------------------------------------------------- GraphiQL
+
+
+def saved_operations(folder: Path = GRAPHIQL_DIR / "operations") -> list[dict[str, str]]:
+    """GraphiQL's opening tabs: each `*.graphql` file (in name order), its `# variables: {...}` line the variables."""
+    tabs = []
+    for path in sorted(folder.glob("*.graphql")):
+        text = path.read_text(encoding="utf-8")
+        variables = next(
+            (line[len("# variables:") :].strip() for line in text.splitlines() if line.startswith("# variables:")), ""
+        )
+        tabs.append({"query": text, "variables": json.dumps(json.loads(variables), indent=2) if variables else ""})
+    return tabs
+
+
+def graphiql_page() -> str:
+    """The GraphiQL page: static/graphiql/page.html with the saved operations as a JSON data block (no script)."""
+    data = json.dumps(saved_operations(), ensure_ascii=False).replace("<", "\\u003c")  # never closes the block
+    return (GRAPHIQL_DIR / "page.html").read_text(encoding="utf-8").replace("__PASAR_OPERATIONS__", data)
+
+
 # ---------------------------------------------------------------- GraphQL view
 
 
@@ -372,6 +398,11 @@ class PasarGraphQL(GraphQL):
         self.clock = SystemClock()
         self.rate_limits = RateLimits(settings)
         self.ws_limits = WebSocketLimits(settings.ws_max_connections)
+        self.graphiql_html = graphiql_page() if self.graphql_ide else ""
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our GraphiQL page (every file served from /static/graphiql), not Strawberry's, which loads a CDN's."""
+        return HTMLResponse(self.graphiql_html, headers={"content-security-policy": GRAPHIQL_CSP})
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
@@ -622,6 +653,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Route("/healthz", healthz),
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
+            *([Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_DIR))] if settings.graphiql else []),
         ],
         middleware=middleware,
         lifespan=lifespan,
