@@ -54,6 +54,7 @@ from schema.client import client_address, parse_trusted_proxies
 from schema.context import Context
 from schema.cost import MAX_MUTATION_FIELDS, MAX_QUERY_COST
 from schema.errors import SERVICE_UNAVAILABLE, unavailable_message
+from schema.i18n import negotiate
 from schema.logs import FORMATS, LEVELS, RequestLog, configure_logging, note_codes
 from schema.ratelimit import (
     DEFAULT_RATE_LIMITS,
@@ -415,6 +416,7 @@ class PasarGraphQL(GraphQL):
             request_id=request_id,
             raw_token=raw,
             client_address=client_address(request, self.settings),
+            language=negotiate(request.headers.get("accept-language")),
         )
         if raw:
             try:

@@ -70,3 +70,4 @@ class Context:
     loaders: Loaders = field(default_factory=Loaders)
     connection_params: dict | None = None
     client_address: str = ""  # schema.client.client_address: the throttle counts by it
+    language: str = "en"  # of the messages: schema.i18n.negotiate(Accept-Language)
