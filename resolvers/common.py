@@ -188,19 +188,21 @@ class AccessError(Exception):
 
     code = "FORBIDDEN"
 
-    def __init__(self, message: str = "You are not allowed to do this.", code: str | None = None):
-        super().__init__(message)
+    def __init__(self, message: str = msg("You are not allowed to do this."), code: str | None = None, **params: Any):
+        """`message` is a template (see Messages above) filled with `params`; `str()` is the English."""
+        super().__init__(render(message, params))
+        self.template, self.params = message, params
         if code:
             self.code = code
 
 
-SESSION_ENDED = "Your session has ended (it expired, or you signed out, or the key was revoked): sign in again."
+SESSION_ENDED = msg("Your session has ended (it expired, or you signed out, or the key was revoked): sign in again.")
 
 
 class Unauthenticated(AccessError):
     code = "UNAUTHENTICATED"
 
-    def __init__(self, message: str = "Sign in first."):
+    def __init__(self, message: str = msg("Sign in first.")):
         super().__init__(message)
 
     @classmethod
@@ -308,11 +310,12 @@ class Validator:
 # again here. The helpers below decide whose row it is, or guard a rule no field exposes (the command line's).
 
 
-def require_umkm_insider(ctx: Ctx, umkm_id: int, what: str) -> None:
-    """A UMKM's own records (status history, reporting streak): its owner, admins and analysts."""
+def require_umkm_insider(ctx: Ctx, umkm_id: int, refusal: str) -> None:
+    """A UMKM's own records (status history, reporting streak): its owner, admins and analysts; else `refusal` (a
+    message template: "Only the owner, admins and analysts see ...")."""
     p = ctx.principal
     if not (p.sees_everything or p.owns_umkm(umkm_id)):
-        raise AccessError(f"Only the owner, admins and analysts see {what}.")
+        raise AccessError(refusal)
 
 
 def require_role(ctx: Ctx, *roles: Role) -> Principal:

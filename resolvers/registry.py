@@ -56,7 +56,7 @@ MAX_SEARCH = 200  # characters of a search text; eight words are used
 def words(search: str | None) -> list[str]:
     """The words of a search text (at most eight), or BAD_USER_INPUT for a text too long to be a search."""
     if search is not None and len(search) > MAX_SEARCH:
-        raise BadUserInput(f"`search` is at most {MAX_SEARCH} characters.")
+        raise BadUserInput("`search` is at most {maximum} characters.", maximum=MAX_SEARCH)
     return [w for w in re.split(r"\s+", (search or "").strip()) if w][:8]
 
 

@@ -21,7 +21,7 @@ from tortoise.exceptions import IntegrityError
 
 from models.query import database_unreachable
 from resolvers.common import AccessError, DomainError, TooManyAttempts
-from schema.i18n import CONFLICT_MESSAGE, ENGLISH, message_of, translate
+from schema.i18n import CONFLICT_MESSAGE, ENGLISH, localized, message_of, translate
 
 log = logging.getLogger("pasar.errors")
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
@@ -68,7 +68,7 @@ class UserErrors(FieldExtension):
 def _code_for(original: BaseException | None, language: str) -> tuple[str | None, str | None]:
     """(code, public message in `language`) for errors we expect; (None, None) for those to mask."""
     if isinstance(original, AccessError):
-        return original.code, str(original)
+        return original.code, localized(original.template, original.params, str(original), language)
     if isinstance(original, DomainError):
         first = original.errors[0]
         return ("NOT_FOUND" if first.code == "NOT_FOUND" else "BAD_USER_INPUT"), message_of(first, language)
@@ -109,9 +109,11 @@ class ErrorCodes(SchemaExtension):
         if original is None:
             ext.setdefault("code", "GRAPHQL_VALIDATION_FAILED" if error.path is None else "BAD_USER_INPUT")
             return self._expected(error, error.message, ext, request_id)
-        if "code" in ext:  # a permission class already named its code
+        if "code" in ext:  # a permission class already named its code, and its message (a template, no parameters)
             _log_expected(ext["code"], error, request_id)
-            return error
+            language = getattr(self.execution_context.context, "language", ENGLISH)
+            message = localized(error.message, {}, error.message, language)
+            return error if message == error.message else self._copy(error, message, ext)
         code, message = _code_for(original, getattr(self.execution_context.context, "language", ENGLISH))
         if code is not None:
             ext["code"] = code

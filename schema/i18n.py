@@ -12,7 +12,8 @@ without a translation falls back to the Indonesian sentence of its code (`CODE_M
 never reads English; tests/test_i18n.py fails when a template or a code lacks its Indonesian.
 
 To add or change messages: edit the rule's template, then (the keywords are `KEYWORDS` below)
-    pybabel extract --no-default-keywords -k DomainError:2 -k add:3 -k TooManyAttempts:1 -k msg \
+    pybabel extract --no-default-keywords -k DomainError:2 -k add:3 -k TooManyAttempts:1 -k AccessError:1 \
+        -k BadUserInput:1 -k Unauthenticated:1 -k msg \
         --no-location -o schema/locale/pasar.pot resolvers schema
     pybabel update -i schema/locale/pasar.pot -d schema/locale -D pasar --no-fuzzy-matching
 and write the Indonesian in `schema/locale/id/LC_MESSAGES/pasar.po` (`msgstr`), keeping every `{name}` of the
@@ -36,7 +37,15 @@ ENGLISH = "en"
 INDONESIAN = "id"
 LANGUAGES = (ENGLISH, INDONESIAN)
 # Where the templates are: the argument of these calls that holds one (Babel's keyword specifications).
-KEYWORDS = {"DomainError": (2,), "add": (3,), "TooManyAttempts": (1,), "msg": (1,)}
+KEYWORDS = {
+    "DomainError": (2,),
+    "add": (3,),
+    "TooManyAttempts": (1,),
+    "AccessError": (1,),
+    "BadUserInput": (1,),
+    "Unauthenticated": (1,),
+    "msg": (1,),
+}
 FIELD_CONTEXT = "field"  # msgctxt of the catalogue entries that name a field (`Label`)
 
 # One sentence per payload error code, in English (the message id): what an Indonesian caller reads when a rule's
@@ -186,6 +195,15 @@ def translate(template: str, params: Mapping[str, Any], english: str, code: str,
     if not params:
         return translated
     return translated.format(**{k: _param(v, language) for k, v in params.items()})
+
+
+def localized(template: str, params: Mapping[str, Any], english: str, language: str) -> str:
+    """A GraphQL error's message in `language` (FORBIDDEN, UNAUTHENTICATED, BAD_USER_INPUT): the template's
+    translation, else the English."""
+    translated = gettext(template, language)
+    if translated is None:
+        return english
+    return translated.format(**{k: _param(v, language) for k, v in params.items()}) if params else translated
 
 
 def message_of(item: UserErrorItem, language: str) -> str:

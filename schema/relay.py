@@ -90,7 +90,7 @@ def check_first(first: int | None) -> int:
     if first is None:
         return DEFAULT_PAGE
     if not 1 <= first <= MAX_PAGE:
-        raise BadUserInput(f"`first` must be between 1 and {MAX_PAGE}; got {first}.")
+        raise BadUserInput("`first` must be between 1 and {maximum}; got {first}.", maximum=MAX_PAGE, first=str(first))
     return first
 
 

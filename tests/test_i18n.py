@@ -281,3 +281,19 @@ async def test_a_domain_error_of_a_query_is_indonesian_too(gql, world):
     assert [(e["extensions"]["code"], e["message"]) for e in errors] == [("NOT_FOUND", "Kategori tidak ditemukan.")]
     r = await gql.raw(query, missing, world.tokens["analyst"])
     assert r.json()["errors"][0]["message"] == "No such category."
+
+
+async def test_permission_and_argument_errors_are_indonesian_too(gql, world):
+    ask = {"accept-language": "id-ID"}
+    r = await gql.raw("{ users { totalCount } }", headers=ask)
+    assert [(e["extensions"]["code"], e["message"]) for e in r.json()["errors"]] == [("UNAUTHENTICATED", "Masuk dulu.")]
+    r = await gql.raw("{ users { totalCount } }", token=world.tokens["owner"], headers=ask)
+    assert [(e["extensions"]["code"], e["message"]) for e in r.json()["errors"]] == [
+        ("FORBIDDEN", "Peran Anda tidak boleh melakukan ini.")
+    ]
+    r = await gql.raw("{ products(first: 500) { totalCount } }", headers=ask)
+    assert [(e["extensions"]["code"], e["message"]) for e in r.json()["errors"]] == [
+        ("BAD_USER_INPUT", "`first` harus antara 1 dan 100; yang diberikan 500.")
+    ]
+    r = await gql.raw("{ products(first: 500) { totalCount } }")
+    assert r.json()["errors"][0]["message"] == "`first` must be between 1 and 100; got 500."
