@@ -547,6 +547,9 @@ class PasarGraphQL(GraphQL):
             and isinstance(response, Response)
             and response.media_type == "application/json"
         ):
+            # the messages' language follows Accept-Language (schema/i18n.py): say which, and that caches must key on it
+            response.headers.append("vary", "Accept-Language")
+            response.headers["content-language"] = negotiate(request.headers.get("accept-language"))
             if self._wants_graphql_response(request):
                 response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
                 if getattr(request.state, "request_error", False):

@@ -269,8 +269,10 @@ async def test_sign_in_errors_are_indonesian_and_english(gql, world):
     assert r.json()["data"]["login"]["errors"] == [
         {"field": "email", "code": "INVALID_CREDENTIALS", "message": "Email atau kata sandi salah."}
     ]
+    assert r.headers["content-language"] == "id" and "accept-language" in r.headers["vary"].lower()
     r = await gql.raw(LOGIN, wrong, headers={"accept-language": "id;q=0.2, en;q=0.9"})
     assert r.json()["data"]["login"]["errors"][0]["message"] == "Email or password is wrong."
+    assert r.headers["content-language"] == "en"
 
 
 async def test_a_domain_error_of_a_query_is_indonesian_too(gql, world):
