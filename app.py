@@ -54,7 +54,7 @@ from schema.client import client_address, parse_trusted_proxies
 from schema.context import Context
 from schema.cost import MAX_MUTATION_FIELDS, MAX_QUERY_COST
 from schema.errors import SERVICE_UNAVAILABLE, unavailable_message
-from schema.i18n import negotiate
+from schema.i18n import message_of, negotiate
 from schema.logs import FORMATS, LEVELS, RequestLog, configure_logging, note_codes
 from schema.ratelimit import (
     DEFAULT_RATE_LIMITS,
@@ -329,12 +329,12 @@ async def _until_disconnected(request: Request) -> None:
         pass
 
 
-def _too_many(e: TooManyAttempts) -> RequestRefused:
+def _too_many(e: TooManyAttempts, language: str) -> RequestRefused:
     """A partner key from an address that failed too often: HTTP 429 with Retry-After."""
     return RequestRefused(
         429,
         "TOO_MANY_ATTEMPTS",
-        e.errors[0].message,
+        message_of(e.errors[0], language),
         headers={"retry-after": str(e.retry_after)},
         retryAfter=e.retry_after,
     )
@@ -425,7 +425,7 @@ class PasarGraphQL(GraphQL):
                 if isinstance(request, WebSocket):  # refused without looking the key up: as a key that failed
                     context.principal = REJECTED
                 else:
-                    raise _too_many(e) from None
+                    raise _too_many(e, context.language) from None
             except Exception as e:  # never "sign in first" for a credential that could not be checked
                 if not isinstance(request, Request):
                     raise
@@ -447,7 +447,11 @@ class PasarGraphQL(GraphQL):
                 principal = await authenticate(context, str(raw))
             except TooManyAttempts as e:
                 raise ConnectionRejectionError(
-                    {"message": e.errors[0].message, "code": "TOO_MANY_ATTEMPTS", "retryAfter": e.retry_after}
+                    {
+                        "message": message_of(e.errors[0], context.language),
+                        "code": "TOO_MANY_ATTEMPTS",
+                        "retryAfter": e.retry_after,
+                    }
                 ) from None
             if principal.is_anonymous:
                 raise ConnectionRejectionError({"message": "Invalid or expired token."})

@@ -1,6 +1,7 @@
 """Browser tests' fixtures: headless Chromium from Debian's packages, driven by Selenium, against the real server.
 
-Use them from a test module with `from tests.browser import artifacts, browser, demo_server  # noqa: F401`.
+Use them from a test module with `from tests.browser import artifacts, browser, demo_server  # noqa: F401` (and
+`# noqa: F811` on the test that takes them as arguments; tests/test_graphiql.py shows how).
 
 - `demo_server`: `pasar serve --demo` on a free port of 127.0.0.1, on a fresh database of the engine under test,
   started once per session; `.url`, `.port`, `.login(email)` (a token, by the demo password).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -13,7 +14,7 @@ import pytest
 from graphql import build_schema, parse, validate
 
 import app as app_module
-from app import GRAPHIQL_CSP, GRAPHIQL_DIR, Settings, create_app, saved_operations
+from app import GRAPHIQL_CSP, GRAPHIQL_DIR, create_app, saved_operations
 from schema import schema as strawberry_schema
 from tests.browser import (  # noqa: F401 - fixtures
     artifacts,
@@ -135,7 +136,7 @@ async def test_a_json_data_block_cannot_be_closed_by_an_operation(tmp_path, monk
 async def test_graphiql_off_serves_neither_the_page_nor_its_files(settings):
     import httpx
 
-    off = create_app(Settings(**{**settings.__dict__, "graphiql": False}), manage_database=False)
+    off = create_app(dataclasses.replace(settings, graphiql=False), manage_database=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=off), base_url="http://test") as client:
         page = await client.get("/graphql", headers={"accept": "text/html"})
         assert "graphiql" not in page.text.lower()
