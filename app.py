@@ -50,6 +50,13 @@ from resolvers.common import REJECTED, DomainError, SystemClock, SystemContext, 
 from resolvers.fairness_stats import rebuild_stats
 from resolvers.sales import rebuild_monthly_sales
 from schema import schema
+from schema.admission import (
+    ADMISSION_MAX_WAIT_SECONDS,
+    ADMISSION_RATE,
+    ADMISSION_THRESHOLD,
+    SERVICE_BUSY,
+    CostGate,
+)
 from schema.client import client_address, parse_trusted_proxies
 from schema.context import Context
 from schema.cost import MAX_MUTATION_FIELDS, MAX_QUERY_COST
@@ -145,6 +152,10 @@ class Settings:
     max_variables_values: int = MAX_VARIABLES_VALUES
     max_mutation_fields: int = MAX_MUTATION_FIELDS
     request_timeout_seconds: float = REQUEST_TIMEOUT_SECONDS
+    # admission control on estimated cost, per process (schema/admission.py); rate 0 turns it off
+    admission_threshold: int = ADMISSION_THRESHOLD
+    admission_rate: int = ADMISSION_RATE
+    admission_max_wait_seconds: float = ADMISSION_MAX_WAIT_SECONDS
     # the throttle of sign-ins, partner keys and sign-ups (resolvers/throttle.py, README "Limits")
     sign_in_window_seconds: int = 15 * 60
     sign_in_max_per_account_address: int = 5
@@ -195,6 +206,11 @@ class Settings:
             max_variables_values=_int(env, "PASAR_MAX_VARIABLES_VALUES", MAX_VARIABLES_VALUES, 1, 10**7),
             max_mutation_fields=_int(env, "PASAR_MAX_MUTATION_FIELDS", MAX_MUTATION_FIELDS, 1, 1000),
             request_timeout_seconds=_float(env, "PASAR_REQUEST_TIMEOUT_SECONDS", REQUEST_TIMEOUT_SECONDS, 0.001, 3600),
+            admission_threshold=_int(env, "PASAR_ADMISSION_THRESHOLD", ADMISSION_THRESHOLD, 0, 10**9),
+            admission_rate=_int(env, "PASAR_ADMISSION_RATE", ADMISSION_RATE, 0, 10**9),
+            admission_max_wait_seconds=_float(
+                env, "PASAR_ADMISSION_MAX_WAIT_SECONDS", ADMISSION_MAX_WAIT_SECONDS, 0, 3600
+            ),
             sign_in_window_seconds=_int(env, "PASAR_SIGN_IN_WINDOW_SECONDS", 15 * 60, 1, 7 * 24 * 3600),
             sign_in_max_per_account_address=_int(env, "PASAR_SIGN_IN_MAX_PER_ACCOUNT_ADDRESS", 5, 1, 10**6),
             sign_in_max_per_account=_int(env, "PASAR_SIGN_IN_MAX_PER_ACCOUNT", 20, 1, 10**6),
@@ -399,6 +415,16 @@ class PasarGraphQL(GraphQL):
         self.clock = SystemClock()
         self.rate_limits = RateLimits(settings)
         self.ws_limits = WebSocketLimits(settings.ws_max_connections)
+        self.admission = (
+            CostGate(
+                threshold=settings.admission_threshold,
+                rate=settings.admission_rate,
+                burst=max(settings.max_query_cost, settings.admission_rate),  # idle: any allowed document at once
+                max_wait=settings.admission_max_wait_seconds,
+            )
+            if settings.admission_rate
+            else None
+        )
         self.graphiql_html = graphiql_page() if self.graphql_ide else ""
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -416,6 +442,7 @@ class PasarGraphQL(GraphQL):
             request_id=request_id,
             raw_token=raw,
             client_address=client_address(request, self.settings),
+            admission=self.admission,
             language=negotiate(request.headers.get("accept-language")),
         )
         if raw:
@@ -520,6 +547,10 @@ class PasarGraphQL(GraphQL):
         timed_out = any((e.extensions or {}).get("code") == "TIMEOUT" for e in result.errors or [])
         if any((e.extensions or {}).get("code") == SERVICE_UNAVAILABLE for e in result.errors or []):
             request.state.unavailable = True  # answered 503 (run)
+        for e in result.errors or []:
+            if (e.extensions or {}).get("code") == SERVICE_BUSY:
+                request.state.unavailable = True
+                request.state.retry_after = e.extensions["retryAfter"]
         if result.errors and result.data is None and not timed_out and all(e.path is None for e in result.errors):
             # A request error (parse/validation): the spec wants 4xx and no `data` for the new media type.
             request.state.request_error = True
@@ -560,6 +591,8 @@ class PasarGraphQL(GraphQL):
                     response.status_code = 400
             if getattr(request.state, "unavailable", False):
                 response.status_code = 503
+                if getattr(request.state, "retry_after", None):
+                    response.headers["retry-after"] = str(request.state.retry_after)
         return response
 
 
