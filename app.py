@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import gc
+import json
 import logging
 import os
 import re
@@ -24,8 +25,9 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -64,6 +66,7 @@ from schema.client import client_address, parse_trusted_proxies
 from schema.context import Context
 from schema.cost import MAX_MUTATION_FIELDS, MAX_QUERY_COST
 from schema.errors import SERVICE_UNAVAILABLE, unavailable_message
+from schema.i18n import message_of, negotiate
 from schema.logs import FORMATS, LEVELS, RequestLog, configure_logging, note_codes
 from schema.ratelimit import (
     DEFAULT_RATE_LIMITS,
@@ -78,6 +81,9 @@ log = logging.getLogger("pasar")
 DEV_SECRET = "pasar-dev-secret-change-me"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 SDL_PATH = Path(__file__).parent / "schema.graphql"
+GRAPHIQL_DIR = Path(__file__).parent / "static" / "graphiql"  # the files, their licences, refresh_graphiql.py
+# The GraphiQL page loads nothing from elsewhere and runs no inline script; its stylesheet embeds fonts and icons.
+GRAPHIQL_CSP = "default-src 'self'; img-src 'self' data:; font-src 'self' data:; frame-ancestors 'none'"
 MAX_BODY_BYTES = 1024 * 1024
 MAX_VARIABLES_DEPTH = 10
 MAX_VARIABLES_VALUES = 10_000
@@ -353,12 +359,12 @@ async def _until_disconnected(request: Request) -> None:
         pass
 
 
-def _too_many(e: TooManyAttempts) -> RequestRefused:
+def _too_many(e: TooManyAttempts, language: str) -> RequestRefused:
     """A partner key from an address that failed too often: HTTP 429 with Retry-After."""
     return RequestRefused(
         429,
         "TOO_MANY_ATTEMPTS",
-        e.errors[0].message,
+        message_of(e.errors[0], language),
         headers={"retry-after": str(e.retry_after)},
         retryAfter=e.retry_after,
     )
@@ -370,6 +376,27 @@ def _timeout_result(seconds: float) -> ExecutionResult:
         extensions={"code": "TIMEOUT", "timeoutSeconds": seconds},
     )
     return ExecutionResult(data=None, errors=[error])
+
+
+# ---------------------------------------------------------------- GraphiQL
+
+
+def saved_operations(folder: Path = GRAPHIQL_DIR / "operations") -> list[dict[str, str]]:
+    """GraphiQL's opening tabs: each `*.graphql` file (in name order), its `# variables: {...}` line the variables."""
+    tabs = []
+    for path in sorted(folder.glob("*.graphql")):
+        text = path.read_text(encoding="utf-8")
+        variables = next(
+            (line[len("# variables:") :].strip() for line in text.splitlines() if line.startswith("# variables:")), ""
+        )
+        tabs.append({"query": text, "variables": json.dumps(json.loads(variables), indent=2) if variables else ""})
+    return tabs
+
+
+def graphiql_page() -> str:
+    """The GraphiQL page: static/graphiql/page.html with the saved operations as a JSON data block (no script)."""
+    data = json.dumps(saved_operations(), ensure_ascii=False).replace("<", "\\u003c")  # never closes the block
+    return (GRAPHIQL_DIR / "page.html").read_text(encoding="utf-8").replace("__PASAR_OPERATIONS__", data)
 
 
 # ---------------------------------------------------------------- GraphQL view
@@ -412,6 +439,11 @@ class PasarGraphQL(GraphQL):
             if settings.admission_rate
             else None
         )
+        self.graphiql_html = graphiql_page() if self.graphql_ide else ""
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our GraphiQL page (every file served from /static/graphiql), not Strawberry's, which loads a CDN's."""
+        return HTMLResponse(self.graphiql_html, headers={"content-security-policy": GRAPHIQL_CSP})
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
@@ -425,6 +457,7 @@ class PasarGraphQL(GraphQL):
             raw_token=raw,
             client_address=client_address(request, self.settings),
             admission=self.admission,
+            language=negotiate(request.headers.get("accept-language")),
         )
         if raw:
             try:
@@ -433,7 +466,7 @@ class PasarGraphQL(GraphQL):
                 if isinstance(request, WebSocket):  # refused without looking the key up: as a key that failed
                     context.principal = REJECTED
                 else:
-                    raise _too_many(e) from None
+                    raise _too_many(e, context.language) from None
             except Exception as e:  # never "sign in first" for a credential that could not be checked
                 if not isinstance(request, Request):
                     raise
@@ -455,7 +488,11 @@ class PasarGraphQL(GraphQL):
                 principal = await authenticate(context, str(raw))
             except TooManyAttempts as e:
                 raise ConnectionRejectionError(
-                    {"message": e.errors[0].message, "code": "TOO_MANY_ATTEMPTS", "retryAfter": e.retry_after}
+                    {
+                        "message": message_of(e.errors[0], context.language),
+                        "code": "TOO_MANY_ATTEMPTS",
+                        "retryAfter": e.retry_after,
+                    }
                 ) from None
             if principal.is_anonymous:
                 raise ConnectionRejectionError({"message": "Invalid or expired token."})
@@ -559,6 +596,9 @@ class PasarGraphQL(GraphQL):
             and isinstance(response, Response)
             and response.media_type == "application/json"
         ):
+            # the messages' language follows Accept-Language (schema/i18n.py): say which, and that caches must key on it
+            response.headers.append("vary", "Accept-Language")
+            response.headers["content-language"] = negotiate(request.headers.get("accept-language"))
             if self._wants_graphql_response(request):
                 response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
                 if getattr(request.state, "request_error", False):
@@ -691,6 +731,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Route("/ekspor/{report}.{fmt}", _download(view, downloads.export), methods=["GET"]),
             Route("/ocds/releases", _download(view, downloads.ocds_releases), methods=["GET"]),
             WebSocketRoute("/graphql", view),
+            *([Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_DIR))] if settings.graphiql else []),
         ],
         middleware=middleware,
         lifespan=lifespan,

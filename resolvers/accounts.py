@@ -173,9 +173,9 @@ def validate_new_user(v: Validator, email: str, password: str, full_name: str) -
     if email and ("@" not in email or email.startswith("@") or email.endswith("@")):
         v.add("email", "INVALID_EMAIL", "Email address is not valid.")
     if len(password or "") < MIN_PASSWORD:
-        v.add("password", "PASSWORD_TOO_SHORT", f"Password must be at least {MIN_PASSWORD} characters.")
+        v.add("password", "PASSWORD_TOO_SHORT", "Password must be at least {minimum} characters.", minimum=MIN_PASSWORD)
     elif len(password) > MAX_PASSWORD:
-        v.add("password", "PASSWORD_TOO_LONG", f"Password must be at most {MAX_PASSWORD} characters.")
+        v.add("password", "PASSWORD_TOO_LONG", "Password must be at most {maximum} characters.", maximum=MAX_PASSWORD)
     v.text("fullName", full_name, max_length=200)
     return email
 
@@ -193,9 +193,9 @@ async def create_user(
     v = Validator()
     email = validate_new_user(v, email, password, full_name)
     if role in OPD_ROLES and opd_id is None:
-        v.add("opdId", "REQUIRED", f"A {role.value} belongs to exactly one OPD.")
+        v.add("opdId", "REQUIRED", "A {role} belongs to exactly one OPD.", role=role.value)
     if role not in OPD_ROLES and opd_id is not None:
-        v.add("opdId", "NOT_ALLOWED", f"A {role.value} does not belong to an OPD.")
+        v.add("opdId", "NOT_ALLOWED", "A {role} does not belong to an OPD.", role=role.value)
     v.raise_if_any()
     async with in_transaction():
         if opd_id is not None and not await Opd.exists(id=opd_id):
@@ -229,7 +229,7 @@ async def assign_umkm_owner(ctx: Ctx, umkm_id: int, owner_id: int) -> Umkm:
         if owner is None:
             raise DomainError("NOT_FOUND", "No such user.", "ownerId")
         if owner.role is not Role.UMKM_OWNER:
-            raise DomainError("NOT_AN_OWNER", f"A {owner.role.value} cannot own a UMKM.", "ownerId")
+            raise DomainError("NOT_AN_OWNER", "A {role} cannot own a UMKM.", "ownerId", role=owner.role.value)
         previous = umkm.owner_id
         if previous == owner.id:
             return umkm
@@ -251,7 +251,7 @@ async def create_api_key(ctx: Ctx, name: str, scopes: list[str] | None) -> tuple
     name = v.text("name", name, max_length=200) or ""
     chosen = set(scopes or PARTNER_SCOPES)
     if unknown := chosen - PARTNER_SCOPES:
-        v.add("scopes", "UNKNOWN_SCOPE", f"Unknown scopes: {', '.join(sorted(unknown))}.")
+        v.add("scopes", "UNKNOWN_SCOPE", "Unknown scopes: {scopes}.", scopes=", ".join(sorted(unknown)))
     v.raise_if_any()
     prefix = KEY_PREFIX + secrets.token_hex(4)
     raw = f"{prefix}_{secrets.token_urlsafe(32)}"

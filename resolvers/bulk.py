@@ -94,7 +94,11 @@ async def plan_bulk_order(ctx: Ctx, req: PlanRequest) -> BulkPlan:
     allocations = [a for a in split.allocations if a.quantity > 0]
     if not allocations:
         raise DomainError(
-            "NO_SUPPLIERS", f"No eligible UMKM can supply a lot of {m} by {req.needed_by.isoformat()}.", "quantity"
+            "NO_SUPPLIERS",
+            "No eligible UMKM can supply a lot of {lot} by {date}.",
+            "quantity",
+            lot=m,
+            date=req.needed_by.isoformat(),
         )
     async with in_transaction():
         plan = await BulkPlan.create(

@@ -116,14 +116,14 @@ def _validate(v: Validator, f: ProductFields, creating: bool) -> None:
     v.integer("minOrderQuantity", f.min_order_quantity, minimum=1)
     if f.options is not None:
         if len(f.options) > MAX_OPTIONS:
-            v.add("options", "TOO_MANY", f"At most {MAX_OPTIONS} options.")
+            v.add("options", "TOO_MANY", "At most {maximum} options.", maximum=MAX_OPTIONS)
         if any(not o.strip() or len(o) > 50 for o in f.options):
             v.add("options", "INVALID_OPTION", "Options must be 1 to 50 characters.")
         if len({o.strip() for o in f.options}) != len(f.options):
             v.add("options", "DUPLICATE_OPTION", "Options must be different.")
     if f.image_urls is not None:
         if len(f.image_urls) > MAX_IMAGES:
-            v.add("imageUrls", "TOO_MANY", f"At most {MAX_IMAGES} images.")
+            v.add("imageUrls", "TOO_MANY", "At most {maximum} images.", maximum=MAX_IMAGES)
         if any(not u.startswith(("https://", "http://")) or len(u) > 500 for u in f.image_urls):
             v.add("imageUrls", "INVALID_URL", "Image URLs must be http(s) and at most 500 characters.")
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -92,30 +93,93 @@ class SystemContext:
     clock: Clock = field(default_factory=SystemClock)
 
 
+# Messages. A rule says what went wrong in English, as a fixed template with named parameters
+# (`"{label} must be at most {maximum} characters."`, label=Label("name"), maximum=100), never an f-string: the
+# template is the message id of the catalogues (schema/locale/), and schema/i18n.py renders it in the caller's
+# language where the reply is built. Whole numbers are grouped by thousands; `Label` and `Wait` are words that each
+# language renders its own way. Rules stay language-free; tests/test_i18n.py checks every template is translated.
+
+
+def msg(template: str) -> str:
+    """Marks a message template kept in a constant, so that the catalogue's extraction finds it."""
+    return template
+
+
+@dataclass(frozen=True)
+class Label:
+    """A field path as words in a message (`label`); `str()` is the English."""
+
+    path: str
+
+    def __str__(self) -> str:
+        return label(self.path)
+
+
+@dataclass(frozen=True)
+class Wait:
+    """How long to wait, in words (`3 minutes`, `45 seconds`); `str()` is the English."""
+
+    seconds: int
+
+    @property
+    def minutes(self) -> int:
+        return math.ceil(self.seconds / 60)
+
+    def __str__(self) -> str:
+        if self.seconds > 60:
+            return f"{self.minutes} minute{'s' if self.minutes != 1 else ''}"
+        return f"{self.seconds} seconds"
+
+
+def render(template: str, params: Mapping[str, Any]) -> str:
+    """The English message: the template with its parameters (whole numbers as `1,000`)."""
+    if not params:
+        return template
+    return template.format(
+        **{k: f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v) for k, v in params.items()}
+    )
+
+
 @dataclass
 class UserErrorItem:
     field: str | None
     code: str
-    message: str
+    message: str  # the English sentence
+    template: str = ""  # its message id: the English with {named} parameters (empty: `message` is the id)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, field_name: str | None, code: str, template: str, params: Mapping[str, Any]) -> UserErrorItem:
+        return cls(
+            field=field_name, code=code, message=render(template, params), template=template, params=dict(params)
+        )
 
 
 class DomainError(Exception):
     """An expected mistake by the caller (validation, a state that forbids the change, not found).
 
     Mutations turn it into payload `errors`; nothing the rule wrote survives, because every rule raises
-    it inside its transaction.
+    it inside its transaction. `message` is a template (see Messages above) filled with `params`.
     """
 
-    def __init__(self, code: str, message: str, field: str | None = None, *, errors: Iterable[UserErrorItem] = ()):
-        self.errors = list(errors) or [UserErrorItem(field=field, code=code, message=message)]
-        super().__init__(message)
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        field: str | None = None,
+        *,
+        errors: Iterable[UserErrorItem] = (),
+        **params: Any,
+    ):
+        self.errors = list(errors) or [UserErrorItem.of(field, code, message, params)]
+        super().__init__(self.errors[0].message)
 
 
 class TooManyAttempts(DomainError):
     """Refused by a throttle (resolvers/throttle.py): `TOO_MANY_ATTEMPTS`, and when to try again (whole seconds)."""
 
-    def __init__(self, message: str, retry_after: int):
-        super().__init__("TOO_MANY_ATTEMPTS", message, None)
+    def __init__(self, message: str, retry_after: int, **params: Any):
+        super().__init__("TOO_MANY_ATTEMPTS", message, None, **params)
         self.retry_after = retry_after
 
 
@@ -124,19 +188,21 @@ class AccessError(Exception):
 
     code = "FORBIDDEN"
 
-    def __init__(self, message: str = "You are not allowed to do this.", code: str | None = None):
-        super().__init__(message)
+    def __init__(self, message: str = msg("You are not allowed to do this."), code: str | None = None, **params: Any):
+        """`message` is a template (see Messages above) filled with `params`; `str()` is the English."""
+        super().__init__(render(message, params))
+        self.template, self.params = message, params
         if code:
             self.code = code
 
 
-SESSION_ENDED = "Your session has ended (it expired, or you signed out, or the key was revoked): sign in again."
+SESSION_ENDED = msg("Your session has ended (it expired, or you signed out, or the key was revoked): sign in again.")
 
 
 class Unauthenticated(AccessError):
     code = "UNAUTHENTICATED"
 
-    def __init__(self, message: str = "Sign in first."):
+    def __init__(self, message: str = msg("Sign in first.")):
         super().__init__(message)
 
     @classmethod
@@ -173,19 +239,26 @@ class Validator:
 
     errors: list[UserErrorItem] = field(default_factory=list)
 
-    def add(self, field_name: str, code: str, message: str) -> None:
-        self.errors.append(UserErrorItem(field=field_name, code=code, message=message))
+    def add(self, field_name: str, code: str, message: str, **params: Any) -> None:
+        """One field's error; `message` is a template (see Messages above) filled with `params`."""
+        self.errors.append(UserErrorItem.of(field_name, code, message, params))
 
     def text(self, field_name: str, value: str | None, *, max_length: int, required: bool = True) -> str | None:
         if value is None:
             if required:
-                self.add(field_name, "REQUIRED", f"{label(field_name)} is required.")
+                self.add(field_name, "REQUIRED", "{label} is required.", label=Label(field_name))
             return None
         value = value.strip()
         if required and not value:
-            self.add(field_name, "REQUIRED", f"{label(field_name)} must not be empty.")
+            self.add(field_name, "REQUIRED", "{label} must not be empty.", label=Label(field_name))
         elif len(value) > max_length:
-            self.add(field_name, "TOO_LONG", f"{label(field_name)} must be at most {max_length:,} characters.")
+            self.add(
+                field_name,
+                "TOO_LONG",
+                "{label} must be at most {maximum} characters.",
+                label=Label(field_name),
+                maximum=max_length,
+            )
         return value
 
     def rupiah(self, field_name: str, value: int | None, *, minimum: int = 0, maximum: int = MAX_RUPIAH) -> None:
@@ -195,25 +268,37 @@ class Validator:
             self.add(
                 field_name,
                 "NEGATIVE" if minimum == 0 else "TOO_SMALL",
-                f"{label(field_name)} must be at least Rp{minimum:,}.",
+                "{label} must be at least Rp{minimum}.",
+                label=Label(field_name),
+                minimum=minimum,
             )
         elif value > maximum:
-            self.add(field_name, "TOO_LARGE", f"{label(field_name)} must be at most Rp{maximum:,}.")
+            self.add(
+                field_name,
+                "TOO_LARGE",
+                "{label} must be at most Rp{maximum}.",
+                label=Label(field_name),
+                maximum=maximum,
+            )
 
     def integer(self, field_name: str, value: int | None, *, minimum: int, maximum: int = 10**9) -> None:
         if value is None:
             return
         if value < minimum:
-            self.add(field_name, "TOO_SMALL", f"{label(field_name)} must be at least {minimum:,}.")
+            self.add(
+                field_name, "TOO_SMALL", "{label} must be at least {minimum}.", label=Label(field_name), minimum=minimum
+            )
         elif value > maximum:
-            self.add(field_name, "TOO_LARGE", f"{label(field_name)} must be at most {maximum:,}.")
+            self.add(
+                field_name, "TOO_LARGE", "{label} must be at most {maximum}.", label=Label(field_name), maximum=maximum
+            )
 
     def nib(self, value: str | None) -> None:
         if value is None:
             return
         # ASCII only: str.isdigit() also accepts full-width and other Unicode digits.
         if len(value) != NIB_LENGTH or not (value.isascii() and value.isdigit()):
-            self.add("nib", "INVALID_NIB", f"NIB must be exactly {NIB_LENGTH} digits.")
+            self.add("nib", "INVALID_NIB", "NIB must be exactly {length} digits.", length=NIB_LENGTH)
 
     def raise_if_any(self) -> None:
         if self.errors:
@@ -225,11 +310,12 @@ class Validator:
 # again here. The helpers below decide whose row it is, or guard a rule no field exposes (the command line's).
 
 
-def require_umkm_insider(ctx: Ctx, umkm_id: int, what: str) -> None:
-    """A UMKM's own records (status history, reporting streak): its owner, admins and analysts."""
+def require_umkm_insider(ctx: Ctx, umkm_id: int, refusal: str) -> None:
+    """A UMKM's own records (status history, reporting streak): its owner, admins and analysts; else `refusal` (a
+    message template: "Only the owner, admins and analysts see ...")."""
     p = ctx.principal
     if not (p.sees_everything or p.owns_umkm(umkm_id)):
-        raise AccessError(f"Only the owner, admins and analysts see {what}.")
+        raise AccessError(refusal)
 
 
 def require_role(ctx: Ctx, *roles: Role) -> Principal:

@@ -39,9 +39,11 @@ def day_asked(ctx: Ctx, as_of: dt.date | None) -> tuple[dt.datetime, bool]:
     if not ctx.principal.sees_everything:
         raise AccessError("Only analysts and admins may ask for another day than today (asOf).")
     if as_of > today:
-        raise BadUserInput(f"asOf must not be after today ({today.isoformat()}).")
+        raise BadUserInput("asOf must not be after today ({today}).", today=today.isoformat())
     if as_of < today - dt.timedelta(days=MAX_PAST_DAYS):
-        raise BadUserInput(f"asOf must be within the past {MAX_PAST_DAYS} days (from {today.isoformat()}).")
+        raise BadUserInput(
+            "asOf must be within the past {days} days (from {today}).", days=MAX_PAST_DAYS, today=today.isoformat()
+        )
     return now_or(ctx, as_of), False
 
 

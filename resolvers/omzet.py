@@ -17,7 +17,7 @@ from models.query import fetch_all
 from models.registry import Category, Kecamatan, Umkm
 from resolvers import privacy
 from resolvers.categories import category_roots
-from resolvers.common import AccessError, Ctx, DomainError, Validator, label
+from resolvers.common import AccessError, Ctx, DomainError, Label, Validator
 from resolvers.invalidation import invalidate
 
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -32,10 +32,12 @@ SCALE_BOUNDS = ((2_000_000_000, Scale.MIKRO), (15_000_000_000, Scale.KECIL), (50
 def parse_period(value: str, field: str = "period") -> tuple[int, int]:
     m = PERIOD_RE.match(value or "")
     if not m:
-        raise DomainError("INVALID_PERIOD", f"{label(field)} must be a month as YYYY-MM.", field)
+        raise DomainError("INVALID_PERIOD", "{label} must be a month as YYYY-MM.", field, label=Label(field))
     year = int(m.group(1))
     if not 2000 <= year <= 2100:
-        raise DomainError("INVALID_PERIOD", f"{label(field)} must be a month between 2000-01 and 2100-12.", field)
+        raise DomainError(
+            "INVALID_PERIOD", "{label} must be a month between 2000-01 and 2100-12.", field, label=Label(field)
+        )
     return year, int(m.group(2))
 
 
@@ -172,7 +174,9 @@ async def submit_report(ctx: Ctx, s: Submission) -> OmzetReport:
     if not PERIOD_RE.match(s.period or ""):
         v.add("period", "INVALID_PERIOD", "period must be a month as YYYY-MM.")
     elif s.period >= current_period(ctx):
-        v.add("period", "PERIOD_NOT_FINISHED", f"{s.period} is not finished yet: report it from next month.")
+        v.add(
+            "period", "PERIOD_NOT_FINISHED", "{period} is not finished yet: report it from next month.", period=s.period
+        )
     v.rupiah("offlineAmount", s.offline_amount, maximum=MAX_CHANNEL)
     v.rupiah("otherOnlineAmount", s.other_online_amount, maximum=MAX_CHANNEL)
     v.rupiah("totalAmount", s.total_amount, maximum=3 * MAX_CHANNEL)
@@ -185,7 +189,9 @@ async def submit_report(ctx: Ctx, s: Submission) -> OmzetReport:
         if umkm is None:
             raise DomainError("NOT_FOUND", "No such UMKM.", "umkmId")
         if s.period < period_of(umkm.created_at.astimezone(JAKARTA)):
-            raise DomainError("BEFORE_UMKM_EXISTED", f"The UMKM was registered after {s.period}.", "period")
+            raise DomainError(
+                "BEFORE_UMKM_EXISTED", "The UMKM was registered after {period}.", "period", period=s.period
+            )
         platform, _ = await platform_sales(s.umkm_id, s.period)
         report = await OmzetReport.get_or_none(umkm_id=s.umkm_id, period=s.period)
         # A correction keeps what it does not send: only the amounts given change.
@@ -196,22 +202,31 @@ async def submit_report(ctx: Ctx, s: Submission) -> OmzetReport:
             if s.total_amount < platform:
                 raise DomainError(
                     "TOTAL_BELOW_PLATFORM",
-                    f"The total Rp{s.total_amount:,} is below the platform sales of Rp{platform:,} in {s.period}.",
+                    "The total Rp{total} is below the platform sales of Rp{platform} in {period}.",
                     "totalAmount",
+                    total=s.total_amount,
+                    platform=platform,
+                    period=s.period,
                 )
             offline = s.total_amount - platform - other
             if s.offline_amount is not None and s.offline_amount != offline:
                 raise DomainError(
                     "TOTAL_MISMATCH",
-                    f"Platform Rp{platform:,} + other online Rp{other:,} + offline Rp{s.offline_amount:,} "
-                    f"is not the total Rp{s.total_amount:,}.",
+                    "Platform Rp{platform} + other online Rp{other} + offline Rp{offline} is not the total Rp{total}.",
                     "totalAmount",
+                    platform=platform,
+                    other=other,
+                    offline=s.offline_amount,
+                    total=s.total_amount,
                 )
             if offline < 0:
                 raise DomainError(
                     "TOTAL_BELOW_PLATFORM",
-                    f"The total Rp{s.total_amount:,} is below platform Rp{platform:,} plus other online Rp{other:,}.",
+                    "The total Rp{total} is below platform Rp{platform} plus other online Rp{other}.",
                     "totalAmount",
+                    total=s.total_amount,
+                    platform=platform,
+                    other=other,
                 )
         elif s.offline_amount is not None:
             offline = s.offline_amount
@@ -220,7 +235,7 @@ async def submit_report(ctx: Ctx, s: Submission) -> OmzetReport:
         else:
             raise DomainError("REQUIRED", "Give the offline amount (or the total of all channels).", "offlineAmount")
         if offline > MAX_CHANNEL:
-            raise DomainError("TOO_LARGE", f"offline must be at most Rp{MAX_CHANNEL:,}.", "offlineAmount")
+            raise DomainError("TOO_LARGE", "offline must be at most Rp{maximum}.", "offlineAmount", maximum=MAX_CHANNEL)
         total = platform + other + offline
         figures = {
             "platform_amount": platform,

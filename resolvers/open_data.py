@@ -70,7 +70,7 @@ def check_range(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]
     if end < start:
         raise DomainError("INVALID_RANGE", "`from` is after `to`.", "from")
     if (end - start).days >= MAX_RANGE_DAYS:
-        raise DomainError("RANGE_TOO_LONG", f"At most {MAX_RANGE_DAYS} days per request.", "to")
+        raise DomainError("RANGE_TOO_LONG", "At most {days} days per request.", "to", days=MAX_RANGE_DAYS)
     lo = dt.datetime.combine(start, dt.time(), JAKARTA).astimezone(dt.UTC)
     hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), JAKARTA).astimezone(dt.UTC)
     return lo, hi
@@ -84,7 +84,7 @@ async def published_orders(
     payments."""
     lo, hi = check_range(start, end)
     if not 1 <= n <= MAX_PAGE:
-        raise DomainError("BAD_PAGE", f"A page holds 1 to {MAX_PAGE} releases.", "limit")
+        raise DomainError("BAD_PAGE", "A page holds 1 to {maximum} releases.", "limit", maximum=MAX_PAGE)
     qs = Order.filter(kind__in=list(PUBLISHED_KINDS), created_at__gte=lo, created_at__lt=hi)
     cursor = None if after is None else [{"dt": after[0].isoformat()}, after[1]]
     rows, more = await keyset_page(qs, ORDER_KEYSET, n, cursor, _READ)

@@ -182,7 +182,7 @@ async def _reserve(product: Product, quantity: int, period: str, field: str) -> 
     if not product.made_to_order:
         moved = await Product.filter(id=product.id, stock__gte=quantity).update(stock=F("stock") - quantity)
         if not moved:
-            raise DomainError("INSUFFICIENT_STOCK", f"Not enough stock of {product.name}.", field)
+            raise DomainError("INSUFFICIENT_STOCK", "Not enough stock of {product}.", field, product=product.name)
         return await Product.exists(id=product.id, stock__lte=0)  # the row is ours until commit: a stable read
     cap = product.monthly_capacity or 0
     await CapacityUse.bulk_create([CapacityUse(product_id=product.id, period=period, used=0)], ignore_conflicts=True)
@@ -190,7 +190,13 @@ async def _reserve(product: Product, quantity: int, period: str, field: str) -> 
         used=F("used") + quantity
     )
     if not moved:
-        raise DomainError("CAPACITY_EXCEEDED", f"{product.name} has not enough capacity left in {period}.", field)
+        raise DomainError(
+            "CAPACITY_EXCEEDED",
+            "{product} has not enough capacity left in {period}.",
+            field,
+            product=product.name,
+            period=period,
+        )
     return False
 
 
@@ -231,7 +237,7 @@ def _validate_place(ctx: Ctx, req: PlaceOrder) -> None:
     if not req.items:
         v.add("items", "REQUIRED", "The basket is empty.")
     if len(req.items) > MAX_ITEMS:
-        v.add("items", "TOO_MANY", f"At most {MAX_ITEMS} lines per order.")
+        v.add("items", "TOO_MANY", "At most {maximum} lines per order.", maximum=MAX_ITEMS)
     for i, item in enumerate(req.items):
         v.integer(f"items.{i}.quantity", item.quantity, minimum=1, maximum=MAX_QUANTITY)
     if req.needed_by < today(ctx):
@@ -289,20 +295,31 @@ async def _place(
                 raise DomainError("PRODUCT_UNAVAILABLE", "This product is not for sale.", f"{field}.productId")
             if pr.umkm.status is not UmkmStatus.VERIFIED:
                 code = "SELLER_SUSPENDED" if pr.umkm.status is UmkmStatus.SUSPENDED else "SELLER_UNAVAILABLE"
-                raise DomainError(code, f"{pr.umkm.name} cannot take new orders.", f"{field}.productId")
+                raise DomainError(code, "{umkm} cannot take new orders.", f"{field}.productId", umkm=pr.umkm.name)
             if pr.options and item.option is None and req.source is OrderSource.BULK_PLAN:
                 pass  # a bulk lot's sizes are agreed with the seller after the split
             elif pr.options and item.option not in pr.options:
-                raise DomainError("INVALID_OPTION", f"Choose one of: {', '.join(pr.options)}.", f"{field}.option")
+                raise DomainError(
+                    "INVALID_OPTION", "Choose one of: {options}.", f"{field}.option", options=", ".join(pr.options)
+                )
             if not pr.options and item.option:
-                raise DomainError("INVALID_OPTION", f"{pr.name} has no options.", f"{field}.option")
+                raise DomainError("INVALID_OPTION", "{product} has no options.", f"{field}.option", product=pr.name)
             if item.quantity < pr.min_order_quantity:
                 raise DomainError(
-                    "BELOW_MINIMUM", f"{pr.name} is sold from {pr.min_order_quantity} {pr.unit}.", f"{field}.quantity"
+                    "BELOW_MINIMUM",
+                    "{product} is sold from {minimum} {unit}.",
+                    f"{field}.quantity",
+                    product=pr.name,
+                    minimum=pr.min_order_quantity,
+                    unit=pr.unit,
                 )
             if req.needed_by < day + dt.timedelta(days=pr.lead_time_days):
                 raise DomainError(
-                    "TOO_SOON", f"{pr.name} needs {pr.lead_time_days} days; choose a later date.", "neededBy"
+                    "TOO_SOON",
+                    "{product} needs {days} days; choose a later date.",
+                    "neededBy",
+                    product=pr.name,
+                    days=pr.lead_time_days,
                 )
             groups.setdefault(pr.umkm_id, []).append((n, item, pr))
         period = req.needed_by.strftime("%Y-%m")
@@ -426,8 +443,10 @@ async def _transition(
         if order.status not in allowed:
             raise DomainError(
                 "INVALID_TRANSITION",
-                f"The order is {order.status.value}; this needs {' or '.join(s.value for s in allowed)}.",
+                "The order is {status}; this needs {allowed}.",
                 "id",
+                status=order.status.value,
+                allowed=" or ".join(s.value for s in allowed),
             )
         if before is not None:
             await before(order)
@@ -435,7 +454,7 @@ async def _transition(
         moved = await Order.filter(id=order_id, status=order.status).update(status=to, **(changes or {}))
         if not moved:
             current = await Order.get(id=order_id)
-            raise DomainError("INVALID_TRANSITION", f"The order is {current.status.value} now.", "id")
+            raise DomainError("INVALID_TRANSITION", "The order is {status} now.", "id", status=current.status.value)
         event = await OrderEvent.create(
             order_id=order_id, from_status=order.status, to_status=to, actor_id=p.user_id, note=note
         )
@@ -511,7 +530,7 @@ async def record_payment(ctx: Ctx, order_id: int, amount: int, reference: str, p
 
     async def check_amount(order: Order) -> None:
         if amount != order.total:
-            raise DomainError("WRONG_AMOUNT", f"Pay exactly the order total, Rp{order.total:,}.", "amount")
+            raise DomainError("WRONG_AMOUNT", "Pay exactly the order total, Rp{total}.", "amount", total=order.total)
         if order.delivered_at is not None and paid_on < order.delivered_at.astimezone(JAKARTA).date():
             raise DomainError("BEFORE_DELIVERY", "The payment date is before the delivery.", "paidOn")
 
@@ -575,7 +594,9 @@ async def rate_order(ctx: Ctx, order_id: int, score: int, comment: str | None) -
             raise DomainError("NOT_FOUND", "No such order.", "id")
         _buyer(p, order)
         if order.status not in (OrderStatus.DELIVERED, OrderStatus.PAID):
-            raise DomainError("NOT_DELIVERED", f"Rate after delivery; the order is {order.status.value}.", "id")
+            raise DomainError(
+                "NOT_DELIVERED", "Rate after delivery; the order is {status}.", "id", status=order.status.value
+            )
         if await Rating.exists(order_id=order_id):
             raise DomainError("ALREADY_RATED", "This order is rated already.", "id")
         try:

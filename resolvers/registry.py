@@ -33,6 +33,7 @@ from resolvers.common import (
     DomainError,
     Principal,
     Validator,
+    msg,
 )
 from resolvers.invalidation import invalidate
 from resolvers.throttle import SignUpClaim
@@ -55,7 +56,7 @@ MAX_SEARCH = 200  # characters of a search text; eight words are used
 def words(search: str | None) -> list[str]:
     """The words of a search text (at most eight), or BAD_USER_INPUT for a text too long to be a search."""
     if search is not None and len(search) > MAX_SEARCH:
-        raise BadUserInput(f"`search` is at most {MAX_SEARCH} characters.")
+        raise BadUserInput("`search` is at most {maximum} characters.", maximum=MAX_SEARCH)
     return [w for w in re.split(r"\s+", (search or "").strip()) if w][:8]
 
 
@@ -331,6 +332,7 @@ TRANSITIONS = {
     "SUSPEND": ({UmkmStatus.VERIFIED}, UmkmStatus.SUSPENDED),
     "REINSTATE": ({UmkmStatus.SUSPENDED}, UmkmStatus.VERIFIED),
 }
+NOTE_REQUIRED = {"REJECT": msg("Say why you reject this UMKM."), "SUSPEND": msg("Say why you suspend this UMKM.")}
 
 
 async def verify_umkm(ctx: Ctx, umkm_id: int, decision: str, note: str | None) -> Umkm:
@@ -338,7 +340,7 @@ async def verify_umkm(ctx: Ctx, umkm_id: int, decision: str, note: str | None) -
     allowed, to_status = TRANSITIONS[decision]
     note = (note or "").strip()
     if decision in ("REJECT", "SUSPEND") and not note:
-        raise DomainError("REQUIRED", f"Say why you {decision.lower()} this UMKM.", "note")
+        raise DomainError("REQUIRED", NOTE_REQUIRED[decision], "note")
     async with in_transaction():
         umkm = await Umkm.get_or_none(id=umkm_id)
         if umkm is None:
@@ -346,8 +348,11 @@ async def verify_umkm(ctx: Ctx, umkm_id: int, decision: str, note: str | None) -
         if umkm.status not in allowed:
             raise DomainError(
                 "INVALID_TRANSITION",
-                f"The UMKM is {umkm.status.value}; {decision} needs {'/'.join(s.value for s in allowed)}.",
+                "The UMKM is {status}; {decision} needs {allowed}.",
                 "decision",
+                status=umkm.status.value,
+                decision=decision,
+                allowed="/".join(s.value for s in allowed),
             )
         changes = {"status": to_status}
         if to_status is UmkmStatus.VERIFIED and umkm.verified_at is None:

@@ -29,7 +29,7 @@ from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from models.accounts import SignInFailure, SignInFailureReason, SignUp
-from resolvers.common import Ctx, TooManyAttempts
+from resolvers.common import Ctx, TooManyAttempts, Wait, msg
 
 MAX_ADDRESS = 64  # the column's width; an IPv6 address is at most 45 characters
 MAX_EMAIL = 254
@@ -112,12 +112,18 @@ async def _clears_in(q: Q, since: dt.datetime, own_id: int | None, limit: int, l
     return _seconds_until(at[0] if at else None, limits.window, now)
 
 
-def _refusal(what: str, seconds: int) -> TooManyAttempts:
-    return TooManyAttempts(f"Too many {what} from here. Try again in {_wait_words(seconds)}.", seconds)
+# The refusals' messages (templates, see resolvers/common.py): one per thing counted.
+FAILED_SIGN_INS = msg("Too many failed sign-ins from here. Try again in {wait}.")
+FAILED_ATTEMPTS = msg("Too many failed attempts from here. Try again in {wait}.")
+SIGN_UPS = msg("Too many sign-ups from here. Try again in {wait}.")
+
+
+def _refusal(message: str, seconds: int) -> TooManyAttempts:
+    return TooManyAttempts(message, seconds, wait=Wait(seconds))
 
 
 async def _check(
-    email: str | None, address: str, own_id: int | None, limits: Limits, now: dt.datetime, what: str
+    email: str | None, address: str, own_id: int | None, limits: Limits, now: dt.datetime, message: str
 ) -> None:
     """Raise TooManyAttempts when the failures before this attempt reach a limit (see the module's docstring)."""
     since = now - limits.window
@@ -152,7 +158,7 @@ async def _check(
             )
         )
     if waits:
-        raise _refusal(what, max(waits))
+        raise _refusal(message, max(waits))
 
 
 class SignInAttempt:
@@ -169,7 +175,7 @@ class SignInAttempt:
         the row stays, as THROTTLED."""
         await _write(self.row, self.limits, self.now)
         try:
-            await _check(self.row.email, self.row.address, self.row.id, self.limits, self.now, "failed sign-ins")
+            await _check(self.row.email, self.row.address, self.row.id, self.limits, self.now, FAILED_SIGN_INS)
         except TooManyAttempts:
             await SignInFailure.filter(id=self.row.id).update(reason=THROTTLED)
             raise
@@ -184,7 +190,7 @@ async def check_key_guessing(ctx: Ctx) -> None:
     a refused guess learns nothing), recording the refusal."""
     limits, now, address = Limits.of(ctx.settings), ctx.clock.now(), address_of(ctx)
     try:
-        await _check(None, address, None, limits, now, "failed attempts")
+        await _check(None, address, None, limits, now, FAILED_ATTEMPTS)
     except TooManyAttempts:
         await _write(SignInFailure(email=None, address=address, reason=THROTTLED, at=now), limits, now)
         raise
@@ -216,12 +222,7 @@ class SignUpClaim:
             await self.release()
             at = await earlier.order_by("-at", "-id").offset(limit - 1).limit(1).values_list("at", flat=True)
             seconds = _seconds_until(at[0] if at else None, self.limits.sign_up_window, self.now)
-            raise _refusal("sign-ups", seconds)
+            raise _refusal(SIGN_UPS, seconds)
 
     async def release(self) -> None:
         await SignUp.filter(id=self.row.id).delete()
-
-
-def _wait_words(seconds: int) -> str:
-    minutes = math.ceil(seconds / 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}" if seconds > 60 else f"{seconds} seconds"

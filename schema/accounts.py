@@ -133,7 +133,7 @@ class AccountsQuery:
         client_address: Annotated[str | None, strawberry.argument(description="Only attempts from here.")] = None,
     ) -> Connection[SignInFailure]:
         if email is not None and len(email) > rules.MAX_EMAIL:
-            raise BadUserInput(f"`email` is at most {rules.MAX_EMAIL} characters.")
+            raise BadUserInput("`email` is at most {maximum} characters.", maximum=rules.MAX_EMAIL)
         if client_address is not None and len(client_address) > 64:
             raise BadUserInput("`clientAddress` is at most 64 characters.")
         qs = rules.sign_in_failures_query(info.context, email, client_address)

@@ -71,3 +71,4 @@ class Context:
     connection_params: dict | None = None
     client_address: str = ""  # schema.client.client_address: the throttle counts by it
     admission: Any = None  # the process's schema.admission.CostGate: costly requests wait their turn
+    language: str = "en"  # of the messages: schema.i18n.negotiate(Accept-Language)

@@ -21,6 +21,7 @@ from tortoise.exceptions import IntegrityError
 
 from models.query import database_unreachable
 from resolvers.common import AccessError, DomainError, TooManyAttempts
+from schema.i18n import CONFLICT_MESSAGE, ENGLISH, localized, message_of, translate
 
 log = logging.getLogger("pasar.errors")
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
@@ -49,7 +50,8 @@ class UserErrors(FieldExtension):
         try:
             return await next_(source, info, **kwargs)
         except DomainError as e:
-            errors = [UserError(field=x.field, code=x.code, message=x.message) for x in e.errors]
+            language = getattr(info.context, "language", ENGLISH)
+            errors = [UserError(field=x.field, code=x.code, message=message_of(x, language)) for x in e.errors]
             if self.tells_retry_after and isinstance(e, TooManyAttempts):
                 return self.payload_type(errors=errors, retry_after=e.retry_after)
             return self.payload_type(errors=errors)
@@ -58,17 +60,18 @@ class UserErrors(FieldExtension):
             # the transaction was rolled back; the caller may simply try again. (Rules turn the races they know into
             # their own codes first: DUPLICATE_NIB, DUPLICATE_EMAIL, ALREADY_RATED, an idempotent replay.)
             log.info("request %s: CONFLICT (a concurrent change)", getattr(info.context, "request_id", None))
-            message = "Someone else changed the same thing at the same moment; nothing was saved. Please try again."
+            language = getattr(info.context, "language", ENGLISH)
+            message = translate(CONFLICT_MESSAGE, {}, CONFLICT_MESSAGE, "CONFLICT", language)
             return self.payload_type(errors=[UserError(field=None, code="CONFLICT", message=message)])
 
 
-def _code_for(original: BaseException | None) -> tuple[str | None, str | None]:
-    """(code, public message) for errors we expect; (None, None) for those to mask."""
+def _code_for(original: BaseException | None, language: str) -> tuple[str | None, str | None]:
+    """(code, public message in `language`) for errors we expect; (None, None) for those to mask."""
     if isinstance(original, AccessError):
-        return original.code, str(original)
+        return original.code, localized(original.template, original.params, str(original), language)
     if isinstance(original, DomainError):
         first = original.errors[0]
-        return ("NOT_FOUND" if first.code == "NOT_FOUND" else "BAD_USER_INPUT"), first.message
+        return ("NOT_FOUND" if first.code == "NOT_FOUND" else "BAD_USER_INPUT"), message_of(first, language)
     return None, None
 
 
@@ -106,10 +109,12 @@ class ErrorCodes(SchemaExtension):
         if original is None:
             ext.setdefault("code", "GRAPHQL_VALIDATION_FAILED" if error.path is None else "BAD_USER_INPUT")
             return self._expected(error, error.message, ext, request_id)
-        if "code" in ext:  # a permission class already named its code
+        if "code" in ext:  # a permission class already named its code, and its message (a template, no parameters)
             _log_expected(ext["code"], error, request_id)
-            return error
-        code, message = _code_for(original)
+            language = getattr(self.execution_context.context, "language", ENGLISH)
+            message = localized(error.message, {}, error.message, language)
+            return error if message == error.message else self._copy(error, message, ext)
+        code, message = _code_for(original, getattr(self.execution_context.context, "language", ENGLISH))
         if code is not None:
             ext["code"] = code
             return self._expected(error, message or error.message, ext, request_id)

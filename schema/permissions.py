@@ -13,13 +13,13 @@ from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from models.base import Role
-from resolvers.common import Unauthenticated
+from resolvers.common import Unauthenticated, msg
 
 
 class IsAuthenticated(BasePermission):
     """A signed-in user or a partner key."""
 
-    message = "Sign in first."
+    message = msg("Sign in first.")
     error_extensions = {"code": "UNAUTHENTICATED"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
@@ -32,7 +32,7 @@ class IsAuthenticated(BasePermission):
 class IsUser(BasePermission):
     """A signed-in person (partner keys are not people)."""
 
-    message = "Sign in as a user first."
+    message = msg("Sign in as a user first.")
     error_extensions = {"code": "UNAUTHENTICATED"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
@@ -44,7 +44,7 @@ class IsUser(BasePermission):
 
 class _HasRole(BasePermission):
     roles: frozenset[Role] = frozenset()
-    message = "Your role may not do this."
+    message = msg("Your role may not do this.")
     error_extensions = {"code": "FORBIDDEN"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
@@ -76,7 +76,7 @@ ADMIN_OR_OWNER = roles(Role.ADMIN, Role.UMKM_OWNER)
 class OwnsUmkmOrAdmin(BasePermission):
     """Personal data of a UMKM (phone, bank account, owner contact): its owner and admins only."""
 
-    message = "Only the UMKM's owner and admins see this."
+    message = msg("Only the UMKM's owner and admins see this.")
     error_extensions = {"code": "FORBIDDEN"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:

@@ -14,7 +14,7 @@ from models.base import Role as RoleValue
 from models.query import fetched
 from resolvers import analytics as analytics_rules
 from resolvers import registry as rules
-from resolvers.common import require_umkm_insider
+from resolvers.common import msg, require_umkm_insider
 from resolvers.omzet import streaks
 from resolvers.orders import rating_averages
 from schema.common import OpdKind, Scale, ScaleSource, UmkmStatus, jakarta
@@ -249,12 +249,12 @@ class Umkm(Node):
         description="Months in a row the omzet was reported, up to the last finished month (owner, admins, analysts)."
     )
     async def omzet_streak(self, info: Info) -> int | None:
-        require_umkm_insider(info.context, self.pk, "reporting streaks")
+        require_umkm_insider(info.context, self.pk, msg("Only the owner, admins and analysts see reporting streaks."))
         return await info.context.loaders.batch("omzet_streak", lambda ids: streaks(info.context, ids)).load(self.pk)
 
     @strawberry.field(description="Every verification decision, oldest first (owner, admins, analysts).")
     async def status_history(self, info: Info) -> list[UmkmStatusChange] | None:
-        require_umkm_insider(info.context, self.pk, "the status history")
+        require_umkm_insider(info.context, self.pk, msg("Only the owner, admins and analysts see the status history."))
         rows = await info.context.loaders.many(m.UmkmStatusChange, "umkm_id").load(self.pk)
         return [
             UmkmStatusChange(

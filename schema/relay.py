@@ -13,7 +13,7 @@ import strawberry
 from tortoise.queryset import QuerySet
 
 from models.query import Joins, keyset_page, row_key
-from resolvers.common import BadUserInput, DomainError, label
+from resolvers.common import BadUserInput, DomainError, Label, label
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
@@ -41,9 +41,11 @@ def decode_id(gid: str | None, type_name: str, field: str = "id") -> int:
     """An input ID of the expected type, or a user error naming the field."""
     parsed = from_global_id(gid or "")
     if parsed is None or parsed[0] != type_name:
-        what = label(field)
-        lead = "This is" if what.lower() == type_name.lower() else f"{what}: this is"
-        raise DomainError("INVALID_ID", f"{lead} not the ID of a {type_name}.", field)
+        if label(field).lower() == type_name.lower():
+            raise DomainError("INVALID_ID", "This is not the ID of a {type}.", field, type=type_name)
+        raise DomainError(
+            "INVALID_ID", "{label}: this is not the ID of a {type}.", field, label=Label(field), type=type_name
+        )
     return parsed[1]
 
 
@@ -88,7 +90,7 @@ def check_first(first: int | None) -> int:
     if first is None:
         return DEFAULT_PAGE
     if not 1 <= first <= MAX_PAGE:
-        raise BadUserInput(f"`first` must be between 1 and {MAX_PAGE}; got {first}.")
+        raise BadUserInput("`first` must be between 1 and {maximum}; got {first}.", maximum=MAX_PAGE, first=str(first))
     return first
 
 

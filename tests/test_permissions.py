@@ -631,6 +631,7 @@ ROUTES = {
     ("GET", "/ocds/releases"): PUBLIC,  # open data: OPD orders, public facts only (docs/PRIVACY.md)
     ("GET", "/dasbor"): PUBLIC,  # the dashboard's static page: its figures come through /graphql, signed in
     ("Mount", "/dasbor/static"): PUBLIC,  # the page's script, styles, documents, chart library (no data)
+    ("Mount", "/static/graphiql"): PUBLIC,  # GraphiQL's files (scripts, styles, licences), while PASAR_GRAPHIQL is on
 }
 
 
@@ -664,8 +665,10 @@ async def test_http_routes_answer_anonymous_callers_as_their_rows_say(http, worl
     for (method, path), rule in ROUTES.items():
         if method == "WEBSOCKET":
             continue  # the subscription rows above run over it
-        if method == "Mount":
-            continue  # static files, each fetched anonymously by tests/test_dasbor.py
+        if method == "Mount":  # static files: one of them, read anonymously (the dashboard's: tests/test_dasbor.py)
+            if path != "/static/graphiql":
+                continue
+            method, path = "GET", f"{path}/graphiql.min.css"
         if rule == PER_DOWNLOAD:  # as the field: `orders` asks for a caller, `opdSpending` too
             for download in ("/ekspor/orders.csv", "/ekspor/opd-spending.xlsx?year=2026"):
                 r = await http.get(download)
