@@ -584,26 +584,33 @@ async def test_owners_and_buyers_get_short_indonesian_e_mails_unless_they_opted_
     second = await place(hgql, world)
     await step(hgql, world, REJECT, first["id"], reason="Stok kain habis")
     await step(hgql, world, ACCEPT, second["id"])
+    personal = await place(hgql, world, token="employee")
+    await step(hgql, world, ACCEPT, personal["id"])
+    await step(hgql, world, SHIP, personal["id"])
     r = await dispatch.dispatch_once(settings)
-    assert r.emailed == 3  # the owner: two new orders; the buyer: the rejection (acceptance sends none)
+    # the owner: three new orders; the buyer: the rejection; the employee: the shipment (acceptance sends none)
+    assert r.emailed == 5
     body = await hgql.ok(OPT, {"i": {"enabled": False}}, world.tokens["buyer"])
     assert body["setEmailNotifications"] == {"enabled": False, "user": {"emailNotifications": False}, "errors": []}
     await step(hgql, world, SHIP, second["id"])  # the buyer opted out: no e-mail for the shipment
     r = await dispatch.dispatch_once(settings)
     assert (r.fanned_out, r.emailed) == (1, 0)
-    assert await EmailMessage.all().count() == 3
+    assert await EmailMessage.all().count() == 5
     got = [(to, msg["Subject"], msg.get_content()) for to, msg in inbox.messages]
-    owner, buyer = world.users["owner"].email, world.users["buyer"].email
+    owner, buyer, employee = (world.users[n].email for n in ("owner", "buyer", "employee"))
     assert [(to, subject) for to, subject, _ in got] == [
         ([owner], f"Pesanan baru {first['number']}"),
         ([owner], f"Pesanan baru {second['number']}"),
         ([buyer], f"Pesanan {first['number']} ditolak"),
+        ([owner], f"Pesanan baru {personal['number']}"),
+        ([employee], f"Pesanan {personal['number']} sedang dikirim"),
     ]
+    assert "konfirmasikan penerimaan (BAST)" in got[4][2]
     text = got[2][2]
     assert "ditolak oleh Batik Kenongo" in text and "Alasan: Stok kain habis" in text and "Rp300.000" in text
     for _to, _, text in got:
         assert "Jl. Jimerto" not in text and "Buyer" not in text and "0011223344" not in text
-    assert await EmailMessage.filter(status=DeliveryStatus.DELIVERED).count() == 3
+    assert await EmailMessage.filter(status=DeliveryStatus.DELIVERED).count() == 5
 
 
 async def test_an_e_mail_is_retried_when_the_smtp_server_is_down(hgql, world, smtp, hook_settings):
