@@ -10,7 +10,9 @@ One round (`dispatch_once`), in one server process at a time (`models.jobs.singl
    timeout, a refused target, a status other than 2xx — redirects are not followed) is retried after
    `RETRY_DELAYS` (5 s, 30 s, 2 min, 10 min, 1 h, 6 h, 12 h); after the eighth failed attempt, about 19 hours
    after the first, the delivery is dead. Once an endpoint fails in a round, its other deliveries wait for the
-   next round. At least once: a delivery whose answer was lost is sent again with the same `webhook-id`.
+   next round; endpoints are served side by side (`ENDPOINTS_AT_ONCE`). At least once: a delivery whose answer
+   was lost is sent again with the same `webhook-id`. A delivery whose endpoint was disabled, or whose key lost the
+   scope, dies without being sent.
 3. **E-mails** due are sent over SMTP with the same schedule.
 4. **Purge**, at most once an hour: outbox events, deliveries, their attempts and e-mails older than the retention
    (`outbox_retention_days`, 30 by default) once finished.
@@ -20,6 +22,7 @@ One round (`dispatch_once`), in one server process at a time (`models.jobs.singl
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import time
@@ -38,6 +41,7 @@ from models.jobs import single_runner
 from models.outbox import DeliveryAttempt, DeliveryStatus, EmailMessage, OutboxEvent, Webhook, WebhookDelivery
 from models.registry import Umkm
 from resolvers import mail, netguard
+from resolvers.outbox import WEBHOOK_TOPICS
 from resolvers.webhooks import body_of, hears, message_id, signing_secret
 
 log = logging.getLogger("pasar.outbox")
@@ -47,6 +51,7 @@ BATCH = 500
 USER_AGENT = "PasarUMKM-Webhooks/1"
 PURGE_EVERY = dt.timedelta(hours=1)
 MAX_ERROR = 300
+ENDPOINTS_AT_ONCE = 10  # endpoints served side by side: a slow one does not hold up the others
 
 
 @dataclass
@@ -228,25 +233,32 @@ async def deliver(settings: Any, http: httpx.AsyncClient, now: dt.datetime, r: R
     by_endpoint: dict[int, list[WebhookDelivery]] = defaultdict(list)
     for d in pending:
         by_endpoint[d.webhook_id].append(d)
-    for rows in by_endpoint.values():
-        waiting: set[str] = set()  # aggregates with an earlier delivery still pending: later ones keep their turn
-        failed = False
-        for d in rows:
-            if d.aggregate in waiting:
-                continue
-            hook = d.webhook
-            if not hook.active or hook.api_key.revoked_at is not None:
-                await WebhookDelivery.filter(id=d.id).update(
-                    status=DeliveryStatus.DEAD, finished_at=now, last_error="the endpoint was disabled"
-                )
-                r.dead += 1
-                continue
-            if failed or (d.next_attempt_at is not None and d.next_attempt_at > now):
-                waiting.add(d.aggregate)
-                continue
-            if not await _attempt(settings, http, d, now, r):
-                waiting.add(d.aggregate)
-                failed = True  # the endpoint is down or refusing: its other deliveries wait for the next round
+    gate = asyncio.Semaphore(ENDPOINTS_AT_ONCE)
+
+    async def one_endpoint(rows: list[WebhookDelivery]) -> None:
+        async with gate:
+            waiting: set[str] = set()  # aggregates with an earlier delivery still pending: later ones keep their turn
+            failed = False
+            for d in rows:
+                if d.aggregate in waiting:
+                    continue
+                hook, key = d.webhook, d.webhook.api_key
+                gone = not hook.active or key.revoked_at is not None or d.topic not in hook.event_types
+                if gone or WEBHOOK_TOPICS.get(d.topic) not in key.scopes:
+                    why = "the endpoint was disabled" if gone else "the API key no longer has the scope"
+                    await WebhookDelivery.filter(id=d.id).update(
+                        status=DeliveryStatus.DEAD, finished_at=now, last_error=why
+                    )
+                    r.dead += 1
+                    continue
+                if failed or (d.next_attempt_at is not None and d.next_attempt_at > now):
+                    waiting.add(d.aggregate)
+                    continue
+                if not await _attempt(settings, http, d, now, r):
+                    waiting.add(d.aggregate)
+                    failed = True  # the endpoint is down or refusing: its other deliveries wait for the next round
+
+    await asyncio.gather(*(one_endpoint(rows) for rows in by_endpoint.values()))
 
 
 # ---------------------------------------------------------------- e-mail

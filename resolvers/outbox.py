@@ -98,6 +98,23 @@ async def record_order_event(ctx: Ctx, order: Order, event: OrderEvent, note: st
     return message_of(facts)
 
 
+async def queue_payment_reminder(ctx: Ctx, order: Order, days_unpaid: int) -> OutboxEvent | None:
+    """Inside a transaction: tell whoever pays an order that it is delivered and still unpaid (the OPD's treasurers,
+    or the employee of a personal order), by e-mail. For the clocks of unpaid delivered orders."""
+    facts = {
+        "order_id": order.id,
+        "number": order.number or "",
+        "kind": order.kind.value,
+        "opd_id": order.opd_id,
+        "buyer_id": order.buyer_id,
+        "umkm_id": order.umkm_id,
+        "total": order.total,
+        "days_unpaid": days_unpaid,
+        "at": ctx.clock.now().isoformat(),
+    }
+    return await queue_email_event(ctx, "order.payment_reminder", f"order:{order.id}", facts)
+
+
 def message_of(facts: dict[str, Any]) -> events.OrderEventMessage:
     return events.OrderEventMessage(**{k: facts[k] for k in events.OrderEventMessage.__dataclass_fields__})
 

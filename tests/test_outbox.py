@@ -644,3 +644,24 @@ async def test_the_outbox_can_be_switched_off_for_measuring(world, settings, dat
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         await place(GQL(client), world)
     assert await Order.all().count() == 1 and await OutboxEvent.all().count() == 0
+
+
+async def test_a_payment_reminder_queued_by_a_rule_reaches_the_opds_treasurer(hgql, world, smtp, hook_settings):
+    """`outbox.queue_payment_reminder` is for the clocks of unpaid delivered orders: e-mail only, never a webhook."""
+    controller, inbox = smtp
+    settings = dataclasses.replace(hook_settings, email=True, smtp_host="127.0.0.1", smtp_port=controller.port)
+    await grant(hgql, world, "orders:read")
+    await register(hgql, world, "https://mitra.test/pasar", ORDER_TYPES)
+    order = await place(hgql, world)
+    row = await Order.get(number=order["number"])
+    await dispatch.dispatch_once(settings)  # the owner's "new order" e-mail
+    inbox.messages.clear()
+    async with in_transaction():
+        await outbox.queue_payment_reminder(_ctx(settings), row, 7)
+    deliveries = await WebhookDelivery.all().count()
+    r = await dispatch.dispatch_once(settings)
+    assert r.emailed == 1 and await WebhookDelivery.all().count() == deliveries
+    ((to, msg),) = inbox.messages
+    assert to == [world.users["treasurer"].email]
+    assert msg["Subject"] == f"Pengingat pembayaran pesanan {order['number']}"
+    assert "sudah diterima sejak 7 hari, tetapi belum dibayar" in msg.get_content()
