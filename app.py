@@ -793,7 +793,9 @@ async def _outbox_dispatch(settings: Settings, once: bool) -> None:
         dispatcher = dispatch.Dispatcher(settings)
         try:
             while True:
-                print((await dispatcher.dispatch_once()).line(), flush=True)
+                r = await dispatcher.dispatch_once()
+                if once or r.fanned_out or r.failed or r.dead or r.emailed:
+                    print(r.line(), flush=True)
                 if once:
                     return
                 await asyncio.sleep(settings.outbox_dispatch_seconds or 2.0)
