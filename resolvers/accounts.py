@@ -271,8 +271,8 @@ async def create_api_key(ctx: Ctx, name: str, scopes: list[str] | None) -> tuple
 async def set_api_key_scopes(ctx: Ctx, key_id: int, scopes: list[str]) -> ApiKey:
     """An admin grants a key exactly these scopes (what its webhooks may carry, too)."""
     chosen = set(scopes)
-    if unknown := chosen - PARTNER_SCOPES:
-        raise DomainError("UNKNOWN_SCOPE", f"Unknown scopes: {', '.join(sorted(unknown))}.", "scopes")
+    if unknown := sorted(chosen - PARTNER_SCOPES):
+        raise DomainError("UNKNOWN_SCOPE", f"Unknown scopes: {', '.join(u[:40] for u in unknown[:5])}.", "scopes")
     async with in_transaction():
         key = await ApiKey.get_or_none(id=key_id)
         if key is None:

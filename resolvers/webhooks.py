@@ -113,7 +113,7 @@ def _check(ctx: Ctx, v: Validator, key: ApiKey | None, url: str | None, event_ty
             v.add("eventTypes", "REQUIRED", "Choose at least one event type.")
         unknown = sorted(set(event_types) - set(WEBHOOK_TOPICS))
         if unknown:
-            v.add("eventTypes", "UNKNOWN_EVENT_TYPE", f"Unknown event types: {', '.join(unknown)}.")
+            v.add("eventTypes", "UNKNOWN_EVENT_TYPE", f"Unknown event types: {', '.join(t[:40] for t in unknown[:5])}.")
         elif key is not None:
             missing = sorted({WEBHOOK_TOPICS[t] for t in event_types} - set(key.scopes))
             if missing:

@@ -665,3 +665,35 @@ async def test_a_payment_reminder_queued_by_a_rule_reaches_the_opds_treasurer(hg
     assert to == [world.users["treasurer"].email]
     assert msg["Subject"] == f"Pengingat pembayaran pesanan {order['number']}"
     assert "sudah diterima sejak 7 hari, tetapi belum dibayar" in msg.get_content()
+
+
+async def test_bad_webhook_and_scope_inputs_are_payload_errors(gql, world):
+    await grant(gql, world, "orders:read")
+    bad = await gql.ok(
+        CREATE_HOOK,
+        {"i": {"apiKeyId": await key_gid(world), "url": "https://mitra.test/x", "eventTypes": ["order.exploded", ""]}},
+        world.tokens["admin"],
+    )
+    assert [(e["field"], e["code"]) for e in bad["createWebhook"]["errors"]] == [("eventTypes", "UNKNOWN_EVENT_TYPE")]
+    none = await gql.ok(
+        CREATE_HOOK,
+        {"i": {"apiKeyId": await key_gid(world), "url": "https://mitra.test/x", "eventTypes": []}},
+        world.tokens["admin"],
+    )
+    assert [e["code"] for e in none["createWebhook"]["errors"]] == ["REQUIRED"]
+    scopes = await gql.ok(
+        SCOPES, {"i": {"id": await key_gid(world), "scopes": ["orders:write"]}}, world.tokens["admin"]
+    )
+    assert [e["code"] for e in scopes["setApiKeyScopes"]["errors"]] == ["UNKNOWN_SCOPE"]
+    _secret, hook = await register(gql, world, "https://mitra.test/x", ["order.placed"])
+    update = "mutation($i: UpdateWebhookInput!) { updateWebhook(input: $i) { webhook { url active } errors { field code } } }"
+    moved = await gql.ok(update, {"i": {"id": hook, "url": "https://10.0.0.9/x"}}, world.tokens["admin"])
+    assert moved["updateWebhook"]["errors"] == [{"field": "url", "code": "URL_REFUSED"}]
+    off = await gql.ok(update, {"i": {"id": hook, "active": False}}, world.tokens["admin"])
+    assert off["updateWebhook"] == {"webhook": {"url": "https://mitra.test/x", "active": False}, "errors": []}
+    listed = await gql.ok(
+        "{ webhooks { totalCount edges { node { url apiKey { name } } } } }", None, world.tokens["partner"]
+    )
+    assert listed["webhooks"]["totalCount"] == 1
+    other_raw, _ = await _other_key(world)
+    assert (await gql.ok("{ webhooks { totalCount } }", None, other_raw))["webhooks"]["totalCount"] == 0
