@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import gc
 import logging
 import os
+import re
 import sys
 import time
 import uuid
@@ -23,7 +25,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -35,11 +37,14 @@ from tortoise import Tortoise, connections
 from tortoise.contrib.starlette import RegisterTortoise
 from tortoise.transactions import in_transaction
 
+import dasbor
 import demo
 import models
+from exports import http as downloads
+from exports import ocds
 from models import backup as backups
 from models import jobs
-from models.base import Role
+from models.base import JAKARTA, Role
 from models.query import database_unreachable
 from models.registry import Opd, Umkm
 from resolvers import accounts, dispatch, fairness_snapshot
@@ -48,6 +53,13 @@ from resolvers.common import REJECTED, DomainError, SystemClock, SystemContext, 
 from resolvers.fairness_stats import rebuild_stats
 from resolvers.sales import rebuild_monthly_sales
 from schema import schema
+from schema.admission import (
+    ADMISSION_MAX_WAIT_SECONDS,
+    ADMISSION_RATE,
+    ADMISSION_THRESHOLD,
+    SERVICE_BUSY,
+    CostGate,
+)
 from schema.client import client_address, parse_trusted_proxies
 from schema.context import Context
 from schema.cost import MAX_MUTATION_FIELDS, MAX_QUERY_COST
@@ -70,6 +82,8 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_VARIABLES_DEPTH = 10
 MAX_VARIABLES_VALUES = 10_000
 REQUEST_TIMEOUT_SECONDS = 30.0
+OCID_PREFIX = "ocds-xxxxxx-pasar"  # a placeholder until the city registers its own prefix
+OCID_PREFIX_RE = re.compile(r"ocds-[a-z0-9]{6}(-[A-Za-z0-9-]{1,60})?")
 
 
 # ---------------------------------------------------------------- settings
@@ -139,6 +153,10 @@ class Settings:
     max_variables_values: int = MAX_VARIABLES_VALUES
     max_mutation_fields: int = MAX_MUTATION_FIELDS
     request_timeout_seconds: float = REQUEST_TIMEOUT_SECONDS
+    # admission control on estimated cost, per process (schema/admission.py); rate 0 turns it off
+    admission_threshold: int = ADMISSION_THRESHOLD
+    admission_rate: int = ADMISSION_RATE
+    admission_max_wait_seconds: float = ADMISSION_MAX_WAIT_SECONDS
     # the throttle of sign-ins, partner keys and sign-ups (resolvers/throttle.py, README "Limits")
     sign_in_window_seconds: int = 15 * 60
     sign_in_max_per_account_address: int = 5
@@ -159,7 +177,7 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     ws_max_connections: int = 10  # open WebSockets per caller
     ws_max_messages_per_second: int = 20  # per WebSocket
-    # events out (resolvers/outbox.py, resolvers/dispatch.py, README "Webhooks and e-mail")
+    # events out (resolvers/outbox.py, resolvers/dispatch.py, README "Events out")
     outbox: bool = True  # PASAR_OUTBOX=off writes no outbox rows: for measuring its cost only
     outbox_dispatch_seconds: float = 2.0  # the dispatcher's round; 0: no dispatcher in this server
     outbox_retention_days: int = 30  # finished deliveries, their attempts, e-mails and events are kept this long
@@ -173,6 +191,7 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = False
+    ocid_prefix: str = OCID_PREFIX  # PASAR_OCID_PREFIX: the open-data ids (exports/ocds.py), e.g. ocds-ab12cd-pasar
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -203,6 +222,11 @@ class Settings:
             max_variables_values=_int(env, "PASAR_MAX_VARIABLES_VALUES", MAX_VARIABLES_VALUES, 1, 10**7),
             max_mutation_fields=_int(env, "PASAR_MAX_MUTATION_FIELDS", MAX_MUTATION_FIELDS, 1, 1000),
             request_timeout_seconds=_float(env, "PASAR_REQUEST_TIMEOUT_SECONDS", REQUEST_TIMEOUT_SECONDS, 0.001, 3600),
+            admission_threshold=_int(env, "PASAR_ADMISSION_THRESHOLD", ADMISSION_THRESHOLD, 0, 10**9),
+            admission_rate=_int(env, "PASAR_ADMISSION_RATE", ADMISSION_RATE, 0, 10**9),
+            admission_max_wait_seconds=_float(
+                env, "PASAR_ADMISSION_MAX_WAIT_SECONDS", ADMISSION_MAX_WAIT_SECONDS, 0, 3600
+            ),
             sign_in_window_seconds=_int(env, "PASAR_SIGN_IN_WINDOW_SECONDS", 15 * 60, 1, 7 * 24 * 3600),
             sign_in_max_per_account_address=_int(env, "PASAR_SIGN_IN_MAX_PER_ACCOUNT_ADDRESS", 5, 1, 10**6),
             sign_in_max_per_account=_int(env, "PASAR_SIGN_IN_MAX_PER_ACCOUNT", 20, 1, 10**6),
@@ -237,7 +261,13 @@ class Settings:
             smtp_username=env.get("PASAR_SMTP_USERNAME") or "",
             smtp_password=env.get("PASAR_SMTP_PASSWORD") or "",
             smtp_starttls=_bool(env, "PASAR_SMTP_STARTTLS", False),
+            ocid_prefix=env.get("PASAR_OCID_PREFIX") or OCID_PREFIX,
         )
+        if not OCID_PREFIX_RE.fullmatch(settings.ocid_prefix):
+            raise SettingsError(
+                f"PASAR_OCID_PREFIX={settings.ocid_prefix[:40]!r} must be 'ocds-' and the 6 letters or digits the Open "
+                "Contracting Partnership assigned, optionally followed by '-' and letters, digits or '-'"
+            )
         try:
             models.normalise_database_url(settings.database_url, settings.pool_size)
             parse_rate_limits(settings.rate_limits)
@@ -403,6 +433,16 @@ class PasarGraphQL(GraphQL):
         self.clock = SystemClock()
         self.rate_limits = RateLimits(settings)
         self.ws_limits = WebSocketLimits(settings.ws_max_connections)
+        self.admission = (
+            CostGate(
+                threshold=settings.admission_threshold,
+                rate=settings.admission_rate,
+                burst=max(settings.max_query_cost, settings.admission_rate),  # idle: any allowed document at once
+                max_wait=settings.admission_max_wait_seconds,
+            )
+            if settings.admission_rate
+            else None
+        )
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
@@ -415,6 +455,7 @@ class PasarGraphQL(GraphQL):
             request_id=request_id,
             raw_token=raw,
             client_address=client_address(request, self.settings),
+            admission=self.admission,
         )
         if raw:
             try:
@@ -514,6 +555,10 @@ class PasarGraphQL(GraphQL):
         timed_out = any((e.extensions or {}).get("code") == "TIMEOUT" for e in result.errors or [])
         if any((e.extensions or {}).get("code") == SERVICE_UNAVAILABLE for e in result.errors or []):
             request.state.unavailable = True  # answered 503 (run)
+        for e in result.errors or []:
+            if (e.extensions or {}).get("code") == SERVICE_BUSY:
+                request.state.unavailable = True
+                request.state.retry_after = e.extensions["retryAfter"]
         if result.errors and result.data is None and not timed_out and all(e.path is None for e in result.errors):
             # A request error (parse/validation): the spec wants 4xx and no `data` for the new media type.
             request.state.request_error = True
@@ -551,6 +596,8 @@ class PasarGraphQL(GraphQL):
                     response.status_code = 400
             if getattr(request.state, "unavailable", False):
                 response.status_code = 503
+                if getattr(request.state, "retry_after", None):
+                    response.headers["retry-after"] = str(request.state.retry_after)
         return response
 
 
@@ -568,6 +615,24 @@ async def healthz(request: Request) -> Response:
 
 async def home(request: Request) -> Response:
     return RedirectResponse("/graphql")
+
+
+def _download(view: PasarGraphQL, answer: Any) -> Any:
+    """A download route: the caller is authenticated and rate-limited exactly as on /graphql (`get_context`), then
+    `answer(request, context)` (exports/http.py) runs the same rules as the GraphQL fields."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            context = await view.get_context(request, None)
+        except RequestRefused as refused:
+            return refused.response()
+        response = await answer(request, context)
+        decision = getattr(request.state, "rate_limit", None)
+        if decision is not None:
+            response.headers.update(decision.headers())
+        return response
+
+    return endpoint
 
 
 @contextlib.contextmanager
@@ -673,7 +738,11 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         routes=[
             Route("/", home),
             Route("/healthz", healthz),
+            Route("/dasbor", dasbor.page, methods=["GET", "HEAD"]),  # the dashboard, a client of /graphql
+            Mount("/dasbor/static", dasbor.static_files(), name="dasbor-static"),
             Route("/graphql", view, methods=["GET", "POST"]),
+            Route("/ekspor/{report}.{fmt}", _download(view, downloads.export), methods=["GET"]),
+            Route("/ocds/releases", _download(view, downloads.ocds_releases), methods=["GET"]),
             WebSocketRoute("/graphql", view),
         ],
         middleware=middleware,
@@ -848,6 +917,33 @@ async def _restore(settings: Settings, file: Path) -> None:
     print("restore checked: no drift in the monthly sales rollup or the fairness statistics")
 
 
+async def _export_ocds(settings: Settings, args: argparse.Namespace) -> None:
+    """The open-data release package of the orders placed between two days (default: the last 365), to a file or
+    standard output, a release at a time."""
+    today = SystemClock().now().astimezone(JAKARTA).date()
+    try:
+        end = dt.date.fromisoformat(args.to) if args.to else today
+        start = dt.date.fromisoformat(args.from_) if args.from_ else end - dt.timedelta(days=365)
+    except ValueError:
+        raise SystemExit("error: --from and --to are dates like 2026-12-20") from None
+    query = f"from={start.isoformat()}&to={end.isoformat()}"
+    head = ocds.package_head(f"{args.base_url.rstrip('/')}/ocds/releases?{query}", SystemClock().now())
+
+    async def work() -> int:
+        releases = ocds.all_releases(start, end, settings.ocid_prefix)
+        if args.output is None:
+            return await ocds.write_package(sys.stdout, head, releases)
+        with args.output.open("w", encoding="utf-8") as out:
+            return await ocds.write_package(out, head, releases)
+
+    try:
+        n = await _with_db(settings, work)
+    except DomainError as e:
+        raise SystemExit("error: " + "; ".join(x.message for x in e.errors)) from None
+    if args.output is not None:
+        print(f"wrote {n} releases to {args.output}")
+
+
 def export_schema(path: Path = SDL_PATH) -> str:
     sdl = schema.as_str() + "\n"
     path.write_text(sdl, encoding="utf-8")
@@ -892,6 +988,12 @@ def main(argv: list[str] | None = None) -> None:
     ob = sub.add_parser("outbox", help="deliver the outbox's webhooks and e-mails")
     ob.add_argument("action", choices=["dispatch"], help="fan out, deliver due webhooks and e-mails, purge")
     ob.add_argument("--once", action="store_true", help="one round, then exit (else a round every few seconds)")
+    eo = sub.add_parser("export", help="open data: the orders as an OCDS 1.1 release package")
+    eo.add_argument("what", choices=["ocds"])
+    eo.add_argument("--from", dest="from_", metavar="DATE", help="first day of placing (default: 365 days before --to)")
+    eo.add_argument("--to", metavar="DATE", help="last day of placing (default: today, Asia/Jakarta)")
+    eo.add_argument("--output", type=Path, help="write to FILE (default: standard output)")
+    eo.add_argument("--base-url", default="http://localhost:8000", help="the server's address, for the package's uri")
     ex = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
     ex.add_argument("--output", type=Path, default=SDL_PATH)
     args = parser.parse_args(argv)
@@ -906,6 +1008,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "export-schema":
         export_schema(args.output)
         print(f"wrote {args.output}")
+    elif args.command == "export":
+        asyncio.run(_export_ocds(settings, args))
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
         print("migrations applied")

@@ -210,6 +210,11 @@ ROWS: dict[str, Row] = {
     "Query.lowIncomeUmkm": Row(
         READERS, "query($p: String!) { lowIncomeUmkm(period: $p, threshold: 1000000) { totalCount } }", _period_var
     ),
+    "Query.lowIncomeByKecamatan": Row(
+        READERS,
+        "query($p: String!) { lowIncomeByKecamatan(period: $p, threshold: 1000000) { lowIncome } }",
+        _period_var,
+    ),
     "Query.underSoldUmkm": Row(
         SIGNED_IN, "query($c: ID!) { underSoldUmkm(categoryId: $c) { totalCount } }", _category_var
     ),
@@ -220,6 +225,9 @@ ROWS: dict[str, Row] = {
         SIGNED_IN,
         'query($c: ID!) { equityReport(categoryId: $c, periodFrom: "2026-01-01", periodTo: "2026-01-31") { members } }',
         _category_var,
+    ),
+    "Query.equityByCategory": Row(
+        SIGNED_IN, '{ equityByCategory(periodFrom: "2026-01-01", periodTo: "2026-01-31") { report { members } } }'
     ),
     "Query.umkmSalesRanking": Row(
         SIGNED_IN,
@@ -676,12 +684,17 @@ async def test_each_caller_gets_what_the_row_says_for_subscriptions(app, world):
 
 PUBLIC = "public"  # no credentials asked
 PER_FIELD = "per field"  # anyone may connect; each field's row decides
+PER_DOWNLOAD = "per download"  # the GraphQL field's row of each download (tests/test_exports.py compares them)
 ROUTES = {
     ("GET", "/"): PUBLIC,  # a redirect to /graphql
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/graphql"): PER_FIELD,  # GraphiQL, or a query in the URL
     ("POST", "/graphql"): PER_FIELD,
     ("WEBSOCKET", "/graphql"): PER_FIELD,  # subscriptions: the token in connection_init
+    ("GET", "/ekspor/{report}.{fmt}"): PER_DOWNLOAD,  # CSV / XLSX of equityReport, umkmSalesRanking, opdSpending, …
+    ("GET", "/ocds/releases"): PUBLIC,  # open data: OPD orders, public facts only (docs/PRIVACY.md)
+    ("GET", "/dasbor"): PUBLIC,  # the dashboard's static page: its figures come through /graphql, signed in
+    ("Mount", "/dasbor/static"): PUBLIC,  # the page's script, styles, documents, chart library (no data)
 }
 
 
@@ -715,6 +728,13 @@ async def test_http_routes_answer_anonymous_callers_as_their_rows_say(http, worl
     for (method, path), rule in ROUTES.items():
         if method == "WEBSOCKET":
             continue  # the subscription rows above run over it
+        if method == "Mount":
+            continue  # static files, each fetched anonymously by tests/test_dasbor.py
+        if rule == PER_DOWNLOAD:  # as the field: `orders` asks for a caller, `opdSpending` too
+            for download in ("/ekspor/orders.csv", "/ekspor/opd-spending.xlsx?year=2026"):
+                r = await http.get(download)
+                assert r.status_code == 401 and error_codes(r.json()) == ["UNAUTHENTICATED"], (download, r.text)
+            continue
         if method == "POST":
             r = await http.post(path, json={"query": "{ __typename me { id } }"})
         else:
