@@ -49,7 +49,7 @@ from models import jobs
 from models.base import JAKARTA, Role
 from models.query import database_unreachable
 from models.registry import Opd, Umkm
-from resolvers import accounts, fairness_snapshot
+from resolvers import accounts, dispatch, fairness_snapshot
 from resolvers.accounts import authenticate
 from resolvers.common import REJECTED, DomainError, SystemClock, SystemContext, TooManyAttempts
 from resolvers.fairness_stats import rebuild_stats
@@ -183,6 +183,20 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     ws_max_connections: int = 10  # open WebSockets per caller
     ws_max_messages_per_second: int = 20  # per WebSocket
+    # events out (resolvers/outbox.py, resolvers/dispatch.py, README "Events out")
+    outbox: bool = True  # PASAR_OUTBOX=off writes no outbox rows: for measuring its cost only
+    outbox_dispatch_seconds: float = 2.0  # the dispatcher's round; 0: no dispatcher in this server
+    outbox_retention_days: int = 30  # finished deliveries, their attempts, e-mails and events are kept this long
+    webhook_timeout_seconds: float = 10.0  # read timeout per attempt (connect: at most 5 s)
+    webhook_allowed_hosts: tuple[str, ...] = ()  # hosts called even on private addresses (a local receiver)
+    webhook_allow_http: bool = False  # http:// endpoints (tests, a local receiver)
+    email: bool = False  # notification e-mails
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_sender: str = "Pasar UMKM <noreply@localhost>"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
     ocid_prefix: str = OCID_PREFIX  # PASAR_OCID_PREFIX: the open-data ids (exports/ocds.py), e.g. ocds-ab12cd-pasar
 
     @classmethod
@@ -236,6 +250,23 @@ class Settings:
             trusted_proxies=tuple(e.strip() for e in env.get("PASAR_TRUSTED_PROXIES", "").split(",") if e.strip()),
             ws_max_connections=_int(env, "PASAR_WS_MAX_CONNECTIONS", 10, 0, 10_000),
             ws_max_messages_per_second=_int(env, "PASAR_WS_MAX_MESSAGES_PER_SECOND", 20, 0, 10_000),
+            outbox=_bool(env, "PASAR_OUTBOX", True),
+            outbox_dispatch_seconds=_float(env, "PASAR_OUTBOX_DISPATCH_SECONDS", 2.0, 0, 3600),
+            outbox_retention_days=_int(env, "PASAR_OUTBOX_RETENTION_DAYS", 30, 1, 3650),
+            webhook_timeout_seconds=_float(env, "PASAR_WEBHOOK_TIMEOUT_SECONDS", 10.0, 0.1, 120),
+            webhook_allowed_hosts=tuple(
+                h.strip().lower().strip("[]")
+                for h in env.get("PASAR_WEBHOOK_ALLOWED_HOSTS", "").split(",")
+                if h.strip()
+            ),
+            webhook_allow_http=_bool(env, "PASAR_WEBHOOK_ALLOW_HTTP", False),
+            email=_bool(env, "PASAR_EMAIL", False),
+            smtp_host=env.get("PASAR_SMTP_HOST") or "127.0.0.1",
+            smtp_port=_int(env, "PASAR_SMTP_PORT", 25, 1, 65535),
+            smtp_sender=env.get("PASAR_SMTP_SENDER") or "Pasar UMKM <noreply@localhost>",
+            smtp_username=env.get("PASAR_SMTP_USERNAME") or "",
+            smtp_password=env.get("PASAR_SMTP_PASSWORD") or "",
+            smtp_starttls=_bool(env, "PASAR_SMTP_STARTTLS", False),
             ocid_prefix=env.get("PASAR_OCID_PREFIX") or OCID_PREFIX,
         )
         if not OCID_PREFIX_RE.fullmatch(settings.ocid_prefix):
@@ -676,6 +707,26 @@ async def _refresh_rankings(every: int, view: PasarGraphQL) -> None:
                 log.exception("refreshing the under-sold lists failed")
 
 
+async def _dispatch_outbox(every: float, settings: Settings, view: PasarGraphQL) -> None:
+    """Deliver the outbox's events (resolvers/dispatch.py): one process at a time (models/jobs.py)."""
+    log = logging.getLogger("pasar.outbox")
+    dispatcher = dispatch.Dispatcher(settings)
+    try:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                r = await dispatcher.dispatch_once(view.clock.now())
+                if r.fanned_out or r.failed or r.dead:
+                    log.info(r.line())
+            except Exception as e:  # the next round tries again; nothing is lost, the rows wait
+                if database_unreachable(e):
+                    log.warning("dispatching the outbox: database unreachable (%s)", type(e).__name__)
+                else:
+                    log.exception("dispatching the outbox failed")
+    finally:
+        await dispatcher.close()
+
+
 def worker_app() -> Starlette:
     """The app of one of several worker processes (`pasar serve --workers N`): each reads the settings from the
     environment and sets up its own logging, as `main` does for a single process."""
@@ -696,17 +747,19 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 yield
             return
         async with RegisterTortoise(app, config=settings.tortoise_config()):
-            refresher = None
+            tasks = []
             if settings.fairness_refresh_seconds:
-                refresher = asyncio.create_task(_refresh_rankings(settings.fairness_refresh_seconds, view))
+                tasks.append(asyncio.create_task(_refresh_rankings(settings.fairness_refresh_seconds, view)))
+            if settings.outbox_dispatch_seconds:
+                tasks.append(asyncio.create_task(_dispatch_outbox(settings.outbox_dispatch_seconds, settings, view)))
             try:
                 with _frozen_startup_objects():
                     yield
             finally:
-                if refresher is not None:
-                    refresher.cancel()
+                for task in tasks:
+                    task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
-                        await refresher
+                        await task
                 await view.rate_limits.close()
 
     middleware = [Middleware(RequestLog)]  # outermost: one log line per request, whoever answers it
@@ -845,6 +898,23 @@ async def _fairness_rebuild(settings: Settings, check_only: bool) -> None:
     await _with_db(settings, work)
 
 
+async def _outbox_dispatch(settings: Settings, once: bool) -> None:
+    async def work():
+        dispatcher = dispatch.Dispatcher(settings)
+        try:
+            while True:
+                r = await dispatcher.dispatch_once()
+                if once or r.fanned_out or r.failed or r.dead or r.emailed:
+                    print(r.line(), flush=True)
+                if once:
+                    return
+                await asyncio.sleep(settings.outbox_dispatch_seconds or 2.0)
+        finally:
+            await dispatcher.close()
+
+    await _with_db(settings, work)
+
+
 async def _backup(settings: Settings, file: Path, force: bool) -> None:
     try:
         summary = await backups.backup(settings.database_url, file, force)
@@ -956,6 +1026,9 @@ def main(argv: list[str] | None = None) -> None:
         "restore", help="replace the database with the backup FILE (stop the server first), then check for drift"
     )
     rs.add_argument("file", type=Path, metavar="FILE")
+    ob = sub.add_parser("outbox", help="deliver the outbox's webhooks and e-mails")
+    ob.add_argument("action", choices=["dispatch"], help="fan out, deliver due webhooks and e-mails, purge")
+    ob.add_argument("--once", action="store_true", help="one round, then exit (else a round every few seconds)")
     eo = sub.add_parser("export", help="open data: the orders as an OCDS 1.1 release package")
     eo.add_argument("what", choices=["ocds"])
     eo.add_argument("--from", dest="from_", metavar="DATE", help="first day of placing (default: 365 days before --to)")
@@ -988,6 +1061,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_fairness_rebuild(settings, args.check))
     elif args.command == "omzet":
         asyncio.run(_omzet_rebuild(settings, args.check))
+    elif args.command == "outbox":
+        asyncio.run(_outbox_dispatch(settings, args.once))
     elif args.command == "backup":
         asyncio.run(_backup(settings, args.file, args.force))
     elif args.command == "restore":

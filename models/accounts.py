@@ -20,6 +20,7 @@ class User(TimestampedModel):
         "models.Opd", related_name="users", null=True, on_delete=fields.RESTRICT
     )
     active = fields.BooleanField(default=True)
+    email_opt_out = fields.BooleanField(default=False, db_default=False)  # no notification e-mails
 
     class Meta:
         table = "user"

@@ -38,7 +38,9 @@ _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _HASH_SLOTS = asyncio.Semaphore(max(1, os.cpu_count() or 1))
 TOKEN_PREFIX = "pst_"  # user session token
 KEY_PREFIX = "pk_"  # partner API key
-PARTNER_SCOPES = frozenset({"catalog:read", "procurement:read"})
+DEFAULT_SCOPES = frozenset({"catalog:read", "procurement:read"})  # a new key's, unless the admin chooses
+# orders:read, umkm:read, omzet:read: the webhooks' events (resolvers/outbox.py `WEBHOOK_TOPICS`), granted by an admin
+PARTNER_SCOPES = DEFAULT_SCOPES | {"orders:read", "umkm:read", "omzet:read"}
 MIN_PASSWORD = 8
 MAX_EMAIL = 254  # RFC 5321
 MAX_PASSWORD = 1_000  # a longer one is not a password; hashing it would only cost time
@@ -249,7 +251,7 @@ async def create_api_key(ctx: Ctx, name: str, scopes: list[str] | None) -> tuple
     p = ctx.principal
     v = Validator()
     name = v.text("name", name, max_length=200) or ""
-    chosen = set(scopes or PARTNER_SCOPES)
+    chosen = set(scopes or DEFAULT_SCOPES)
     if unknown := chosen - PARTNER_SCOPES:
         v.add("scopes", "UNKNOWN_SCOPE", "Unknown scopes: {scopes}.", scopes=", ".join(sorted(unknown)))
     v.raise_if_any()
@@ -264,6 +266,32 @@ async def create_api_key(ctx: Ctx, name: str, scopes: list[str] | None) -> tuple
         created_by_id=p.user_id,
     )
     return raw, key
+
+
+async def set_api_key_scopes(ctx: Ctx, key_id: int, scopes: list[str]) -> ApiKey:
+    """An admin grants a key exactly these scopes (what its webhooks may carry, too)."""
+    chosen = set(scopes)
+    if unknown := sorted(chosen - PARTNER_SCOPES):
+        raise DomainError(
+            "UNKNOWN_SCOPE", "Unknown scopes: {scopes}.", "scopes", scopes=", ".join(u[:40] for u in unknown[:5])
+        )
+    async with in_transaction():
+        key = await ApiKey.get_or_none(id=key_id)
+        if key is None:
+            raise DomainError("NOT_FOUND", "No such API key.", "id")
+        if key.revoked_at is not None:
+            raise DomainError("ALREADY_REVOKED", "This API key was revoked.", "id")
+        key.scopes = sorted(chosen)
+        await key.save(update_fields=["scopes"])
+    return key
+
+
+async def set_email_notifications(ctx: Ctx, enabled: bool) -> User:
+    """The caller turns notification e-mails on or off for themselves."""
+    user = await User.get(id=ctx.principal.user_id)
+    user.email_opt_out = not enabled
+    await user.save(update_fields=["email_opt_out", "updated_at"])
+    return user
 
 
 async def revoke_api_key(ctx: Ctx, key_id: int) -> ApiKey:

@@ -15,7 +15,7 @@ from models.base import JAKARTA, Role, Scale, ScaleSource, UmkmStatus
 from models.omzet import OmzetReport, OmzetRevision, UmkmMonthlySales
 from models.query import fetch_all
 from models.registry import Category, Kecamatan, Umkm
-from resolvers import privacy
+from resolvers import outbox, privacy
 from resolvers.categories import category_roots
 from resolvers.common import AccessError, Ctx, DomainError, Label, Validator
 from resolvers.invalidation import invalidate
@@ -265,6 +265,19 @@ async def submit_report(ctx: Ctx, s: Submission) -> OmzetReport:
                 raise DomainError("CONFLICT", "Another correction was saved meanwhile; reload and try again.", "period")
         await OmzetRevision.create(
             report_id=report.id, number=number, submitted_by_id=ctx.principal.user_id, on_behalf=on_behalf, **figures
+        )
+        # partners hear that a month was reported, never the amounts (a UMKM's omzet is its own: docs/PRIVACY.md)
+        await outbox.record(
+            ctx,
+            "omzet.submitted",
+            f"umkm:{s.umkm_id}",
+            {
+                "umkm_id": s.umkm_id,
+                "period": s.period,
+                "revision": number,
+                "late": bool(report.late),
+                "at": now.isoformat(),
+            },
         )
         await update_scale(umkm)
     return await OmzetReport.get(id=report.id)

@@ -34,7 +34,7 @@ from models.orders import (
 )
 from models.query import joined_rows
 from models.registry import Opd
-from resolvers import events, sales
+from resolvers import events, outbox, sales
 from resolvers.categories import category_roots
 from resolvers.common import AccessError, Ctx, DomainError, Principal, Validator
 from resolvers.fairness import now_or
@@ -217,21 +217,6 @@ async def _release(order_id: int) -> None:
         await invalidate(restocked)  # back in stock: eligible again
 
 
-def _message(order: Order, event: OrderEvent) -> events.OrderEventMessage:
-    return events.OrderEventMessage(
-        event_id=event.id,
-        order_id=order.id,
-        number=order.number or "",
-        kind=order.kind.value,
-        opd_id=order.opd_id,
-        buyer_id=order.buyer_id,
-        umkm_id=order.umkm_id,
-        from_status=event.from_status.value if event.from_status else None,
-        to_status=event.to_status.value,
-        at=(event.created_at or dt.datetime.now(dt.UTC)).isoformat(),
-    )
-
-
 def _validate_place(ctx: Ctx, req: PlaceOrder) -> None:
     v = Validator()
     if not req.items:
@@ -371,7 +356,7 @@ async def _place(
                 order_id=order.id, from_status=None, to_status=OrderStatus.SUBMITTED, actor_id=p.user_id
             )
             orders.append(order)
-            msgs.append(_message(order, event))
+            msgs.append(await outbox.record_order_event(ctx, order, event))
         if req.bulk_plan_id is not None:
             moved = await BulkPlan.filter(id=req.bulk_plan_id, placed_at=None).update(
                 placed_at=ctx.clock.now(), placement_id=placement.id if placement else None
@@ -460,8 +445,9 @@ async def _transition(
         )
         if after is not None:
             await after(order, now)
+        msg = await outbox.record_order_event(ctx, order, event, note)
     order = await Order.get(id=order_id)
-    await events.publish([_message(order, event)], ctx.settings.database_url)
+    await events.publish([msg], ctx.settings.database_url)
     return order
 
 

@@ -24,7 +24,7 @@ from models.registry import (
     UmkmServedKecamatan,
     UmkmStatusChange,
 )
-from resolvers import accounts
+from resolvers import accounts, outbox
 from resolvers.categories import category_subtree
 from resolvers.common import (
     AccessError,
@@ -333,6 +333,7 @@ TRANSITIONS = {
     "REINSTATE": ({UmkmStatus.SUSPENDED}, UmkmStatus.VERIFIED),
 }
 NOTE_REQUIRED = {"REJECT": msg("Say why you reject this UMKM."), "SUSPEND": msg("Say why you suspend this UMKM.")}
+UMKM_TOPIC = {UmkmStatus.VERIFIED: "umkm.verified", UmkmStatus.SUSPENDED: "umkm.suspended"}  # what partners hear
 
 
 async def verify_umkm(ctx: Ctx, umkm_id: int, decision: str, note: str | None) -> Umkm:
@@ -364,6 +365,20 @@ async def verify_umkm(ctx: Ctx, umkm_id: int, decision: str, note: str | None) -
         await UmkmStatusChange.create(
             umkm_id=umkm_id, from_status=umkm.status, to_status=to_status, actor_id=p.user_id, note=note
         )
+        if to_status in UMKM_TOPIC:
+            await outbox.record(
+                ctx,
+                UMKM_TOPIC[to_status],
+                f"umkm:{umkm_id}",
+                {
+                    "umkm_id": umkm_id,
+                    "name": umkm.name,
+                    "kecamatan_id": umkm.kecamatan_id,
+                    "from_status": umkm.status.value,
+                    "to_status": to_status.value,
+                    "at": ctx.clock.now().isoformat(),
+                },
+            )
         await invalidate()
     return await Umkm.get(id=umkm_id)
 

@@ -24,6 +24,7 @@ from schema.registry import Category, Kecamatan, Kelurahan, Opd, RegistryMutatio
 from schema.relay import Node, from_global_id
 from schema.scalars import SCALAR_MAP
 from schema.sqlcount import SqlCounter
+from schema.webhooks import WebhooksMutation, WebhooksQuery
 
 NODE_TYPES = {
     "Umkm": Umkm,
@@ -42,7 +43,15 @@ NODE_TYPES = {
 
 @strawberry.type(description="Read the platform.")
 class Query(
-    AccountsQuery, RegistryQuery, CatalogQuery, OrdersQuery, OmzetQuery, FairnessQuery, AnalyticsQuery, BulkQuery
+    AccountsQuery,
+    RegistryQuery,
+    CatalogQuery,
+    OrdersQuery,
+    OmzetQuery,
+    FairnessQuery,
+    AnalyticsQuery,
+    BulkQuery,
+    WebhooksQuery,
 ):
     @strawberry.field(description="Any object by its global ID, with the same visibility as the lists; null if unseen.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
@@ -58,7 +67,9 @@ class Query(
 
 
 @strawberry.type(description="Change the platform; every mutation returns a payload with `errors`.")
-class Mutation(AccountsMutation, RegistryMutation, CatalogMutation, OrdersMutation, OmzetMutation, BulkMutation):
+class Mutation(
+    AccountsMutation, RegistryMutation, CatalogMutation, OrdersMutation, OmzetMutation, BulkMutation, WebhooksMutation
+):
     pass
 
 

@@ -26,6 +26,9 @@ class User(Node):
     role: Role = strawberry.field(description="Role.")
     active: bool = strawberry.field(description="Inactive accounts cannot sign in.")
     created_at: dt.datetime = strawberry.field(description="Created at (Asia/Jakarta).")
+    email_notifications: bool = strawberry.field(
+        description="Notification e-mails are sent to this user (set with `setEmailNotifications`)."
+    )
     pk: strawberry.Private[int]
     opd_id: strawberry.Private[int | None]
 
@@ -38,6 +41,7 @@ class User(Node):
             role=r.role,
             active=r.active,
             created_at=jakarta(r.created_at),
+            email_notifications=not r.email_opt_out,
             pk=r.id,
             opd_id=r.opd_id,
         )
@@ -184,7 +188,7 @@ class UserPayload:
 class CreateApiKeyInput:
     name: str = strawberry.field(description="Whose key it is.")
     scopes: list[str] | None = strawberry.field(
-        default=None, description="catalog:read, procurement:read (default both)."
+        default=None, description="catalog:read, procurement:read (the default), orders:read, umkm:read, omzet:read."
     )
 
 

@@ -80,6 +80,8 @@ LIST_MAXIMA: dict[str, int] = {
     "OmzetReport.revisions": 20,
     "BulkPlan.lines": 200,
     "PlaceOrderPayload.orders": 200,  # one per seller: of a basket (100 lines) or of a bulk plan
+    "Webhook.eventTypes": 10,  # the webhook topics
+    "WebhookDelivery.attempts": 20,  # the latest tries
 }
 # Lists that share one bound with the list around them: a basket's lines are split among its orders (one per
 # seller), so `placeOrder { orders { items } }` returns at most 100 lines however many orders: each order's `items`
@@ -112,6 +114,9 @@ INPUT_LIST_MAXIMA: dict[str, int] = {
     "UpdateProductInput.imageUrls": 2 * MAX_IMAGES,
     "UpdateProductInput.options": 2 * MAX_OPTIONS,
     "CreateApiKeyInput.scopes": 10,
+    "SetApiKeyScopesInput.scopes": 10,
+    "CreateWebhookInput.eventTypes": 20,
+    "UpdateWebhookInput.eventTypes": 20,
     "RegisterUmkmInput.servedKecamatanIds": 62,
     "UpdateUmkmInput.servedKecamatanIds": 62,
 }

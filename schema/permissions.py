@@ -68,7 +68,17 @@ def anonymous_or(*allowed: Role) -> list[type[BasePermission]]:
     return [type(name, (_HasRole,), {"roles": frozenset(allowed), "has_permission": has_permission})]
 
 
+class _IsAdminOrPartnerKey(BasePermission):
+    message = "Only admins and partner keys may do this."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        p = info.context.principal
+        return p.is_admin or p.is_partner
+
+
 ADMIN_ONLY = roles(Role.ADMIN)
+ADMIN_OR_PARTNER = [IsAuthenticated, _IsAdminOrPartnerKey]  # webhooks: admins all, a key its own (the rule decides)
 USERS = roles(*Role)  # any signed-in person (a partner key has no role)
 ADMIN_OR_OWNER = roles(Role.ADMIN, Role.UMKM_OWNER)
 

@@ -34,6 +34,7 @@ from tortoise import Tortoise
 from models.accounts import ApiKey
 from models.base import UmkmStatus
 from models.catalog import Product
+from models.outbox import DeliveryStatus, OutboxEvent, Webhook, WebhookDelivery
 from models.registry import Umkm
 from schema import schema
 from schema.permissions import ADMIN_ONLY, IsAuthenticated
@@ -48,6 +49,7 @@ PEOPLE = frozenset(USERS)
 ADMIN = frozenset({"admin"})
 ADMIN_OR_OWNER = frozenset({"admin", "owner"})  # "owner" owns world.umkm and world.product; other_owner does not
 READERS = frozenset({"admin", "analyst"})
+ADMIN_OR_PARTNER = frozenset({"admin", "partner"})
 ACCESS_CODES = ("UNAUTHENTICATED", "FORBIDDEN")
 JAKARTA = ZoneInfo("Asia/Jakarta")
 SOON = (dt.datetime.now(JAKARTA).date() + dt.timedelta(days=10)).isoformat()
@@ -238,6 +240,8 @@ ROWS: dict[str, Row] = {
         EVERYONE, "query($id: ID!) { bulkPlan(id: $id) { id } }", lambda w, made, c: {"id": made["plan"]}, setup="plan"
     ),
     "Query.node": Row(EVERYONE, "query($id: ID!) { node(id: $id) { id } }", _umkm_var),
+    "Query.webhooks": Row(ADMIN_OR_PARTNER, "{ webhooks { totalCount } }"),  # a key: its own endpoints
+    "Query.webhookDeliveries": Row(ADMIN_OR_PARTNER, "{ webhookDeliveries { totalCount } }"),
     # ------------------------------------------------ mutations
     "Mutation.login": Row(  # the bearer header plays no part: the credentials decide
         EVERYONE,
@@ -270,6 +274,46 @@ ROWS: dict[str, Row] = {
     ),
     "Mutation.revokeApiKey": Row(
         ADMIN, REVOKE_API_KEY, _input(lambda w, made, c: {"id": made["key"]}), setup="key", succeeds=True
+    ),
+    "Mutation.setApiKeyScopes": Row(
+        ADMIN,
+        _m("setApiKeyScopes", "SetApiKeyScopesInput", "apiKey { scopes }"),
+        _input(lambda w, made, c: {"id": made["key"], "scopes": ["catalog:read", "orders:read"]}),
+        setup="key",
+        succeeds=True,
+    ),
+    "Mutation.createWebhook": Row(
+        ADMIN,
+        _m("createWebhook", "CreateWebhookInput", "secret"),
+        _input(
+            lambda w, made, c: {
+                "apiKeyId": made["key"],
+                "url": "https://mitra.test/pasar",
+                "eventTypes": ["umkm.verified"],
+            }
+        ),
+        setup="webhook",
+        succeeds=True,
+    ),
+    "Mutation.updateWebhook": Row(
+        ADMIN,
+        _m("updateWebhook", "UpdateWebhookInput", "webhook { active }"),
+        _input(lambda w, made, c: {"id": made["webhook"], "active": False}),
+        setup="webhook",
+        succeeds=True,
+    ),
+    "Mutation.redeliverWebhook": Row(  # the key owning the endpoint redelivers first; the admin then finds it pending
+        ADMIN_OR_PARTNER,
+        _m("redeliverWebhook", "RedeliverWebhookInput", "delivery { status }"),
+        _input(lambda w, made, c: {"deliveryId": made["delivery"]}),
+        setup="webhook",
+    ),
+    "Mutation.setEmailNotifications": Row(
+        PEOPLE,
+        _m("setEmailNotifications", "SetEmailNotificationsInput", "enabled"),
+        _input(lambda w, made, c: {"enabled": False}),
+        refused={"partner": "UNAUTHENTICATED"},  # a partner key is not a person
+        succeeds=True,
     ),
     "Mutation.registerUmkm": Row(
         frozenset({"anonymous", "owner", "other_owner"}),
@@ -553,6 +597,26 @@ async def _setup(kind: str | None, gql, w: World) -> dict:
         return {"plan": body["data"]["planBulkOrder"]["plan"]["id"]}
     if kind == "key":
         return {"key": await partner_key_id(w)}
+    if kind == "webhook":  # the partner key may hear umkm.verified; one endpoint with a dead delivery
+        key = await ApiKey.get(prefix=w.partner_key[: len("pk_") + 8])
+        key.scopes = [*key.scopes, "umkm:read"]
+        await key.save(update_fields=["scopes"])
+        hook = await Webhook.create(
+            api_key_id=key.id, url="https://mitra.test/pasar", event_types=["umkm.verified"], salt="s"
+        )
+        now = dt.datetime.now(dt.UTC)
+        event = await OutboxEvent.create(
+            topic="umkm.verified", aggregate="umkm:1", payload={}, created_at=now, fanned_out_at=now
+        )
+        delivery = await WebhookDelivery.create(
+            event_id=event.id, webhook_id=hook.id, aggregate="umkm:1", topic="umkm.verified", body="{}",
+            status=DeliveryStatus.DEAD, created_at=now, finished_at=now,
+        )  # fmt: skip
+        return {
+            "key": gid("ApiKey", key.id),
+            "webhook": gid("Webhook", hook.id),
+            "delivery": gid("WebhookDelivery", delivery.id),
+        }
     return {}
 
 
