@@ -42,9 +42,17 @@ from models import jobs
 from models.base import Role
 from models.query import database_unreachable
 from models.registry import Opd, Umkm
-from resolvers import accounts, fairness_snapshot
+from resolvers import accounts, clocks, fairness_snapshot
 from resolvers.accounts import authenticate
-from resolvers.common import REJECTED, DomainError, SystemClock, SystemContext, TooManyAttempts
+from resolvers.common import (
+    REJECTED,
+    Clock,
+    DomainError,
+    OffsetClock,
+    SystemClock,
+    SystemContext,
+    TooManyAttempts,
+)
 from resolvers.fairness_stats import rebuild_stats
 from resolvers.sales import rebuild_monthly_sales
 from schema import schema
@@ -159,6 +167,12 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     ws_max_connections: int = 10  # open WebSockets per caller
     ws_max_messages_per_second: int = 20  # per WebSocket
+    # the order clocks (resolvers/clocks.py)
+    order_accept_days: int = 3  # a SUBMITTED order not accepted this long is cancelled by the platform
+    payment_reminder_days: int = 14  # a delivered order unpaid this long gets a payment reminder, then every as long
+    clocks_seconds: int = 60  # how often the server runs the clocks; 0: not in the server (`pasar clocks run`)
+    test_clock: bool = False  # PASAR_TEST_CLOCK: the clock an admin may move forward (tests only, never production)
+    partner_trusted_only: bool = False  # partner keys send registered documents only (schema/documents.py)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -206,6 +220,11 @@ class Settings:
             trusted_proxies=tuple(e.strip() for e in env.get("PASAR_TRUSTED_PROXIES", "").split(",") if e.strip()),
             ws_max_connections=_int(env, "PASAR_WS_MAX_CONNECTIONS", 10, 0, 10_000),
             ws_max_messages_per_second=_int(env, "PASAR_WS_MAX_MESSAGES_PER_SECOND", 20, 0, 10_000),
+            order_accept_days=_int(env, "PASAR_ORDER_ACCEPT_DAYS", 3, 1, 365),
+            payment_reminder_days=_int(env, "PASAR_PAYMENT_REMINDER_DAYS", 14, 1, 365),
+            clocks_seconds=_int(env, "PASAR_CLOCKS_SECONDS", 60, 0, 24 * 3600),
+            test_clock=_bool(env, "PASAR_TEST_CLOCK", False),
+            partner_trusted_only=_bool(env, "PASAR_PARTNER_TRUSTED_ONLY", False),
         )
         try:
             models.normalise_database_url(settings.database_url, settings.pool_size)
@@ -369,7 +388,8 @@ class PasarGraphQL(GraphQL):
     def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.settings = settings
-        self.clock = SystemClock()
+        # the test clock only in test mode: an admin's `advanceTestClock` moves it (resolvers/clocks.py)
+        self.clock: Clock = OffsetClock() if settings.test_clock else SystemClock()
         self.rate_limits = RateLimits(settings)
         self.ws_limits = WebSocketLimits(settings.ws_max_connections)
 
@@ -571,6 +591,23 @@ async def _refresh_rankings(every: int, view: PasarGraphQL) -> None:
                 log.exception("refreshing the under-sold lists failed")
 
 
+async def _run_clocks(every: int, view: PasarGraphQL) -> None:
+    """The order clocks (resolvers/clocks.py) every `every` seconds, by the view's clock (the test clock in test
+    mode); with several workers, one of them per round (models/jobs.py)."""
+    log = logging.getLogger("pasar.clocks")
+    while True:
+        await asyncio.sleep(every)
+        try:
+            run = await clocks.run_clocks(SystemContext(view.settings, clock=view.clock))
+            if run.cancelled or run.reminded or run.lost:
+                log.info(run.line())
+        except Exception as e:  # the next round tries again
+            if database_unreachable(e):
+                log.warning("running the order clocks: database unreachable (%s)", type(e).__name__)
+            else:
+                log.exception("running the order clocks failed")
+
+
 def worker_app() -> Starlette:
     """The app of one of several worker processes (`pasar serve --workers N`): each reads the settings from the
     environment and sets up its own logging, as `main` does for a single process."""
@@ -591,17 +628,19 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 yield
             return
         async with RegisterTortoise(app, config=settings.tortoise_config()):
-            refresher = None
+            loops = []
             if settings.fairness_refresh_seconds:
-                refresher = asyncio.create_task(_refresh_rankings(settings.fairness_refresh_seconds, view))
+                loops.append(asyncio.create_task(_refresh_rankings(settings.fairness_refresh_seconds, view)))
+            if settings.clocks_seconds:
+                loops.append(asyncio.create_task(_run_clocks(settings.clocks_seconds, view)))
             try:
                 with _frozen_startup_objects():
                     yield
             finally:
-                if refresher is not None:
-                    refresher.cancel()
+                for loop in loops:
+                    loop.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
-                        await refresher
+                        await loop
                 await view.rate_limits.close()
 
     middleware = [Middleware(RequestLog)]  # outermost: one log line per request, whoever answers it
@@ -778,6 +817,20 @@ async def _restore(settings: Settings, file: Path) -> None:
     print("restore checked: no drift in the monthly sales rollup or the fairness statistics")
 
 
+async def _clocks(settings: Settings, once: bool) -> None:
+    """`pasar clocks run`: the order clocks as SYSTEM with the real clock, once or every PASAR_CLOCKS_SECONDS."""
+
+    async def work():
+        while True:
+            run = await clocks.run_clocks(SystemContext(settings))
+            print(run.line(), flush=True)
+            if once:
+                return
+            await asyncio.sleep(settings.clocks_seconds or 60)
+
+    await _with_db(settings, work)
+
+
 def export_schema(path: Path = SDL_PATH) -> str:
     sdl = schema.as_str() + "\n"
     path.write_text(sdl, encoding="utf-8")
@@ -819,6 +872,9 @@ def main(argv: list[str] | None = None) -> None:
         "restore", help="replace the database with the backup FILE (stop the server first), then check for drift"
     )
     rs.add_argument("file", type=Path, metavar="FILE")
+    ck = sub.add_parser("clocks", help="the order clocks: cancel unaccepted orders, remind of unpaid ones")
+    ck.add_argument("action", choices=["run"], help="run them (in one process at a time)")
+    ck.add_argument("--once", action="store_true", help="run once and exit (else every PASAR_CLOCKS_SECONDS)")
     ex = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
     ex.add_argument("--output", type=Path, default=SDL_PATH)
     args = parser.parse_args(argv)
@@ -847,6 +903,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_backup(settings, args.file, args.force))
     elif args.command == "restore":
         asyncio.run(_restore(settings, args.file))
+    elif args.command == "clocks":
+        asyncio.run(_clocks(settings, args.once))
     elif args.command == "create-user":
         asyncio.run(_create_user(settings, args))
     elif args.command == "serve":

@@ -26,6 +26,7 @@ MODEL_MODULES = [
     "models.orders",
     "models.omzet",
     "models.fairness",
+    "models.documents",
 ]
 WILAYAH_CSV = Path(__file__).parent / "data" / "surabaya_wilayah.csv"
 

@@ -13,6 +13,7 @@ from schema.accounts import AccountsMutation, AccountsQuery, ApiKey, User
 from schema.analytics import AnalyticsQuery
 from schema.bulk import BulkMutation, BulkPlan, BulkQuery
 from schema.catalog import CatalogMutation, CatalogQuery, Product
+from schema.clocks import ClocksMutation
 from schema.errors import ErrorCodes
 from schema.fairness import FairnessQuery
 from schema.inputs import InputText
@@ -58,7 +59,9 @@ class Query(
 
 
 @strawberry.type(description="Change the platform; every mutation returns a payload with `errors`.")
-class Mutation(AccountsMutation, RegistryMutation, CatalogMutation, OrdersMutation, OmzetMutation, BulkMutation):
+class Mutation(
+    AccountsMutation, RegistryMutation, CatalogMutation, OrdersMutation, OmzetMutation, BulkMutation, ClocksMutation
+):
     pass
 
 

@@ -263,6 +263,9 @@ ROWS: dict[str, Row] = {
     "Mutation.revokeApiKey": Row(
         ADMIN, REVOKE_API_KEY, _input(lambda w, made, c: {"id": made["key"]}), setup="key", succeeds=True
     ),
+    "Mutation.advanceTestClock": Row(  # the suite's app is not in test mode: the admin's call is TEST_CLOCK_OFF
+        ADMIN, _m("advanceTestClock", "AdvanceTestClockInput", "now"), _input(lambda w, made, c: {"hours": 1})
+    ),
     "Mutation.registerUmkm": Row(
         frozenset({"anonymous", "owner", "other_owner"}),
         REGISTER_UMKM,
