@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import json
 import logging
 import os
 import sys
@@ -42,7 +43,7 @@ from models import jobs
 from models.base import Role
 from models.query import database_unreachable
 from models.registry import Opd, Umkm
-from resolvers import accounts, clocks, fairness_snapshot
+from resolvers import accounts, clocks, documents, fairness_snapshot
 from resolvers.accounts import authenticate
 from resolvers.common import (
     REJECTED,
@@ -59,6 +60,8 @@ from schema import schema
 from schema.client import client_address, parse_trusted_proxies
 from schema.context import Context
 from schema.cost import MAX_MUTATION_FIELDS, MAX_QUERY_COST
+from schema.documents import check_document
+from schema.documents import register as register_document
 from schema.errors import SERVICE_UNAVAILABLE, unavailable_message
 from schema.logs import FORMATS, LEVELS, RequestLog, configure_logging, note_codes
 from schema.ratelimit import (
@@ -353,6 +356,30 @@ def _too_many(e: TooManyAttempts) -> RequestRefused:
     )
 
 
+TRUSTED_DOCUMENT_REQUIRED = "TRUSTED_DOCUMENT_REQUIRED"
+PERSISTED_DOCUMENT_NOT_FOUND = "PERSISTED_DOCUMENT_NOT_FOUND"
+
+
+def _request_error(code: str, message: str) -> ExecutionResult:
+    """A request refused before it runs, answered as GraphQL answers a document it cannot run (no `data`)."""
+    return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": code})])
+
+
+async def _document_id_of(request: Any) -> Any:
+    """The `documentId` a request without a `query` names (a GET's query string, a POST's JSON body), or None: the
+    body is parsed again only then, so requests that send a text pay nothing for this."""
+    if request.method == "GET":
+        return request.query_params.get("documentId")
+    body = await request.get_body()
+    if b"documentId" not in body:
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return data.get("documentId") if isinstance(data, dict) else None
+
+
 def _timeout_result(seconds: float) -> ExecutionResult:
     error = GraphQLError(
         f"The request took longer than {seconds:g} s and was stopped.",
@@ -444,8 +471,14 @@ class PasarGraphQL(GraphQL):
             raise ConnectionRejectionError({"message": "Too many connections."})  # closed with 4429 (the adapter)
         return UNSET
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """GraphiQL for a browser's GET without a query, and without a trusted document's id either."""
+        return super().should_render_graphql_ide(request) and request.query_params.get("documentId") is None
+
     async def parse_http_body(self, request: Any) -> Any:
-        """The body as Strawberry reads it, refused with 400 when its variables are too deep or too many."""
+        """The body as Strawberry reads it, refused with 400 when its variables are too deep or too many; a trusted
+        document's id (`documentId`, in the query string of a GET or the JSON body of a POST) kept beside it for
+        `execute_single`."""
         try:
             data = await super().parse_http_body(request)
         except RecursionError:  # JSON nested deeper than the interpreter's stack can parse
@@ -459,6 +492,8 @@ class PasarGraphQL(GraphQL):
             )
             if refused is not None:
                 raise refused
+        if not isinstance(data, list) and data.query is None:
+            data.document_id = await _document_id_of(request)
         return data
 
     async def execute_single(
@@ -473,9 +508,16 @@ class PasarGraphQL(GraphQL):
         """Strawberry's execution with a time limit, stopped as well when the client hangs up. Cancelling the task
         cancels the statement it awaits: asyncpg sends PostgreSQL a cancel request (SQLite finishes the statement in
         its thread, unawaited)."""
-        work = asyncio.ensure_future(
-            super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
-        )
+
+        async def execute() -> ExecutionResult:
+            refused = await self._trusted_document(context, request_data)
+            if refused is not None:
+                return refused
+            return await super(PasarGraphQL, self).execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+
+        work = asyncio.ensure_future(execute())
         gone = asyncio.ensure_future(_until_disconnected(request)) if isinstance(request, Request) else None
         seconds = self.settings.request_timeout_seconds
         try:
@@ -493,6 +535,34 @@ class PasarGraphQL(GraphQL):
             if not work.done():
                 await asyncio.wait([work], timeout=5)  # let the cancellation reach the database driver
         return work.result()
+
+    async def _trusted_document(self, context: Context, request_data: Any) -> ExecutionResult | None:
+        """Put the registered text of a trusted document in place of its id (`request_data.query`), so that the
+        request goes on exactly as if it had sent the text; or the error that refuses the request: an unknown or
+        malformed id, or a partner key sending text while PASAR_PARTNER_TRUSTED_ONLY is on."""
+        raw_id = getattr(request_data, "document_id", None)
+        if raw_id is None:
+            if self.settings.partner_trusted_only and context.principal.is_partner:
+                return _request_error(
+                    TRUSTED_DOCUMENT_REQUIRED,
+                    "Partner keys send registered documents only: send `documentId` instead of the document's text.",
+                )
+            return None
+        digest = documents.parse_document_id(raw_id)
+        if digest is None:
+            return _request_error(
+                PERSISTED_DOCUMENT_NOT_FOUND, "A document id is `sha256:` and 64 lower-case hex digits."
+            )
+        try:
+            text = await documents.find_document(digest)
+        except Exception as e:
+            if not database_unreachable(e):
+                raise
+            return _request_error(SERVICE_UNAVAILABLE, unavailable_message(context.request_id))
+        if text is None:
+            return _request_error(PERSISTED_DOCUMENT_NOT_FOUND, "No document with this id is registered.")
+        request_data.query = text
+        return None
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         data = process_result(result)
@@ -831,6 +901,29 @@ async def _clocks(settings: Settings, once: bool) -> None:
     await _with_db(settings, work)
 
 
+async def _register_documents(settings: Settings, files: list[Path]) -> None:
+    """`pasar documents register FILE...`: each file one document, checked against the schema; all or none."""
+    texts = []
+    for file in files:
+        try:
+            text = file.read_text(encoding="utf-8")
+            check_document(text, schema._schema)
+        except (OSError, UnicodeDecodeError) as e:
+            raise SystemExit(f"pasar documents: {file}: cannot read it ({type(e).__name__})") from None
+        except DomainError as e:
+            raise SystemExit(f"pasar documents: {file}: {e.errors[0].message}") from None
+        texts.append(text)
+
+    async def work():
+        ctx = SystemContext(settings)
+        async with in_transaction():
+            rows = [await register_document(ctx, text, schema._schema) for text in texts]
+        for file, row in zip(files, rows, strict=True):
+            print(f"{documents.ID_PREFIX}{row.sha256} {file}")
+
+    await _with_db(settings, work)
+
+
 def export_schema(path: Path = SDL_PATH) -> str:
     sdl = schema.as_str() + "\n"
     path.write_text(sdl, encoding="utf-8")
@@ -875,6 +968,9 @@ def main(argv: list[str] | None = None) -> None:
     ck = sub.add_parser("clocks", help="the order clocks: cancel unaccepted orders, remind of unpaid ones")
     ck.add_argument("action", choices=["run"], help="run them (in one process at a time)")
     ck.add_argument("--once", action="store_true", help="run once and exit (else every PASAR_CLOCKS_SECONDS)")
+    dc = sub.add_parser("documents", help="trusted documents (persisted queries)")
+    dc.add_argument("action", choices=["register"], help="register each FILE as a trusted document; prints the ids")
+    dc.add_argument("files", type=Path, nargs="+", metavar="FILE")
     ex = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
     ex.add_argument("--output", type=Path, default=SDL_PATH)
     args = parser.parse_args(argv)
@@ -903,6 +999,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_backup(settings, args.file, args.force))
     elif args.command == "restore":
         asyncio.run(_restore(settings, args.file))
+    elif args.command == "documents":
+        asyncio.run(_register_documents(settings, args.files))
     elif args.command == "clocks":
         asyncio.run(_clocks(settings, args.once))
     elif args.command == "create-user":

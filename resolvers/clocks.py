@@ -26,6 +26,9 @@ from resolvers.common import Ctx, DomainError, OffsetClock, Validator
 
 JOB_NAME = "order-clocks"
 BATCH = 200  # orders read per statement; a run goes on until none is due
+# Reminders stop this many periods after delivery (at most this many per order: `Order.events` stays bounded,
+# schema/cost.py); an order unpaid that long is a case for the OPD's inspectorate, not for one more reminder.
+MAX_PAYMENT_REMINDERS = 12
 
 
 @dataclass
@@ -76,7 +79,7 @@ async def cancel_unaccepted_orders(ctx: Ctx, run: ClockRun) -> None:
 
 async def remind_unpaid_orders(ctx: Ctx, run: ClockRun) -> None:
     """A PAYMENT_REMINDER event for each order delivered more than `payment_reminder_days` ago and still unpaid, at
-    most one per order in each such period."""
+    most one per order in each such period, for `MAX_PAYMENT_REMINDERS` periods."""
     days = ctx.settings.payment_reminder_days
     now = ctx.clock.now()
     cutoff = now - dt.timedelta(days=days)
@@ -84,7 +87,13 @@ async def remind_unpaid_orders(ctx: Ctx, run: ClockRun) -> None:
     after = 0
     while True:
         rows = await (
-            Order.filter(due, status=OrderStatus.DELIVERED, delivered_at__lte=cutoff, id__gt=after)
+            Order.filter(
+                due,
+                status=OrderStatus.DELIVERED,
+                delivered_at__lte=cutoff,
+                delivered_at__gte=now - dt.timedelta(days=days * MAX_PAYMENT_REMINDERS),
+                id__gt=after,
+            )
             .order_by("id")
             .limit(BATCH)
             .values("id", "total", "delivered_at", "payment_reminded_at")

@@ -14,6 +14,7 @@ from schema.analytics import AnalyticsQuery
 from schema.bulk import BulkMutation, BulkPlan, BulkQuery
 from schema.catalog import CatalogMutation, CatalogQuery, Product
 from schema.clocks import ClocksMutation
+from schema.documents import DocumentsMutation, DocumentsQuery
 from schema.errors import ErrorCodes
 from schema.fairness import FairnessQuery
 from schema.inputs import InputText
@@ -43,7 +44,15 @@ NODE_TYPES = {
 
 @strawberry.type(description="Read the platform.")
 class Query(
-    AccountsQuery, RegistryQuery, CatalogQuery, OrdersQuery, OmzetQuery, FairnessQuery, AnalyticsQuery, BulkQuery
+    AccountsQuery,
+    RegistryQuery,
+    CatalogQuery,
+    OrdersQuery,
+    OmzetQuery,
+    FairnessQuery,
+    AnalyticsQuery,
+    BulkQuery,
+    DocumentsQuery,
 ):
     @strawberry.field(description="Any object by its global ID, with the same visibility as the lists; null if unseen.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
@@ -60,7 +69,14 @@ class Query(
 
 @strawberry.type(description="Change the platform; every mutation returns a payload with `errors`.")
 class Mutation(
-    AccountsMutation, RegistryMutation, CatalogMutation, OrdersMutation, OmzetMutation, BulkMutation, ClocksMutation
+    AccountsMutation,
+    RegistryMutation,
+    CatalogMutation,
+    OrdersMutation,
+    OmzetMutation,
+    BulkMutation,
+    ClocksMutation,
+    DocumentsMutation,
 ):
     pass
 

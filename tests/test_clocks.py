@@ -154,6 +154,20 @@ async def test_delivered_unpaid_orders_get_one_payment_reminder_per_period(cgql,
     assert (await run_now(clock_app)).reminded == []  # paid: no more
 
 
+async def test_payment_reminders_stop_after_twelve_periods(cgql, clock_app, world):
+    t = world.tokens
+    oid = (await place(cgql, t["buyer"], (world.product, 1, None)))["orders"][0]["id"]
+    pk = from_global_id(oid)[1]
+    await act(cgql, ACCEPT, t["owner"], id=oid)
+    await act(cgql, SHIP, t["owner"], id=oid)
+    await act(cgql, DELIVER, t["buyer"], id=oid, receivedBy="Bu Sri")
+    now = dt.datetime.now(dt.UTC)
+    await Order.filter(id=pk).update(delivered_at=now - dt.timedelta(days=2 * 12 - 1))  # in the 12th period
+    assert (await run_now(clock_app)).reminded == [pk]
+    await Order.filter(id=pk).update(delivered_at=now - dt.timedelta(days=2 * 12 + 1), payment_reminded_at=None)
+    assert (await run_now(clock_app)).reminded == []  # past the 12th: no more
+
+
 async def test_the_test_clock_is_refused_outside_test_mode(gql, world):
     body = await gql.ok(ADVANCE, {"input": {"hours": 72}}, world.tokens["admin"])
     assert [e["code"] for e in body["advanceTestClock"]["errors"]] == ["TEST_CLOCK_OFF"]
