@@ -465,6 +465,9 @@ class PasarGraphQL(GraphQL):
                 ) from None
             if principal.is_anonymous:
                 raise ConnectionRejectionError({"message": "Invalid or expired token."})
+            if principal.is_partner and self.settings.partner_trusted_only:  # a WebSocket carries texts only
+                message = "Partner keys send registered documents only, over HTTP."
+                raise ConnectionRejectionError({"message": message, "code": TRUSTED_DOCUMENT_REQUIRED})
             context.principal = principal
             context.raw_token = str(raw)
         if not self.ws_limits.admit(context.request, context.principal, client_address(context.request, self.settings)):

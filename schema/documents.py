@@ -19,6 +19,7 @@ from resolvers import documents as rules
 from resolvers.common import DomainError
 from schema.common import jakarta
 from schema.errors import UserError, UserErrors
+from schema.limits import MAX_TOKENS
 from schema.permissions import ADMIN_ONLY
 from schema.relay import Connection, paginate, to_global_id
 
@@ -30,9 +31,11 @@ def check_document(text: str, graphql_schema: GraphQLSchema) -> tuple[list[str],
     if len(text) > rules.MAX_DOCUMENT_CHARS:
         raise DomainError("TOO_LONG", f"A document is at most {rules.MAX_DOCUMENT_CHARS:,} characters.", "document")
     try:
-        document = parse(text)
+        document = parse(text, max_tokens=MAX_TOKENS)
     except GraphQLError as e:
         raise DomainError("INVALID_DOCUMENT", f"Not a GraphQL document: {e.message}", "document") from None
+    except RecursionError:
+        raise DomainError("INVALID_DOCUMENT", "The document is nested too deep.", "document") from None
     errors = validate(graphql_schema, document)
     if errors:
         raise DomainError("INVALID_DOCUMENT", f"Not valid against the schema: {errors[0].message}", "document")

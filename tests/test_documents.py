@@ -11,11 +11,13 @@ import subprocess
 
 import httpx
 import pytest
+from httpx_ws import WebSocketDisconnect, aconnect_ws
 
 from app import create_app
 from models.documents import TrustedDocument
 from tests.conftest import GQL, error_codes
 from tests.test_cli import PASAR, ROOT, RUN_TIMEOUT, env_for
+from tests.test_subscriptions import PROTOCOL, receive, ws_client
 
 REGISTER = """mutation($input: RegisterTrustedDocumentInput!) {
   registerTrustedDocument(input: $input) { document { documentId operationTypes operationNames registeredBy }
@@ -132,6 +134,16 @@ async def test_partner_keys_send_registered_documents_only_while_the_setting_is_
         assert "errors" not in r.json(), r.text
 
 
+async def test_partner_keys_cannot_send_texts_over_a_websocket_while_the_setting_is_on(world, app_with):
+    app = app_with(partner_trusted_only=True)
+    async with ws_client(app) as client, aconnect_ws("http://test/graphql", client, subprotocols=[PROTOCOL]) as ws:
+        await ws.send_json({"type": "connection_init", "payload": {"token": world.partner_key}})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            msg = await receive(ws)
+            pytest.fail(f"expected the connection to be closed, got {msg}")
+        assert closed.value.code == 4403, closed.value
+
+
 async def test_the_cost_limit_applies_to_a_trusted_document(gql, world, app_with, client_for):
     doc_id = await register(gql, world, PRODUCTS)
     client = await client_for(app_with(max_query_cost=50))
@@ -160,7 +172,7 @@ async def test_a_request_never_registers_its_own_document(http, world):
 
 async def test_registering_checks_the_document_against_the_schema_and_is_idempotent(gql, world):
     admin = world.tokens["admin"]
-    for bad in ("{ kecamatans { code ", "{ noSuchField }", "   "):
+    for bad in ("{ kecamatans { code ", "{ noSuchField }", "   ", "{" * 6000 + "}" * 6000):
         payload = (await gql.ok(REGISTER, {"input": {"document": bad}}, admin))["registerTrustedDocument"]
         assert payload["document"] is None and payload["errors"][0]["field"] == "document", bad
         assert payload["errors"][0]["code"] in ("INVALID_DOCUMENT", "REQUIRED")
