@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import gc
 import json
 import logging
 import os
+import re
 import sys
 import time
 import uuid
@@ -38,9 +40,11 @@ from tortoise.transactions import in_transaction
 
 import demo
 import models
+from exports import http as downloads
+from exports import ocds
 from models import backup as backups
 from models import jobs
-from models.base import Role
+from models.base import JAKARTA, Role
 from models.query import database_unreachable
 from models.registry import Opd, Umkm
 from resolvers import accounts, clocks, documents, fairness_snapshot
@@ -57,6 +61,13 @@ from resolvers.common import (
 from resolvers.fairness_stats import rebuild_stats
 from resolvers.sales import rebuild_monthly_sales
 from schema import schema
+from schema.admission import (
+    ADMISSION_MAX_WAIT_SECONDS,
+    ADMISSION_RATE,
+    ADMISSION_THRESHOLD,
+    SERVICE_BUSY,
+    CostGate,
+)
 from schema.client import client_address, parse_trusted_proxies
 from schema.context import Context
 from schema.cost import MAX_MUTATION_FIELDS, MAX_QUERY_COST
@@ -81,6 +92,8 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_VARIABLES_DEPTH = 10
 MAX_VARIABLES_VALUES = 10_000
 REQUEST_TIMEOUT_SECONDS = 30.0
+OCID_PREFIX = "ocds-xxxxxx-pasar"  # a placeholder until the city registers its own prefix
+OCID_PREFIX_RE = re.compile(r"ocds-[a-z0-9]{6}(-[A-Za-z0-9-]{1,60})?")
 
 
 # ---------------------------------------------------------------- settings
@@ -150,6 +163,10 @@ class Settings:
     max_variables_values: int = MAX_VARIABLES_VALUES
     max_mutation_fields: int = MAX_MUTATION_FIELDS
     request_timeout_seconds: float = REQUEST_TIMEOUT_SECONDS
+    # admission control on estimated cost, per process (schema/admission.py); rate 0 turns it off
+    admission_threshold: int = ADMISSION_THRESHOLD
+    admission_rate: int = ADMISSION_RATE
+    admission_max_wait_seconds: float = ADMISSION_MAX_WAIT_SECONDS
     # the throttle of sign-ins, partner keys and sign-ups (resolvers/throttle.py, README "Limits")
     sign_in_window_seconds: int = 15 * 60
     sign_in_max_per_account_address: int = 5
@@ -176,6 +193,7 @@ class Settings:
     clocks_seconds: int = 60  # how often the server runs the clocks; 0: not in the server (`pasar clocks run`)
     test_clock: bool = False  # PASAR_TEST_CLOCK: the clock an admin may move forward (tests only, never production)
     partner_trusted_only: bool = False  # partner keys send registered documents only (schema/documents.py)
+    ocid_prefix: str = OCID_PREFIX  # PASAR_OCID_PREFIX: the open-data ids (exports/ocds.py), e.g. ocds-ab12cd-pasar
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -206,6 +224,11 @@ class Settings:
             max_variables_values=_int(env, "PASAR_MAX_VARIABLES_VALUES", MAX_VARIABLES_VALUES, 1, 10**7),
             max_mutation_fields=_int(env, "PASAR_MAX_MUTATION_FIELDS", MAX_MUTATION_FIELDS, 1, 1000),
             request_timeout_seconds=_float(env, "PASAR_REQUEST_TIMEOUT_SECONDS", REQUEST_TIMEOUT_SECONDS, 0.001, 3600),
+            admission_threshold=_int(env, "PASAR_ADMISSION_THRESHOLD", ADMISSION_THRESHOLD, 0, 10**9),
+            admission_rate=_int(env, "PASAR_ADMISSION_RATE", ADMISSION_RATE, 0, 10**9),
+            admission_max_wait_seconds=_float(
+                env, "PASAR_ADMISSION_MAX_WAIT_SECONDS", ADMISSION_MAX_WAIT_SECONDS, 0, 3600
+            ),
             sign_in_window_seconds=_int(env, "PASAR_SIGN_IN_WINDOW_SECONDS", 15 * 60, 1, 7 * 24 * 3600),
             sign_in_max_per_account_address=_int(env, "PASAR_SIGN_IN_MAX_PER_ACCOUNT_ADDRESS", 5, 1, 10**6),
             sign_in_max_per_account=_int(env, "PASAR_SIGN_IN_MAX_PER_ACCOUNT", 20, 1, 10**6),
@@ -228,7 +251,13 @@ class Settings:
             clocks_seconds=_int(env, "PASAR_CLOCKS_SECONDS", 60, 0, 24 * 3600),
             test_clock=_bool(env, "PASAR_TEST_CLOCK", False),
             partner_trusted_only=_bool(env, "PASAR_PARTNER_TRUSTED_ONLY", False),
+            ocid_prefix=env.get("PASAR_OCID_PREFIX") or OCID_PREFIX,
         )
+        if not OCID_PREFIX_RE.fullmatch(settings.ocid_prefix):
+            raise SettingsError(
+                f"PASAR_OCID_PREFIX={settings.ocid_prefix[:40]!r} must be 'ocds-' and the 6 letters or digits the Open "
+                "Contracting Partnership assigned, optionally followed by '-' and letters, digits or '-'"
+            )
         try:
             models.normalise_database_url(settings.database_url, settings.pool_size)
             parse_rate_limits(settings.rate_limits)
@@ -419,6 +448,16 @@ class PasarGraphQL(GraphQL):
         self.clock: Clock = OffsetClock() if settings.test_clock else SystemClock()
         self.rate_limits = RateLimits(settings)
         self.ws_limits = WebSocketLimits(settings.ws_max_connections)
+        self.admission = (
+            CostGate(
+                threshold=settings.admission_threshold,
+                rate=settings.admission_rate,
+                burst=max(settings.max_query_cost, settings.admission_rate),  # idle: any allowed document at once
+                max_wait=settings.admission_max_wait_seconds,
+            )
+            if settings.admission_rate
+            else None
+        )
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
@@ -431,6 +470,7 @@ class PasarGraphQL(GraphQL):
             request_id=request_id,
             raw_token=raw,
             client_address=client_address(request, self.settings),
+            admission=self.admission,
         )
         if raw:
             try:
@@ -576,6 +616,10 @@ class PasarGraphQL(GraphQL):
         timed_out = any((e.extensions or {}).get("code") == "TIMEOUT" for e in result.errors or [])
         if any((e.extensions or {}).get("code") == SERVICE_UNAVAILABLE for e in result.errors or []):
             request.state.unavailable = True  # answered 503 (run)
+        for e in result.errors or []:
+            if (e.extensions or {}).get("code") == SERVICE_BUSY:
+                request.state.unavailable = True
+                request.state.retry_after = e.extensions["retryAfter"]
         if result.errors and result.data is None and not timed_out and all(e.path is None for e in result.errors):
             # A request error (parse/validation): the spec wants 4xx and no `data` for the new media type.
             request.state.request_error = True
@@ -613,6 +657,8 @@ class PasarGraphQL(GraphQL):
                     response.status_code = 400
             if getattr(request.state, "unavailable", False):
                 response.status_code = 503
+                if getattr(request.state, "retry_after", None):
+                    response.headers["retry-after"] = str(request.state.retry_after)
         return response
 
 
@@ -630,6 +676,24 @@ async def healthz(request: Request) -> Response:
 
 async def home(request: Request) -> Response:
     return RedirectResponse("/graphql")
+
+
+def _download(view: PasarGraphQL, answer: Any) -> Any:
+    """A download route: the caller is authenticated and rate-limited exactly as on /graphql (`get_context`), then
+    `answer(request, context)` (exports/http.py) runs the same rules as the GraphQL fields."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            context = await view.get_context(request, None)
+        except RequestRefused as refused:
+            return refused.response()
+        response = await answer(request, context)
+        decision = getattr(request.state, "rate_limit", None)
+        if decision is not None:
+            response.headers.update(decision.headers())
+        return response
+
+    return endpoint
 
 
 @contextlib.contextmanager
@@ -733,6 +797,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Route("/", home),
             Route("/healthz", healthz),
             Route("/graphql", view, methods=["GET", "POST"]),
+            Route("/ekspor/{report}.{fmt}", _download(view, downloads.export), methods=["GET"]),
+            Route("/ocds/releases", _download(view, downloads.ocds_releases), methods=["GET"]),
             WebSocketRoute("/graphql", view),
         ],
         middleware=middleware,
@@ -927,6 +993,33 @@ async def _register_documents(settings: Settings, files: list[Path]) -> None:
     await _with_db(settings, work)
 
 
+async def _export_ocds(settings: Settings, args: argparse.Namespace) -> None:
+    """The open-data release package of the orders placed between two days (default: the last 365), to a file or
+    standard output, a release at a time."""
+    today = SystemClock().now().astimezone(JAKARTA).date()
+    try:
+        end = dt.date.fromisoformat(args.to) if args.to else today
+        start = dt.date.fromisoformat(args.from_) if args.from_ else end - dt.timedelta(days=365)
+    except ValueError:
+        raise SystemExit("error: --from and --to are dates like 2026-12-20") from None
+    query = f"from={start.isoformat()}&to={end.isoformat()}"
+    head = ocds.package_head(f"{args.base_url.rstrip('/')}/ocds/releases?{query}", SystemClock().now())
+
+    async def work() -> int:
+        releases = ocds.all_releases(start, end, settings.ocid_prefix)
+        if args.output is None:
+            return await ocds.write_package(sys.stdout, head, releases)
+        with args.output.open("w", encoding="utf-8") as out:
+            return await ocds.write_package(out, head, releases)
+
+    try:
+        n = await _with_db(settings, work)
+    except DomainError as e:
+        raise SystemExit("error: " + "; ".join(x.message for x in e.errors)) from None
+    if args.output is not None:
+        print(f"wrote {n} releases to {args.output}")
+
+
 def export_schema(path: Path = SDL_PATH) -> str:
     sdl = schema.as_str() + "\n"
     path.write_text(sdl, encoding="utf-8")
@@ -974,6 +1067,12 @@ def main(argv: list[str] | None = None) -> None:
     dc = sub.add_parser("documents", help="trusted documents (persisted queries)")
     dc.add_argument("action", choices=["register"], help="register each FILE as a trusted document; prints the ids")
     dc.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    eo = sub.add_parser("export", help="open data: the orders as an OCDS 1.1 release package")
+    eo.add_argument("what", choices=["ocds"])
+    eo.add_argument("--from", dest="from_", metavar="DATE", help="first day of placing (default: 365 days before --to)")
+    eo.add_argument("--to", metavar="DATE", help="last day of placing (default: today, Asia/Jakarta)")
+    eo.add_argument("--output", type=Path, help="write to FILE (default: standard output)")
+    eo.add_argument("--base-url", default="http://localhost:8000", help="the server's address, for the package's uri")
     ex = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
     ex.add_argument("--output", type=Path, default=SDL_PATH)
     args = parser.parse_args(argv)
@@ -988,6 +1087,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "export-schema":
         export_schema(args.output)
         print(f"wrote {args.output}")
+    elif args.command == "export":
+        asyncio.run(_export_ocds(settings, args))
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
         print("migrations applied")

@@ -147,7 +147,11 @@ class Answer:
 
 
 def exchange(
-    server: Server, body: bytes | Iterable[bytes], timeout: float, hang_up_after: float | None = None
+    server: Server,
+    body: bytes | Iterable[bytes],
+    timeout: float,
+    hang_up_after: float | None = None,
+    token: str | None = None,
 ) -> Answer:
     """POST /graphql over a fresh connection; the body is sent from a thread while the answer is read (a server may
     answer before reading the body). `hang_up_after`: close the connection after that many seconds."""
@@ -159,6 +163,7 @@ def exchange(
         "Accept: application/json",
         "Connection: close",
         "Transfer-Encoding: chunked" if chunked else f"Content-Length: {len(body)}",
+        *([f"Authorization: Bearer {token}"] if token else []),
     ]
     sock = socket.create_connection((server.host, server.port), timeout=timeout)
     started = time.perf_counter()
@@ -439,6 +444,74 @@ def login_load(server: Server, rate: float, seconds: float, timeout: float) -> d
     }
 
 
+# ---------------------------------------------------------------- costly documents beside cheap queries
+
+# Just under the default cost limit (50,000): 31 kecamatan, each kelurahan's kecamatan's kelurahans twice over.
+COSTLY = doc(
+    "{ kecamatans { code name kelurahans { code name kecamatan { code name kelurahans { code name "
+    "kecamatan { code name } } } } } }"
+)
+
+
+def partner_keys(server: Server, count: int, timeout: float) -> list[str]:
+    """`count` partner keys, made by the demo admin (each copy of the costly document comes from its own caller)."""
+    login = exchange(
+        server,
+        doc('mutation { login(input: {email: "admin@demo.pasar.id", password: "pasar-demo-2026"}) { token } }'),
+        timeout,
+    )
+    admin = json.loads(login.body)["data"]["login"]["token"]
+    keys = []
+    for i in range(count):
+        made = exchange(
+            server,
+            doc(f'mutation {{ createApiKey(input: {{name: "abuse-{i}"}}) {{ secret errors {{ code }} }} }}'),
+            timeout,
+            token=admin,
+        )
+        keys.append(json.loads(made.body)["data"]["createApiKey"]["secret"])
+    return keys
+
+
+def costly_load(server: Server, copies: int, seconds: float, timeout: float) -> dict:
+    """A cheap query's p50 when idle, then while `copies` partner keys each send the costly document in a loop for
+    `seconds`: admission control on the estimated cost must keep the event loop serving the cheap query."""
+    keys = partner_keys(server, copies, timeout)
+    probe = exchange(server, COSTLY, timeout, token=keys[0])
+    cost = (json.loads(probe.body).get("extensions") or {}).get("cost", {})
+    idle = [a.seconds for a in (exchange(server, CHEAP, timeout) for _ in range(60)) if a.status == 200]
+    outcomes: dict[str, int] = {}
+    stop = time.monotonic() + seconds
+    lock = threading.Lock()
+
+    def loop(key: str) -> None:
+        while time.monotonic() < stop:
+            a = exchange(server, COSTLY, timeout, token=key)
+            what = str(a.status) if a.status != 200 else ("200 " + error_code(a.body))
+            with lock:
+                outcomes[what] = outcomes.get(what, 0) + 1
+
+    threads = [threading.Thread(target=loop, args=(k,), daemon=True) for k in keys]
+    for t in threads:
+        t.start()
+    loaded = []
+    while time.monotonic() < stop:
+        a = exchange(server, CHEAP, timeout)
+        if a.status == 200:
+            loaded.append(a.seconds)
+    for t in threads:
+        t.join(timeout + seconds)
+    return {
+        "cost": cost.get("requestedQueryCost"),
+        "limit": cost.get("maximumQueryCost"),
+        "idle_p50_ms": round(p50(idle) * 1000, 1),
+        "loaded_p50_ms": round(p50(loaded) * 1000, 1),
+        "ratio": round(p50(loaded) / p50(idle), 2),
+        "cheap_queries": len(loaded),
+        "costly_answers": outcomes,
+    }
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.abuse", description=__doc__.split("\n\n")[0])
     p.add_argument("--url", help="a running server (loopback only); default: start one")
@@ -453,7 +526,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--login-load", type=float, metavar="PER_SECOND", help="then sign-ins at this rate beside cheap queries"
     )
-    p.add_argument("--load-seconds", type=float, default=15.0, help="how long the sign-in load lasts")
+    p.add_argument(
+        "--costly-load",
+        type=int,
+        metavar="KEYS",
+        help="then KEYS partner keys each loop a document just under the cost limit, beside cheap queries",
+    )
+    p.add_argument("--load-seconds", type=float, default=15.0, help="how long each load lasts")
+    p.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        type=lambda text: tuple(text.split("=", 1)),
+        metavar="NAME=VALUE",
+        help="a setting of the started server, e.g. PASAR_RATE_LIMITS= for the default rate limits (repeatable)",
+    )
     return p.parse_args(argv)
 
 
@@ -469,7 +556,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             url = args.database_url or f"sqlite://{tmp}/abuse.sqlite3"
             print(f"starting a server from {args.app_dir} with the demo data ({url}) …", flush=True)
-            server = start_server(args.app_dir.resolve(), url, Path(tmp), {})
+            server = start_server(args.app_dir.resolve(), url, Path(tmp), dict(args.server_env))
         try:
             ctx = {"product": first_product(server)}
             rows = []
@@ -499,6 +586,16 @@ def main(argv: list[str] | None = None) -> None:
                 load = login_load(server, args.login_load, args.load_seconds, args.request_timeout)
                 print(
                     f"{args.login_load:g} sign-ins/s for {args.load_seconds:g} s beside a cheap query: {load}",
+                    flush=True,
+                )
+            if args.costly_load:
+                if not server.alive() or not settle(server, 120):
+                    server.stop()
+                    server = server.restart()
+                load = costly_load(server, args.costly_load, args.load_seconds, args.request_timeout)
+                print(
+                    f"{args.costly_load} partner keys looping a costly document for {args.load_seconds:g} s "
+                    f"beside a cheap query: {load}",
                     flush=True,
                 )
         finally:

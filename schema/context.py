@@ -70,3 +70,4 @@ class Context:
     loaders: Loaders = field(default_factory=Loaders)
     connection_params: dict | None = None
     client_address: str = ""  # schema.client.client_address: the throttle counts by it
+    admission: Any = None  # the process's schema.admission.CostGate: costly requests wait their turn

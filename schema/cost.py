@@ -22,10 +22,12 @@ secret: repeating them in one request multiplies the work of one HTTP request).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -50,6 +52,7 @@ from strawberry.extensions import SchemaExtension
 
 from resolvers.catalog import MAX_IMAGES, MAX_OPTIONS
 from resolvers.orders import MAX_ITEMS
+from schema.admission import SERVICE_BUSY, CostGate
 from schema.relay import DEFAULT_PAGE
 
 # Defaults of the settings that the app can change (app.Settings).
@@ -304,9 +307,11 @@ def _root_fields(walk: _Walk, root: GraphQLNamedType, op: OperationDefinitionNod
 class QueryCost(SchemaExtension):
     """Refuses a request over its cost, its input list or its mutation limits before execution; reports its cost.
 
-    Runs in `on_execute`, once per request, with that request's variables (see the module's docstring)."""
+    Runs in `on_execute`, once per request, with that request's variables (see the module's docstring). A request
+    within the limit is then admitted on its estimated cost by the process's `CostGate` (schema/admission.py): it may
+    wait its turn, or be refused with `SERVICE_BUSY`."""
 
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         ec = self.execution_context
         self._cost: dict[str, int] | None = None
         document = ec.graphql_document
@@ -348,6 +353,30 @@ class QueryCost(SchemaExtension):
             )
             yield
             return
+        gate: CostGate | None = getattr(ec.context, "admission", None)
+        if gate is not None:
+            verdict = gate.admit(requested)
+            if not verdict.admitted:
+                ec.result = GraphQLExecutionResult(
+                    data=None,
+                    errors=[
+                        _refusal(
+                            f"The server is busy with costly requests: try again in {verdict.retry_after} s, or ask "
+                            "for fewer items.",
+                            SERVICE_BUSY,
+                            cost=requested,
+                            retryAfter=verdict.retry_after,
+                        )
+                    ],
+                )
+                yield
+                return
+            if verdict.wait:
+                try:
+                    await asyncio.sleep(verdict.wait)
+                except asyncio.CancelledError:
+                    gate.give_back(requested)
+                    raise
         yield
         result = ec.result
         data = getattr(result, "data", None)
@@ -381,6 +410,23 @@ class QueryCost(SchemaExtension):
     def get_results(self) -> dict:
         cost = getattr(self, "_cost", None)
         return {"cost": cost} if cost is not None else {}
+
+
+def requested_cost(
+    schema: GraphQLSchema, document: DocumentNode, variables: dict | None = None, operation_name: str | None = None
+) -> int:
+    """The estimated cost of one operation of a parsed, valid `document` with `variables`: what `QueryCost` compares
+    with the limit and admission control draws (for the tests and for people who size the settings)."""
+    op = _operation(document, operation_name)
+    if op is None:
+        raise ValueError("no such operation in the document")
+    coerced = get_variable_values(schema, op.variable_definitions or (), variables or {})
+    if isinstance(coerced, list):
+        raise ValueError("; ".join(e.message for e in coerced))
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    root = schema.get_root_type(op.operation)
+    assert root is not None
+    return _Walk(schema, fragments, coerced).requested(root, op.selection_set)
 
 
 def object_lists(schema: GraphQLSchema) -> Iterator[str]:

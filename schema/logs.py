@@ -292,6 +292,17 @@ def note_codes(codes: Iterable[Any]) -> None:
         line.codes.extend(str(c) for c in codes if c)
 
 
+def note_caller(principal: Any, operation: str) -> None:
+    """The caller of a request answered outside GraphQL (a download, exports/http.py) and what it asked for."""
+    line = _current.get()
+    if line is None:
+        return
+    line.operations.append(operation)
+    line.operation_types.append("download")
+    line.user_id, line.api_key_id = principal.user_id, principal.api_key_id
+    line.role = principal.role.value if principal.role is not None else None
+
+
 def request_id_of(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
     """The client's `X-Request-Id` if it is a short plain token (it is written to the log), else None."""
     for name, value in headers:

@@ -48,7 +48,8 @@ def database_url():
 
 @pytest.fixture(scope="session")
 def settings(database_url) -> Settings:
-    # rate limits off: the suite's app must not throttle its own tests (tests/test_ratelimit.py builds limited apps)
+    # rate limits and admission control off: the suite's app must not throttle or queue its own tests
+    # (tests/test_ratelimit.py and tests/test_admission.py build apps with them on)
     return Settings(
         database_url=database_url,
         secret=SECRET,
@@ -56,6 +57,7 @@ def settings(database_url) -> Settings:
         pool_size=40,
         session_check_seconds=1,
         rate_limits="off",
+        admission_rate=0,
         ws_max_connections=0,
         ws_max_messages_per_second=0,
     )

@@ -627,12 +627,15 @@ async def test_each_caller_gets_what_the_row_says_for_subscriptions(app, world):
 
 PUBLIC = "public"  # no credentials asked
 PER_FIELD = "per field"  # anyone may connect; each field's row decides
+PER_DOWNLOAD = "per download"  # the GraphQL field's row of each download (tests/test_exports.py compares them)
 ROUTES = {
     ("GET", "/"): PUBLIC,  # a redirect to /graphql
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/graphql"): PER_FIELD,  # GraphiQL, or a query in the URL
     ("POST", "/graphql"): PER_FIELD,
     ("WEBSOCKET", "/graphql"): PER_FIELD,  # subscriptions: the token in connection_init
+    ("GET", "/ekspor/{report}.{fmt}"): PER_DOWNLOAD,  # CSV / XLSX of equityReport, umkmSalesRanking, opdSpending, …
+    ("GET", "/ocds/releases"): PUBLIC,  # open data: OPD orders, public facts only (docs/PRIVACY.md)
 }
 
 
@@ -666,6 +669,11 @@ async def test_http_routes_answer_anonymous_callers_as_their_rows_say(http, worl
     for (method, path), rule in ROUTES.items():
         if method == "WEBSOCKET":
             continue  # the subscription rows above run over it
+        if rule == PER_DOWNLOAD:  # as the field: `orders` asks for a caller, `opdSpending` too
+            for download in ("/ekspor/orders.csv", "/ekspor/opd-spending.xlsx?year=2026"):
+                r = await http.get(download)
+                assert r.status_code == 401 and error_codes(r.json()) == ["UNAUTHENTICATED"], (download, r.text)
+            continue
         if method == "POST":
             r = await http.post(path, json={"query": "{ __typename me { id } }"})
         else:
