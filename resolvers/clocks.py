@@ -86,8 +86,8 @@ async def remind_unpaid_orders(ctx: Ctx, run: ClockRun) -> None:
     due = Q(payment_reminded_at__isnull=True) | Q(payment_reminded_at__lte=cutoff)
     after = 0
     while True:
-        rows = await (
-            Order.filter(
+        rows = (
+            await Order.filter(
                 due,
                 status=OrderStatus.DELIVERED,
                 delivered_at__lte=cutoff,
@@ -96,38 +96,37 @@ async def remind_unpaid_orders(ctx: Ctx, run: ClockRun) -> None:
             )
             .order_by("id")
             .limit(BATCH)
-            .values("id", "total", "delivered_at", "payment_reminded_at")
         )
-        for row in rows:
-            if await _remind(row, now):
-                run.reminded.append(row["id"])
+        for order in rows:
+            if await _remind(ctx, order, now):
+                run.reminded.append(order.id)
             else:
                 run.lost += 1
         if len(rows) < BATCH:
             return
-        after = rows[-1]["id"]
+        after = rows[-1].id
 
 
-async def _remind(row: dict, now: dt.datetime) -> bool:
-    last = row["payment_reminded_at"]
+async def _remind(ctx: Ctx, order: Order, now: dt.datetime) -> bool:
+    last = order.payment_reminded_at
     async with in_transaction():
         # Conditional on the reminder time we read and the status: of two runs (or a payment recorded meanwhile),
         # at most one moves it.
         moved = await Order.filter(
             Q(payment_reminded_at__isnull=True) if last is None else Q(payment_reminded_at=last),
-            id=row["id"],
+            id=order.id,
             status=OrderStatus.DELIVERED,
         ).update(payment_reminded_at=now)
         if not moved:
             return False
-        waited = (now - row["delivered_at"]).days
+        waited = (now - order.delivered_at).days
         await OrderEvent.create(
-            order_id=row["id"],
+            order_id=order.id,
             from_status=OrderStatus.DELIVERED,
             to_status=OrderStatus.DELIVERED,
             kind=OrderEventKind.PAYMENT_REMINDER,
             actor_id=None,
-            note=f"system: payment reminder, delivered {waited} days ago, Rp{row['total']:,} unpaid",
+            note=f"system: payment reminder, delivered {waited} days ago, Rp{order.total:,} unpaid",
         )
     return True
 
