@@ -26,7 +26,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -38,6 +38,7 @@ from tortoise import Tortoise, connections
 from tortoise.contrib.starlette import RegisterTortoise
 from tortoise.transactions import in_transaction
 
+import dasbor
 import demo
 import models
 from exports import http as downloads
@@ -796,6 +797,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         routes=[
             Route("/", home),
             Route("/healthz", healthz),
+            Route("/dasbor", dasbor.page, methods=["GET", "HEAD"]),  # the dashboard, a client of /graphql
+            Mount("/dasbor/static", dasbor.static_files(), name="dasbor-static"),
             Route("/graphql", view, methods=["GET", "POST"]),
             Route("/ekspor/{report}.{fmt}", _download(view, downloads.export), methods=["GET"]),
             Route("/ocds/releases", _download(view, downloads.ocds_releases), methods=["GET"]),

@@ -493,3 +493,28 @@ def low_income_query(ctx: Ctx, period: str, threshold: int, months: int) -> Quer
         .values("umkm_id")
     )
     return Umkm.filter(id__in=Subquery(below))
+
+
+@dataclass
+class KecamatanLowIncome:
+    kecamatan: Kecamatan
+    expected: int
+    low_income: int
+
+
+async def low_income_by_kecamatan(ctx: Ctx, period: str, threshold: int, months: int) -> list[KecamatanLowIncome]:
+    """The intervention list counted per kecamatan (every one of the 31, by code), beside the UMKM expected to report
+    for `period`: counts only, no amounts (the list itself names the UMKM to the same callers)."""
+    below = low_income_query(ctx, period, threshold, months)  # validates the arguments
+    low = {
+        r["kecamatan_id"]: r["n"]
+        for r in await below.annotate(n=Count("id")).group_by("kecamatan_id").values("kecamatan_id", "n")
+    }
+    pop = {
+        r["kecamatan_id"]: r["n"]
+        for r in await Umkm.filter(_expected_q(period))
+        .annotate(n=Count("id"))
+        .group_by("kecamatan_id")
+        .values("kecamatan_id", "n")
+    }
+    return [KecamatanLowIncome(k, pop.get(k.id, 0), low.get(k.id, 0)) for k in await Kecamatan.all().order_by("code")]

@@ -41,6 +41,30 @@ class EquityReport:
     lorenz: list[float] | None = strawberry.field(description="Lorenz curve at 0%, 10%, …, 100% of members.")
 
 
+def _equity(r: rules.EquityReport) -> EquityReport:
+    f = r.figures
+    return EquityReport(
+        members=r.members,
+        sellers=r.sellers,
+        purchases=r.purchases,
+        total=round(f["total"] or 0),
+        gini=f["gini"],
+        jain=f["jain"],
+        theil=f["theil"],
+        zero_sales_share=f["zero_share"],
+        top10_share=f["top10_share"],
+        coverage_efficiency=f["coverage_efficiency"],
+        unmet_fair_share=f["unmet_fair_share"],
+        lorenz=f["lorenz"],
+    )
+
+
+@strawberry.type(description="The equity figures of one top-level category (with its sub-categories).")
+class CategoryEquity:
+    category: Category = strawberry.field(description="The top-level category.")
+    report: EquityReport = strawberry.field(description="Its figures, as `equityReport` gives them.")
+
+
 @strawberry.enum(description="Sort order of `umkmSalesRanking`.")
 class SalesOrder(Enum):
     MOST = strawberry.enum_value("MOST", description="Who sold the most (by rupiah) first.")
@@ -132,21 +156,17 @@ class AnalyticsQuery:
         r = await rules.equity_report(
             info.context, decode_id(category_id, "Category", "categoryId"), period_from, period_to
         )
-        f = r.figures
-        return EquityReport(
-            members=r.members,
-            sellers=r.sellers,
-            purchases=r.purchases,
-            total=round(f["total"] or 0),
-            gini=f["gini"],
-            jain=f["jain"],
-            theil=f["theil"],
-            zero_sales_share=f["zero_share"],
-            top10_share=f["top10_share"],
-            coverage_efficiency=f["coverage_efficiency"],
-            unmet_fair_share=f["unmet_fair_share"],
-            lorenz=f["lorenz"],
-        )
+        return _equity(r)
+
+    @strawberry.field(
+        description="`equityReport` for every top-level category, by name: the city's overview in one request.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def equity_by_category(self, info: Info, period_from: dt.date, period_to: dt.date) -> list[CategoryEquity]:
+        return [
+            CategoryEquity(category=Category.from_row(c), report=_equity(r))
+            for c, r in await rules.equity_by_category(info.context, period_from, period_to)
+        ]
 
     @strawberry.field(
         description="MOST: who the OPD buy from often; LEAST: who sold least or never. VERIFIED UMKM only, except "

@@ -70,6 +70,8 @@ LIST_MAXIMA: dict[str, int] = {
     "Opd.purchaseCategories": 50,  # the top-level categories
     "Opd.budgets": 20,  # one per year
     "Query.opdSpending": 200,  # one per OPD
+    "Query.equityByCategory": 50,  # the top-level categories
+    "Query.lowIncomeByKecamatan": 31,  # the kecamatan of Surabaya
     "Query.omzetSummary": 200,  # groups: kecamatan, category, scale or month
     "Umkm.statusHistory": 20,
     "User.umkms": 20,

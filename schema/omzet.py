@@ -183,6 +183,13 @@ class OmzetGroup:
     )
 
 
+@strawberry.type(description="The intervention list (`lowIncomeUmkm`) counted in one kecamatan.")
+class KecamatanLowIncome:
+    kecamatan: Kecamatan = strawberry.field(description="The kecamatan.")
+    expected: int = strawberry.field(description="UMKM expected to report for the month (as `omzetCompliance`).")
+    low_income: int = strawberry.field(description="UMKM below the threshold in each of the months.")
+
+
 @strawberry.input(description="Filters for `omzetReports`.")
 class OmzetReportFilter:
     umkm_id: strawberry.ID | None = strawberry.field(default=None, description="One UMKM.")
@@ -277,6 +284,18 @@ class OmzetQuery:
     ) -> Connection[Umkm]:
         qs = rules.low_income_query(info.context, period, threshold, months)
         return await paginate(qs, [("id", False)], first, after, Umkm.from_row)
+
+    @strawberry.field(
+        description="`lowIncomeUmkm` counted per kecamatan: all 31, by code, with the UMKM expected to report.",
+        permission_classes=ANALYSTS,
+    )
+    async def low_income_by_kecamatan(
+        self, info: Info, period: str, threshold: Rupiah, months: int = 3
+    ) -> list[KecamatanLowIncome]:
+        return [
+            KecamatanLowIncome(kecamatan=Kecamatan.from_row(k.kecamatan), expected=k.expected, low_income=k.low_income)
+            for k in await rules.low_income_by_kecamatan(info.context, period, threshold, months)
+        ]
 
 
 @strawberry.input(description="A month's omzet; the platform's own sales are added by the system, never typed.")

@@ -209,6 +209,11 @@ ROWS: dict[str, Row] = {
     "Query.lowIncomeUmkm": Row(
         READERS, "query($p: String!) { lowIncomeUmkm(period: $p, threshold: 1000000) { totalCount } }", _period_var
     ),
+    "Query.lowIncomeByKecamatan": Row(
+        READERS,
+        "query($p: String!) { lowIncomeByKecamatan(period: $p, threshold: 1000000) { lowIncome } }",
+        _period_var,
+    ),
     "Query.underSoldUmkm": Row(
         SIGNED_IN, "query($c: ID!) { underSoldUmkm(categoryId: $c) { totalCount } }", _category_var
     ),
@@ -219,6 +224,9 @@ ROWS: dict[str, Row] = {
         SIGNED_IN,
         'query($c: ID!) { equityReport(categoryId: $c, periodFrom: "2026-01-01", periodTo: "2026-01-31") { members } }',
         _category_var,
+    ),
+    "Query.equityByCategory": Row(
+        SIGNED_IN, '{ equityByCategory(periodFrom: "2026-01-01", periodTo: "2026-01-31") { report { members } } }'
     ),
     "Query.umkmSalesRanking": Row(
         SIGNED_IN,
@@ -636,6 +644,8 @@ ROUTES = {
     ("WEBSOCKET", "/graphql"): PER_FIELD,  # subscriptions: the token in connection_init
     ("GET", "/ekspor/{report}.{fmt}"): PER_DOWNLOAD,  # CSV / XLSX of equityReport, umkmSalesRanking, opdSpending, …
     ("GET", "/ocds/releases"): PUBLIC,  # open data: OPD orders, public facts only (docs/PRIVACY.md)
+    ("GET", "/dasbor"): PUBLIC,  # the dashboard's static page: its figures come through /graphql, signed in
+    ("Mount", "/dasbor/static"): PUBLIC,  # the page's script, styles, documents, chart library (no data)
 }
 
 
@@ -669,6 +679,8 @@ async def test_http_routes_answer_anonymous_callers_as_their_rows_say(http, worl
     for (method, path), rule in ROUTES.items():
         if method == "WEBSOCKET":
             continue  # the subscription rows above run over it
+        if method == "Mount":
+            continue  # static files, each fetched anonymously by tests/test_dasbor.py
         if rule == PER_DOWNLOAD:  # as the field: `orders` asks for a caller, `opdSpending` too
             for download in ("/ekspor/orders.csv", "/ekspor/opd-spending.xlsx?year=2026"):
                 r = await http.get(download)
