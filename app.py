@@ -49,9 +49,17 @@ from models import jobs
 from models.base import JAKARTA, Role
 from models.query import database_unreachable
 from models.registry import Opd, Umkm
-from resolvers import accounts, dispatch, fairness_snapshot
+from resolvers import accounts, clocks, dispatch, documents, fairness_snapshot
 from resolvers.accounts import authenticate
-from resolvers.common import REJECTED, DomainError, SystemClock, SystemContext, TooManyAttempts
+from resolvers.common import (
+    REJECTED,
+    Clock,
+    DomainError,
+    OffsetClock,
+    SystemClock,
+    SystemContext,
+    TooManyAttempts,
+)
 from resolvers.fairness_stats import rebuild_stats
 from resolvers.sales import rebuild_monthly_sales
 from schema import schema
@@ -65,6 +73,8 @@ from schema.admission import (
 from schema.client import client_address, parse_trusted_proxies
 from schema.context import Context
 from schema.cost import MAX_MUTATION_FIELDS, MAX_QUERY_COST
+from schema.documents import check_document
+from schema.documents import register as register_document
 from schema.errors import SERVICE_UNAVAILABLE, unavailable_message
 from schema.i18n import message_of, negotiate
 from schema.logs import FORMATS, LEVELS, RequestLog, configure_logging, note_codes
@@ -197,6 +207,12 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = False
+    # the order clocks (resolvers/clocks.py)
+    order_accept_days: int = 3  # a SUBMITTED order not accepted this long is cancelled by the platform
+    payment_reminder_days: int = 14  # a delivered order unpaid this long gets a payment reminder, then every as long
+    clocks_seconds: int = 60  # how often the server runs the clocks; 0: not in the server (`pasar clocks run`)
+    test_clock: bool = False  # PASAR_TEST_CLOCK: the clock an admin may move forward (tests only, never production)
+    partner_trusted_only: bool = False  # partner keys send registered documents only (schema/documents.py)
     ocid_prefix: str = OCID_PREFIX  # PASAR_OCID_PREFIX: the open-data ids (exports/ocds.py), e.g. ocds-ab12cd-pasar
 
     @classmethod
@@ -267,6 +283,11 @@ class Settings:
             smtp_username=env.get("PASAR_SMTP_USERNAME") or "",
             smtp_password=env.get("PASAR_SMTP_PASSWORD") or "",
             smtp_starttls=_bool(env, "PASAR_SMTP_STARTTLS", False),
+            order_accept_days=_int(env, "PASAR_ORDER_ACCEPT_DAYS", 3, 1, 365),
+            payment_reminder_days=_int(env, "PASAR_PAYMENT_REMINDER_DAYS", 14, 1, 365),
+            clocks_seconds=_int(env, "PASAR_CLOCKS_SECONDS", 60, 0, 24 * 3600),
+            test_clock=_bool(env, "PASAR_TEST_CLOCK", False),
+            partner_trusted_only=_bool(env, "PASAR_PARTNER_TRUSTED_ONLY", False),
             ocid_prefix=env.get("PASAR_OCID_PREFIX") or OCID_PREFIX,
         )
         if not OCID_PREFIX_RE.fullmatch(settings.ocid_prefix):
@@ -401,6 +422,30 @@ def _too_many(e: TooManyAttempts, language: str) -> RequestRefused:
     )
 
 
+TRUSTED_DOCUMENT_REQUIRED = "TRUSTED_DOCUMENT_REQUIRED"
+PERSISTED_DOCUMENT_NOT_FOUND = "PERSISTED_DOCUMENT_NOT_FOUND"
+
+
+def _request_error(code: str, message: str) -> ExecutionResult:
+    """A request refused before it runs, answered as GraphQL answers a document it cannot run (no `data`)."""
+    return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": code})])
+
+
+async def _document_id_of(request: Any) -> Any:
+    """The `documentId` a request without a `query` names (a GET's query string, a POST's JSON body), or None: the
+    body is parsed again only then, so requests that send a text pay nothing for this."""
+    if request.method == "GET":
+        return request.query_params.get("documentId")
+    body = await request.get_body()
+    if b"documentId" not in body:
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return data.get("documentId") if isinstance(data, dict) else None
+
+
 def _timeout_result(seconds: float) -> ExecutionResult:
     error = GraphQLError(
         f"The request took longer than {seconds:g} s and was stopped.",
@@ -457,7 +502,8 @@ class PasarGraphQL(GraphQL):
     def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.settings = settings
-        self.clock = SystemClock()
+        # the test clock only in test mode: an admin's `advanceTestClock` moves it (resolvers/clocks.py)
+        self.clock: Clock = OffsetClock() if settings.test_clock else SystemClock()
         self.rate_limits = RateLimits(settings)
         self.ws_limits = WebSocketLimits(settings.ws_max_connections)
         self.admission = (
@@ -527,14 +573,23 @@ class PasarGraphQL(GraphQL):
                 ) from None
             if principal.is_anonymous:
                 raise ConnectionRejectionError({"message": "Invalid or expired token."})
+            if principal.is_partner and self.settings.partner_trusted_only:  # a WebSocket carries texts only
+                message = "Partner keys send registered documents only, over HTTP."
+                raise ConnectionRejectionError({"message": message, "code": TRUSTED_DOCUMENT_REQUIRED})
             context.principal = principal
             context.raw_token = str(raw)
         if not self.ws_limits.admit(context.request, context.principal, client_address(context.request, self.settings)):
             raise ConnectionRejectionError({"message": "Too many connections."})  # closed with 4429 (the adapter)
         return UNSET
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """GraphiQL for a browser's GET without a query, and without a trusted document's id either."""
+        return super().should_render_graphql_ide(request) and request.query_params.get("documentId") is None
+
     async def parse_http_body(self, request: Any) -> Any:
-        """The body as Strawberry reads it, refused with 400 when its variables are too deep or too many."""
+        """The body as Strawberry reads it, refused with 400 when its variables are too deep or too many; a trusted
+        document's id (`documentId`, in the query string of a GET or the JSON body of a POST) kept beside it for
+        `execute_single`."""
         try:
             data = await super().parse_http_body(request)
         except RecursionError:  # JSON nested deeper than the interpreter's stack can parse
@@ -548,6 +603,8 @@ class PasarGraphQL(GraphQL):
             )
             if refused is not None:
                 raise refused
+        if not isinstance(data, list) and data.query is None:
+            data.document_id = await _document_id_of(request)
         return data
 
     async def execute_single(
@@ -562,9 +619,16 @@ class PasarGraphQL(GraphQL):
         """Strawberry's execution with a time limit, stopped as well when the client hangs up. Cancelling the task
         cancels the statement it awaits: asyncpg sends PostgreSQL a cancel request (SQLite finishes the statement in
         its thread, unawaited)."""
-        work = asyncio.ensure_future(
-            super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
-        )
+
+        async def execute() -> ExecutionResult:
+            refused = await self._trusted_document(context, request_data)
+            if refused is not None:
+                return refused
+            return await super(PasarGraphQL, self).execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+
+        work = asyncio.ensure_future(execute())
         gone = asyncio.ensure_future(_until_disconnected(request)) if isinstance(request, Request) else None
         seconds = self.settings.request_timeout_seconds
         try:
@@ -582,6 +646,34 @@ class PasarGraphQL(GraphQL):
             if not work.done():
                 await asyncio.wait([work], timeout=5)  # let the cancellation reach the database driver
         return work.result()
+
+    async def _trusted_document(self, context: Context, request_data: Any) -> ExecutionResult | None:
+        """Put the registered text of a trusted document in place of its id (`request_data.query`), so that the
+        request goes on exactly as if it had sent the text; or the error that refuses the request: an unknown or
+        malformed id, or a partner key sending text while PASAR_PARTNER_TRUSTED_ONLY is on."""
+        raw_id = getattr(request_data, "document_id", None)
+        if raw_id is None:
+            if self.settings.partner_trusted_only and context.principal.is_partner:
+                return _request_error(
+                    TRUSTED_DOCUMENT_REQUIRED,
+                    "Partner keys send registered documents only: send `documentId` instead of the document's text.",
+                )
+            return None
+        digest = documents.parse_document_id(raw_id)
+        if digest is None:
+            return _request_error(
+                PERSISTED_DOCUMENT_NOT_FOUND, "A document id is `sha256:` and 64 lower-case hex digits."
+            )
+        try:
+            text = await documents.find_document(digest)
+        except Exception as e:
+            if not database_unreachable(e):
+                raise
+            return _request_error(SERVICE_UNAVAILABLE, unavailable_message(context.request_id))
+        if text is None:
+            return _request_error(PERSISTED_DOCUMENT_NOT_FOUND, "No document with this id is registered.")
+        request_data.query = text
+        return None
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         data = process_result(result)
@@ -727,6 +819,23 @@ async def _dispatch_outbox(every: float, settings: Settings, view: PasarGraphQL)
         await dispatcher.close()
 
 
+async def _run_clocks(every: int, view: PasarGraphQL) -> None:
+    """The order clocks (resolvers/clocks.py) every `every` seconds, by the view's clock (the test clock in test
+    mode); with several workers, one of them per round (models/jobs.py)."""
+    log = logging.getLogger("pasar.clocks")
+    while True:
+        await asyncio.sleep(every)
+        try:
+            run = await clocks.run_clocks(SystemContext(view.settings, clock=view.clock))
+            if run.cancelled or run.reminded or run.lost:
+                log.info(run.line())
+        except Exception as e:  # the next round tries again
+            if database_unreachable(e):
+                log.warning("running the order clocks: database unreachable (%s)", type(e).__name__)
+            else:
+                log.exception("running the order clocks failed")
+
+
 def worker_app() -> Starlette:
     """The app of one of several worker processes (`pasar serve --workers N`): each reads the settings from the
     environment and sets up its own logging, as `main` does for a single process."""
@@ -752,6 +861,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 tasks.append(asyncio.create_task(_refresh_rankings(settings.fairness_refresh_seconds, view)))
             if settings.outbox_dispatch_seconds:
                 tasks.append(asyncio.create_task(_dispatch_outbox(settings.outbox_dispatch_seconds, settings, view)))
+            if settings.clocks_seconds:
+                tasks.append(asyncio.create_task(_run_clocks(settings.clocks_seconds, view)))
             try:
                 with _frozen_startup_objects():
                     yield
@@ -958,6 +1069,43 @@ async def _restore(settings: Settings, file: Path) -> None:
     print("restore checked: no drift in the monthly sales rollup or the fairness statistics")
 
 
+async def _clocks(settings: Settings, once: bool) -> None:
+    """`pasar clocks run`: the order clocks as SYSTEM with the real clock, once or every PASAR_CLOCKS_SECONDS."""
+
+    async def work():
+        while True:
+            run = await clocks.run_clocks(SystemContext(settings))
+            print(run.line(), flush=True)
+            if once:
+                return
+            await asyncio.sleep(settings.clocks_seconds or 60)
+
+    await _with_db(settings, work)
+
+
+async def _register_documents(settings: Settings, files: list[Path]) -> None:
+    """`pasar documents register FILE...`: each file one document, checked against the schema; all or none."""
+    texts = []
+    for file in files:
+        try:
+            text = file.read_text(encoding="utf-8")
+            check_document(text, schema._schema)
+        except (OSError, UnicodeDecodeError) as e:
+            raise SystemExit(f"pasar documents: {file}: cannot read it ({type(e).__name__})") from None
+        except DomainError as e:
+            raise SystemExit(f"pasar documents: {file}: {e.errors[0].message}") from None
+        texts.append(text)
+
+    async def work():
+        ctx = SystemContext(settings)
+        async with in_transaction():
+            rows = [await register_document(ctx, text, schema._schema) for text in texts]
+        for file, row in zip(files, rows, strict=True):
+            print(f"{documents.ID_PREFIX}{row.sha256} {file}")
+
+    await _with_db(settings, work)
+
+
 async def _export_ocds(settings: Settings, args: argparse.Namespace) -> None:
     """The open-data release package of the orders placed between two days (default: the last 365), to a file or
     standard output, a release at a time."""
@@ -1029,6 +1177,12 @@ def main(argv: list[str] | None = None) -> None:
     ob = sub.add_parser("outbox", help="deliver the outbox's webhooks and e-mails")
     ob.add_argument("action", choices=["dispatch"], help="fan out, deliver due webhooks and e-mails, purge")
     ob.add_argument("--once", action="store_true", help="one round, then exit (else a round every few seconds)")
+    ck = sub.add_parser("clocks", help="the order clocks: cancel unaccepted orders, remind of unpaid ones")
+    ck.add_argument("action", choices=["run"], help="run them (in one process at a time)")
+    ck.add_argument("--once", action="store_true", help="run once and exit (else every PASAR_CLOCKS_SECONDS)")
+    dc = sub.add_parser("documents", help="trusted documents (persisted queries)")
+    dc.add_argument("action", choices=["register"], help="register each FILE as a trusted document; prints the ids")
+    dc.add_argument("files", type=Path, nargs="+", metavar="FILE")
     eo = sub.add_parser("export", help="open data: the orders as an OCDS 1.1 release package")
     eo.add_argument("what", choices=["ocds"])
     eo.add_argument("--from", dest="from_", metavar="DATE", help="first day of placing (default: 365 days before --to)")
@@ -1067,6 +1221,10 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_backup(settings, args.file, args.force))
     elif args.command == "restore":
         asyncio.run(_restore(settings, args.file))
+    elif args.command == "documents":
+        asyncio.run(_register_documents(settings, args.files))
+    elif args.command == "clocks":
+        asyncio.run(_clocks(settings, args.once))
     elif args.command == "create-user":
         asyncio.run(_create_user(settings, args))
     elif args.command == "serve":

@@ -106,6 +106,7 @@ def start_server(app_dir: Path, database_url: str, logdir: Path, extra_env: dict
         "DATABASE_URL": database_url,
         "PASAR_GRAPHIQL": "false",
         "PASAR_FAIRNESS_REFRESH_SECONDS": "0",
+        "PASAR_CLOCKS_SECONDS": "0",  # no background writes while an attack is measured
         "PASAR_RATE_LIMITS": "off",  # each attack meets the limit it is about, not the per-caller rate limit
         **extra_env,
     }

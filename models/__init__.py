@@ -27,6 +27,7 @@ MODEL_MODULES = [
     "models.omzet",
     "models.fairness",
     "models.outbox",
+    "models.documents",
 ]
 WILAYAH_CSV = Path(__file__).parent / "data" / "surabaya_wilayah.csv"
 

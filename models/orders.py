@@ -32,6 +32,13 @@ class OrderKind(str, Enum):
     PERSONAL = "PERSONAL"
 
 
+class OrderEventKind(str, Enum):
+    """A status change, or a note on the trail that changes no status (the status stays `to_status`)."""
+
+    STATUS_CHANGE = "STATUS_CHANGE"
+    PAYMENT_REMINDER = "PAYMENT_REMINDER"  # delivered and still unpaid (resolvers/clocks.py): the treasurer is due
+
+
 class OrderSource(str, Enum):
     SEARCH = "SEARCH"
     UNDER_SOLD_LIST = "UNDER_SOLD_LIST"
@@ -72,6 +79,8 @@ class Order(TimestampedModel):
     delivered_at = fields.DatetimeField(null=True, db_index=True)
     received_by = fields.CharField(max_length=200, null=True)
     paid_at = fields.DatetimeField(null=True)
+    # the last payment reminder (resolvers/clocks.py): a conditional update on it lets one reminder through per period
+    payment_reminded_at = fields.DatetimeField(null=True)
     closed_reason = fields.TextField(default="")
 
     class Meta:
@@ -106,6 +115,9 @@ class OrderEvent(Model):
     order = fields.ForeignKeyField("models.Order", related_name="events", on_delete=fields.RESTRICT, db_index=True)
     from_status = fields.CharEnumField(OrderStatus, max_length=10, null=True)
     to_status = fields.CharEnumField(OrderStatus, max_length=10)
+    kind = fields.CharEnumField(
+        OrderEventKind, max_length=20, default=OrderEventKind.STATUS_CHANGE, db_default="STATUS_CHANGE"
+    )
     actor = fields.ForeignKeyField("models.User", related_name="order_events", null=True, on_delete=fields.RESTRICT)
     note = fields.TextField(default="")
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -76,6 +76,21 @@ class SystemClock:
         return dt.datetime.now(dt.UTC)
 
 
+class OffsetClock:
+    """The test clock (`PASAR_TEST_CLOCK`): the real time plus an offset that only moves forward, so that a test sees
+    days pass without sleeping. Never made outside test mode (app.py)."""
+
+    def __init__(self) -> None:
+        self.offset = dt.timedelta()
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC) + self.offset
+
+    def advance(self, by: dt.timedelta) -> dt.datetime:
+        self.offset += by
+        return self.now()
+
+
 class Ctx(Protocol):
     """What a rule reads from the request; the GraphQL context satisfies it, and so can a script."""
 

@@ -568,6 +568,26 @@ async def cancel_order(ctx: Ctx, order_id: int, reason: str) -> Order:
     )
 
 
+async def cancel_unaccepted(ctx: Ctx, order_id: int, reason: str) -> Order:
+    """The platform cancels an order its seller left SUBMITTED too long (resolvers/clocks.py): SUBMITTED only, so
+    that of the seller's `acceptOrder` and this, exactly one moves the order (`_transition`'s conditional update);
+    stock and capacity return as in any cancel."""
+
+    async def release(order: Order, _now: dt.datetime) -> None:
+        await _release(order.id)
+
+    return await _transition(
+        ctx,
+        order_id,
+        (OrderStatus.SUBMITTED,),
+        OrderStatus.CANCELLED,
+        lambda _p, _o: None,
+        note=reason,
+        changes={"closed_reason": reason},
+        after=release,
+    )
+
+
 async def rate_order(ctx: Ctx, order_id: int, score: int, comment: str | None) -> Rating:
     p = ctx.principal
     v = Validator()

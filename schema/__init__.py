@@ -13,6 +13,8 @@ from schema.accounts import AccountsMutation, AccountsQuery, ApiKey, User
 from schema.analytics import AnalyticsQuery
 from schema.bulk import BulkMutation, BulkPlan, BulkQuery
 from schema.catalog import CatalogMutation, CatalogQuery, Product
+from schema.clocks import ClocksMutation
+from schema.documents import DocumentsMutation, DocumentsQuery
 from schema.errors import ErrorCodes
 from schema.fairness import FairnessQuery
 from schema.inputs import InputText
@@ -52,6 +54,7 @@ class Query(
     AnalyticsQuery,
     BulkQuery,
     WebhooksQuery,
+    DocumentsQuery,
 ):
     @strawberry.field(description="Any object by its global ID, with the same visibility as the lists; null if unseen.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
@@ -68,7 +71,15 @@ class Query(
 
 @strawberry.type(description="Change the platform; every mutation returns a payload with `errors`.")
 class Mutation(
-    AccountsMutation, RegistryMutation, CatalogMutation, OrdersMutation, OmzetMutation, BulkMutation, WebhooksMutation
+    AccountsMutation,
+    RegistryMutation,
+    CatalogMutation,
+    OrdersMutation,
+    OmzetMutation,
+    BulkMutation,
+    ClocksMutation,
+    DocumentsMutation,
+    WebhooksMutation,
 ):
     pass
 

@@ -82,7 +82,14 @@ OrderStatus = _enum(
     DELIVERED="The buyer confirmed receipt (BAST); waiting for payment.",
     PAID="Payment recorded: closed.",
     REJECTED="The seller turned it down: closed.",
-    CANCELLED="Cancelled by the buyer (or an admin): closed.",
+    CANCELLED="Cancelled by the buyer, an admin, or the platform (not accepted in time): closed.",
+)
+OrderEventKind = _enum(
+    order_models.OrderEventKind,
+    "What an order event records.",
+    STATUS_CHANGE="The order moved from `fromStatus` to `toStatus`.",
+    PAYMENT_REMINDER="Delivered and still unpaid after PASAR_PAYMENT_REMINDER_DAYS (again each as many days): the "
+    "platform reminds the payer; the status is unchanged.",
 )
 OrderKind = _enum(
     order_models.OrderKind,

@@ -76,7 +76,7 @@ LIST_MAXIMA: dict[str, int] = {
     "Umkm.statusHistory": 20,
     "User.umkms": 20,
     "Order.items": MAX_ITEMS,
-    "Order.events": 10,  # one per status change
+    "Order.events": 20,  # one per status change (6 at most) and the payment reminders (resolvers/clocks.py, 12 at most)
     "OmzetReport.revisions": 20,
     "BulkPlan.lines": 200,
     "PlaceOrderPayload.orders": 200,  # one per seller: of a basket (100 lines) or of a bulk plan

@@ -16,7 +16,7 @@ from resolvers import accounts, events
 from resolvers import orders as rules
 from resolvers.common import SESSION_ENDED, Unauthenticated
 from schema.catalog import Product
-from schema.common import OrderKind, OrderSource, OrderStatus, jakarta
+from schema.common import OrderEventKind, OrderKind, OrderSource, OrderStatus, jakarta
 from schema.errors import UserError, UserErrors
 from schema.permissions import USERS, roles
 from schema.registry import Opd, Umkm
@@ -47,11 +47,14 @@ class OrderItem:
         )
 
 
-@strawberry.type(description="One status change of an order: append-only, with actor and time.")
+@strawberry.type(description="One event of an order (a status change or a reminder): append-only, with actor and time.")
 class OrderEvent:
+    kind: OrderEventKind = strawberry.field(description="A status change, or a payment reminder.")
     from_status: OrderStatus | None = strawberry.field(description="Status before (null when placed).")
     to_status: OrderStatus = strawberry.field(description="Status after.")
-    actor: strawberry.ID | None = strawberry.field(description="User who made the change.")
+    actor: strawberry.ID | None = strawberry.field(
+        description="User who made the change; null when the platform acted (its note starts with `system:`)."
+    )
     note: str = strawberry.field(description="Reason, receiver, payment reference…")
     at: dt.datetime = strawberry.field(description="When (Asia/Jakarta).")
 
@@ -130,6 +133,7 @@ class Order(Node):
         rows = await info.context.loaders.many(m.OrderEvent, "order_id").load(self.pk)
         return [
             OrderEvent(
+                kind=r.kind,
                 from_status=r.from_status,
                 to_status=r.to_status,
                 note=r.note,

@@ -181,6 +181,7 @@ ROWS: dict[str, Row] = {
     "Query.users": Row(ADMIN, "{ users { totalCount } }"),
     "Query.apiKeys": Row(ADMIN, "{ apiKeys { totalCount } }"),
     "Query.signInFailures": Row(ADMIN, "{ signInFailures { totalCount } }"),
+    "Query.trustedDocuments": Row(ADMIN, "{ trustedDocuments { totalCount } }"),
     "Query.kecamatans": Row(EVERYONE, "{ kecamatans { id } }"),
     "Query.categories": Row(EVERYONE, "{ categories { id } }"),
     "Query.umkms": Row(EVERYONE, "{ umkms { totalCount } }"),
@@ -314,6 +315,20 @@ ROWS: dict[str, Row] = {
         _input(lambda w, made, c: {"enabled": False}),
         refused={"partner": "UNAUTHENTICATED"},  # a partner key is not a person
         succeeds=True,
+    ),
+    "Mutation.advanceTestClock": Row(  # the suite's app is not in test mode: the admin's call is TEST_CLOCK_OFF
+        ADMIN, _m("advanceTestClock", "AdvanceTestClockInput", "now"), _input(lambda w, made, c: {"hours": 1})
+    ),
+    "Mutation.registerTrustedDocument": Row(
+        ADMIN,
+        _m("registerTrustedDocument", "RegisterTrustedDocumentInput", "document { documentId }"),
+        _input(lambda w, made, c: {"document": "{ kecamatans { code } }"}),
+        succeeds=True,
+    ),
+    "Mutation.removeTrustedDocument": Row(  # no such document: the admin's payload error is NOT_FOUND
+        ADMIN,
+        _m("removeTrustedDocument", "RemoveTrustedDocumentInput", "removed"),
+        _input(lambda w, made, c: {"documentId": "sha256:" + "0" * 64}),
     ),
     "Mutation.registerUmkm": Row(
         frozenset({"anonymous", "owner", "other_owner"}),

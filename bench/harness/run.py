@@ -145,6 +145,7 @@ def start_ours(url: str, core: int | None, logdir: Path, count_sql: bool, name: 
         PASAR_COUNT_SQL="true" if count_sql else "false",
         PASAR_DB_POOL_SIZE=str(POOL),
         PASAR_RATE_LIMITS="off",  # the load generator is one caller: measured here is the server, not its limiter
+        PASAR_CLOCKS_SECONDS="0",  # the order clocks would cancel and remind in the data set while it is measured
     )
     cmd = [sys.executable, "-m", "uvicorn", "app:create_app", "--factory", "--host", "127.0.0.1"]
     cmd += ["--port", str(port), "--no-access-log", "--log-level", "warning"]
