@@ -70,7 +70,7 @@ async def equity_report(ctx: Ctx, category_id: int, start: dt.date, end: dt.date
     """Equity over the category's eligible UMKM (plus any that sold in the period), zeros included."""
     cats = await _cats(category_id)
     lo, hi = day_bounds(start, end)
-    _median, eligible = await ranking.eligible_with_median(cats)
+    _median, eligible = await ranking.eligible_with_median(cats, ctx.clock.now(), 1)
     elig = [r["umkm_id"] for r in eligible]
     sales = _sales_sql(cats, _kinds_sql(ctx))
     members = f"""SELECT u."id" AS umkm_id FROM "umkm" u
@@ -181,7 +181,7 @@ async def opd_spending(ctx: Ctx, year: int) -> list[OpdSpending]:
                    SUM(CASE WHEN o."kind" = '{OrderKind.OPD.value}' THEN o."total" ELSE 0 END) AS spend,
                    SUM(CASE WHEN o."kind" = '{OrderKind.OPD.value}' THEN 1 ELSE 0 END) AS orders,
                    COUNT(DISTINCT CASE WHEN o."kind" = '{OrderKind.OPD.value}' THEN o."umkm_id" END) AS reached,
-                   SUM(CASE WHEN o."kind" = '{OrderKind.OPD.value}' AND o."source" = 'UNDER_SOLD_LIST'
+                   SUM(CASE WHEN o."kind" = '{OrderKind.OPD.value}' AND o."source_rank" IS NOT NULL
                             THEN o."total" ELSE 0 END) AS listed,
                    SUM(CASE WHEN o."kind" = '{OrderKind.PERSONAL.value}' THEN 1 ELSE 0 END) AS staff_orders,
                    SUM(CASE WHEN o."kind" = '{OrderKind.PERSONAL.value}' THEN o."total" ELSE 0 END) AS staff_spend,

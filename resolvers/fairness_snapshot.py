@@ -32,6 +32,7 @@ from models.base import JAKARTA
 from models.fairness import RankingRow, RankingSnapshot
 from models.query import fetch_all
 from models.registry import Opd
+from resolvers import exposure
 from resolvers.categories import category_subtree
 from resolvers.common import DomainError
 from resolvers.fairness_policy import POLICY, Policy
@@ -44,6 +45,7 @@ from resolvers.ranking import (
     compute_ranking,
     list_moment,
     serves_sql,
+    shown_sql,
 )
 
 KEEP_DAYS = 2  # snapshots of a category made for moments more than this before a new one are deleted
@@ -61,11 +63,13 @@ class Snapshot:
     eligible: int
     median_price: float | None
     policy_version: str
+    typical_quantity: int = 1
 
 
 CURRENT_SQL = (  # parameters: as_of (UTC), category id
     'SELECT c."ranking_generation" AS generation, s."id" AS id, s."generation" AS built_from, '
-    's."policy_version" AS policy_version, s."eligible" AS eligible, s."median_price" AS median_price '
+    's."policy_version" AS policy_version, s."eligible" AS eligible, s."median_price" AS median_price, '
+    's."typical_quantity" AS typical_quantity '
     'FROM "category" c LEFT JOIN "fairness_snapshot" s ON s."category_id" = c."id" AND s."as_of" = ? '
     'WHERE c."id" = ?'
 )
@@ -102,6 +106,7 @@ async def snapshot(category_id: int, as_of: dt.datetime, policy: Policy = POLICY
         eligible=int(row["eligible"]),
         median_price=row["median_price"],
         policy_version=row["policy_version"],
+        typical_quantity=int(row["typical_quantity"] or 1),
     )
 
 
@@ -117,7 +122,12 @@ async def _build(category_id: int, cats: list[int], as_of: dt.datetime, policy: 
         if _fresh(row, generation, policy):
             return row
         started = time.perf_counter()
-        ranking = await compute_ranking(category_id, cats, as_of, policy)
+        # The band and the typical quantity are fixed for the day by its first build of the list: stuffing the
+        # catalogue during the day moves neither (docs/FAIRNESS.md, "Eligible").
+        fixed = None
+        if snap.built_at is not None and snap.policy_version == policy.version and snap.median_price is not None:
+            fixed = (snap.median_price, snap.typical_quantity)
+        ranking = await compute_ranking(category_id, cats, as_of, policy, fixed=fixed)
         await RankingRow.filter(snapshot_id=snap.id).delete()
         await _insert_rows(conn, snap.id, ranking.rows)
         old = await RankingSnapshot.filter(
@@ -131,6 +141,7 @@ async def _build(category_id: int, cats: list[int], as_of: dt.datetime, policy: 
             "policy_version": policy.version,
             "eligible": ranking.eligible,
             "median_price": ranking.median_price,
+            "typical_quantity": ranking.typical_quantity,
             "built_at": dt.datetime.now(dt.UTC),
             "build_ms": round((time.perf_counter() - started) * 1000),
         }
@@ -173,6 +184,7 @@ async def refresh(now: dt.datetime, policy: Policy = POLICY) -> list[int]:
     """Rebuild ahead of requests today's snapshot of every category whose list was read in the last `KEEP_DAYS`
     days and is stale or missing for today (the server runs this every few seconds): the request after a sale, or
     the first one of a day, then finds it fresh instead of paying the build. Returns the categories rebuilt."""
+    await exposure.purge(now.astimezone(JAKARTA).date(), policy)  # the exposure log's retention
     as_of = list_moment(now.astimezone(JAKARTA).date())
     since = as_of - dt.timedelta(days=KEEP_DAYS)
     read = await RankingSnapshot.filter(as_of__gte=since).values_list("category_id", flat=True)
@@ -192,6 +204,14 @@ async def subtree(s: Snapshot) -> list[int]:
     if s.cats is None:
         s.cats = await category_subtree(s.category_id)
     return s.cats
+
+
+async def _shown_sql(s: Snapshot, quantity: int | None, policy: Policy) -> tuple[str, list]:
+    """The columns of the product a row shows for the buyer's quantity (`resolvers.ranking.shown_sql`), if any."""
+    if not quantity:
+        return "", []
+    cols, params = shown_sql('r."umkm_id"', await subtree(s), s.median_price, s.as_of, quantity, policy)
+    return f", {cols}", params
 
 
 async def _buyer_sql(s: Snapshot, opd: Opd | None, quantity: int | None, policy: Policy) -> tuple[str, list]:
@@ -234,16 +254,19 @@ def _ranked(row: dict, rank: int, s: Snapshot, opd: Opd | None, quantity: int | 
         rotation=int(row["rotation"]),
         policy_version=s.policy_version,
     )
-    return RankedUmkm(
-        rank, int(row["umkm_id"]), score, reasons, int(row["product_id"]), int(row["price"]), int(row["position"])
-    )
+    product_id, price = int(row["product_id"]), int(row["price"])
+    if row.get("shown_id") is not None:
+        product_id, price = int(row["shown_id"]), int(row["shown_price"])
+    return RankedUmkm(rank, int(row["umkm_id"]), score, reasons, product_id, price, int(row["position"]))
 
 
-def page_sql(s: Snapshot, opd: Opd | None, cond: str, params: list, after_position: int, first: int):
-    """The page statement: `first` + 1 rows after a position, in ranking order, through the buyer's filters."""
+def page_sql(s: Snapshot, opd: Opd | None, cond: str, params: list, after_position: int, first: int, shown=("", [])):
+    """The page statement: `first` + 1 rows after a position, in ranking order, through the buyer's filters, with
+    the product each row shows for the buyer's quantity."""
+    cols, more = shown
     return (
-        f'SELECT r.* {_from(opd)} AND r."position" > ?{cond} ORDER BY r."position" LIMIT ?',
-        [s.id, after_position, *params, first + 1],
+        f'SELECT r.*{cols} {_from(opd)} AND r."position" > ?{cond} ORDER BY r."position" LIMIT ?',
+        [*more, s.id, after_position, *params, first + 1],
     )
 
 
@@ -276,7 +299,8 @@ async def page(
     s = await snapshot(category_id, as_of, policy)
     cond, params = await _buyer_sql(s, opd, quantity, policy)
     after_rank, after_position = after or (0, 0)
-    rows = await fetch_all(*page_sql(s, opd, cond, params, after_position, first))
+    shown = await _shown_sql(s, quantity, policy)
+    rows = await fetch_all(*page_sql(s, opd, cond, params, after_position, first, shown))
     ranked = [_ranked(r, after_rank + i, s, opd, quantity) for i, r in enumerate(rows[:first], start=1)]
 
     async def total() -> int:
@@ -292,7 +316,8 @@ async def full(category_id: int, as_of: dt.datetime, opd: Opd | None, quantity: 
     """The buyer's whole list (bulk plans): a `resolvers.ranking.Ranking` read from the snapshot."""
     s = await snapshot(category_id, as_of, policy)
     cond, params = await _buyer_sql(s, opd, quantity, policy)
-    rows = await fetch_all(f'SELECT r.* {_from(opd)}{cond} ORDER BY r."position"', [s.id, *params])
+    cols, more = await _shown_sql(s, quantity, policy)
+    rows = await fetch_all(f'SELECT r.*{cols} {_from(opd)}{cond} ORDER BY r."position"', [*more, s.id, *params])
     return Ranking(
         category_id,
         as_of,
@@ -351,7 +376,9 @@ async def _computed(
     if not cats:
         raise DomainError("NOT_FOUND", "No such category.", "categoryId")
     ranking = await compute_ranking(category_id, cats, as_of, policy)
-    s = Snapshot(0, category_id, cats, as_of, ranking.eligible, ranking.median_price, policy.version)
+    s = Snapshot(
+        0, category_id, cats, as_of, ranking.eligible, ranking.median_price, policy.version, ranking.typical_quantity
+    )
     await buyer_filters(ranking, cats, opd, quantity, policy)
     return s, ranking
 

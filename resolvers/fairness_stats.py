@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from models.fairness import CategorySales, UmkmCategorySales
+from models.fairness import CategoryOrderQuantity, CategorySales, UmkmCategorySales
 from models.orders import COUNTED_SQL, OrderItem
 from models.query import as_datetime, begin_writing, fetch_all
 from resolvers.fairness_policy import growth
@@ -31,12 +31,32 @@ async def record_sale(umkm_id: int, by_category: dict[int, int], at: dt.datetime
         await UmkmCategorySales.bulk_create(
             [UmkmCategorySales(umkm_id=umkm_id, category_id=category_id)], ignore_conflicts=True
         )
+        last = {"last_sale_at": at} if sign > 0 else {}
         await UmkmCategorySales.filter(umkm_id=umkm_id, category_id=category_id).update(
-            weighted=F("weighted") + w, amount=F("amount") + sign * amount, sales=F("sales") + sign
+            weighted=F("weighted") + w, amount=F("amount") + sign * amount, sales=F("sales") + sign, **last
         )
         await CategorySales.bulk_create([CategorySales(category_id=category_id)], ignore_conflicts=True)
         await CategorySales.filter(category_id=category_id).update(
             weighted=F("weighted") + w, amount=F("amount") + sign * amount
+        )
+
+
+def quantity_class(quantity: int) -> int:
+    """k with 2^k <= quantity < 2^(k+1): the class a counted order line is kept in."""
+    return max(int(quantity), 1).bit_length() - 1
+
+
+async def record_quantities(order_id: int, sign: int = 1) -> None:
+    """Count an order's lines in their categories' quantity classes (the median order quantity, `typical_quantity`)."""
+    counts: dict[tuple[int, int], int] = defaultdict(int)
+    for category_id, quantity in await OrderItem.filter(order_id=order_id).values_list("category_id", "quantity"):
+        counts[(category_id, quantity_class(quantity))] += 1
+    for (category_id, k), n in sorted(counts.items()):
+        await CategoryOrderQuantity.bulk_create(
+            [CategoryOrderQuantity(category_id=category_id, quantity_class=k)], ignore_conflicts=True
+        )
+        await CategoryOrderQuantity.filter(category_id=category_id, quantity_class=k).update(
+            lines=F("lines") + sign * n
         )
 
 
@@ -57,16 +77,27 @@ class StatsDrift:
 
 async def recompute_stats() -> tuple[dict[tuple[int, int], tuple[float, int, int]], dict[int, tuple[float, int]]]:
     """The statistics from the order lines (a batch job: streams the counted lines once)."""
+    per, cat, _last, _classes = await _recompute_all()
+    return per, cat
+
+
+async def _recompute_all() -> tuple[dict, dict, dict[tuple[int, int], dt.datetime], dict[tuple[int, int], int]]:
+    """The statistics, the latest sale per (UMKM, category) and the quantity classes, from the order lines."""
     rows = await fetch_all(
         'SELECT o."umkm_id" AS umkm_id, i."category_id" AS category_id, i."subtotal" AS subtotal, '
-        'o."delivered_at" AS delivered_at, o."id" AS order_id '
+        'o."delivered_at" AS delivered_at, o."id" AS order_id, i."quantity" AS quantity '
         'FROM "order_item" i JOIN "order" o ON o."id" = i."order_id" '
         f'WHERE o."status" IN ({COUNTED_SQL}) AND o."delivered_at" IS NOT NULL'
     )
     per: dict[tuple[int, int], list] = defaultdict(lambda: [0.0, 0, set()])
     cat: dict[int, list] = defaultdict(lambda: [0.0, 0])
+    last: dict[tuple[int, int], dt.datetime] = {}
+    classes: dict[tuple[int, int], int] = defaultdict(int)
     for r in rows:
         at = as_datetime(r["delivered_at"])
+        key = (r["umkm_id"], r["category_id"])
+        last[key] = max(last.get(key, at), at)
+        classes[(r["category_id"], quantity_class(int(r["quantity"])))] += 1
         w = int(r["subtotal"]) * growth(at)
         k = (r["umkm_id"], r["category_id"])
         per[k][0] += w
@@ -77,6 +108,8 @@ async def recompute_stats() -> tuple[dict[tuple[int, int], tuple[float, int, int
     return (
         {k: (v[0], v[1], len(v[2])) for k, v in per.items()},
         {k: (v[0], v[1]) for k, v in cat.items()},
+        last,
+        dict(classes),
     )
 
 
@@ -89,7 +122,7 @@ async def rebuild_stats(fix: bool = True, tolerance: float = 1e-6) -> StatsDrift
     async with in_transaction() as conn:
         if fix:
             await begin_writing(conn)  # SQLite: wait for the writers, not fail on the upgrade after reading
-        fresh, fresh_cat = await recompute_stats()
+        fresh, fresh_cat, last, classes = await _recompute_all()
         stored = {(r.umkm_id, r.category_id): (r.weighted, r.amount, r.sales) for r in await UmkmCategorySales.all()}
         stored_cat = {r.category_id: (r.weighted, r.amount) for r in await CategorySales.all()}
         differing, worst = [], 0.0
@@ -111,9 +144,16 @@ async def rebuild_stats(fix: bool = True, tolerance: float = 1e-6) -> StatsDrift
             await CategorySales.all().delete()
             await UmkmCategorySales.bulk_create(
                 [
-                    UmkmCategorySales(umkm_id=u, category_id=c, weighted=w, amount=a, sales=n)
+                    UmkmCategorySales(
+                        umkm_id=u, category_id=c, weighted=w, amount=a, sales=n, last_sale_at=last.get((u, c))
+                    )
                     for (u, c), (w, a, n) in fresh.items()
                 ],
+                batch_size=1000,
+            )
+            await CategoryOrderQuantity.all().delete()
+            await CategoryOrderQuantity.bulk_create(
+                [CategoryOrderQuantity(category_id=c, quantity_class=k, lines=n) for (c, k), n in classes.items()],
                 batch_size=1000,
             )
             await CategorySales.bulk_create(

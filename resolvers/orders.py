@@ -34,11 +34,8 @@ from models.orders import (
 )
 from models.query import joined_rows
 from models.registry import Opd
-from resolvers import events, sales
-from resolvers.categories import category_roots
+from resolvers import events, exposure, sales
 from resolvers.common import AccessError, Ctx, DomainError, Principal, Validator
-from resolvers.fairness import now_or
-from resolvers.fairness_snapshot import standing
 from resolvers.invalidation import invalidate
 
 MAX_ITEMS = 100
@@ -176,11 +173,14 @@ async def _replay(placement: Placement, basket_hash: str) -> list[Order]:
     return await Order.filter(placement_id=placement.id).order_by("id")
 
 
-async def _reserve(product: Product, quantity: int, period: str, field: str) -> bool:
-    """Stock: a conditional decrement. Made to order: the month's capacity, a conditional increment. True when the
-    stock ran out (the product leaves the under-sold lists)."""
+async def _reserve(product: Product, quantity: int, period: str, field: str, now: dt.datetime) -> bool:
+    """Stock: a conditional decrement, the units held by the open order (`held`, `held_at`: a rival's recent
+    reservation does not take the seller off the under-sold list). Made to order: the month's capacity, a
+    conditional increment. True when the stock ran out."""
     if not product.made_to_order:
-        moved = await Product.filter(id=product.id, stock__gte=quantity).update(stock=F("stock") - quantity)
+        moved = await Product.filter(id=product.id, stock__gte=quantity).update(
+            stock=F("stock") - quantity, held=F("held") + quantity, held_at=now
+        )
         if not moved:
             raise DomainError("INSUFFICIENT_STOCK", f"Not enough stock of {product.name}.", field)
         return await Product.exists(id=product.id, stock__lte=0)  # the row is ours until commit: a stable read
@@ -194,10 +194,23 @@ async def _reserve(product: Product, quantity: int, period: str, field: str) -> 
     return False
 
 
-async def _release(order_id: int) -> None:
+async def _unhold(order: Order) -> None:
+    """The order is no longer open (shipped, or closed before): its units stop counting as the seller's stock."""
+    if order.status not in (OrderStatus.SUBMITTED, OrderStatus.ACCEPTED):
+        return
+    for product_id, quantity in (
+        await OrderItem.filter(order_id=order.id, capacity_period=None)
+        .order_by("product_id", "id")
+        .values_list("product_id", "quantity")
+    ):
+        await Product.filter(id=product_id).update(held=F("held") - quantity)
+
+
+async def _release(order: Order) -> None:
     """Give back what an order reserved (reject, cancel), products in id order like `place_order`."""
     restocked = set()
-    items = await OrderItem.filter(order_id=order_id).select_related("product").order_by("product_id", "id")
+    await _unhold(order)
+    items = await OrderItem.filter(order_id=order.id).select_related("product").order_by("product_id", "id")
     for item in items:
         if item.capacity_period:
             await CapacityUse.filter(product_id=item.product_id, period=item.capacity_period).update(
@@ -306,12 +319,13 @@ async def _place(
                 )
             groups.setdefault(pr.umkm_id, []).append((n, item, pr))
         period = req.needed_by.strftime("%Y-%m")
-        ranks = await _list_ranks(ctx, opd, groups) if req.source is OrderSource.UNDER_SOLD_LIST else {}
+        # list credit from the server's exposure log, whatever the order's `source` says
+        shown = await exposure.shown(day, p.user_id, sorted(ids))
         # Stock and capacity first, in product id order for the whole basket: two baskets holding the same products
         # take their rows in the same order (no deadlock); then the categories whose stock ran out, once.
         emptied = set()
         for n, item, pr in sorted((line for lines in groups.values() for line in lines), key=lambda t: (t[2].id, t[0])):
-            if await _reserve(pr, item.quantity, period, f"items.{n}.quantity"):
+            if await _reserve(pr, item.quantity, period, f"items.{n}.quantity", ctx.clock.now()):
                 emptied.add(pr.category_id)
         if emptied:
             await invalidate(emptied)
@@ -329,10 +343,13 @@ async def _place(
                 delivery_address=req.delivery_address.strip(),
                 note=(req.note or "").strip(),
                 source=req.source,
-                source_rank=ranks.get(umkm_id),
             )
             order.number = f"PO-{day.year}-{order.id:06d}"
-            await order.save(update_fields=["number"])
+            fields = ["number"]
+            if umkm_id in shown and await exposure.claim(shown[umkm_id][0], order.id):
+                order.source_rank = shown[umkm_id][1]
+                fields.append("source_rank")
+            await order.save(update_fields=fields)
             await OrderItem.bulk_create(
                 [
                     OrderItem(
@@ -362,19 +379,6 @@ async def _place(
             if not moved:
                 raise DomainError("PLAN_ALREADY_PLACED", "This plan was placed already.", "planId")
     return orders, msgs
-
-
-async def _list_ranks(ctx: Ctx, opd: Opd, groups: dict[int, list]) -> dict[int, int]:
-    """Each seller's rank on the under-sold list of its product's top-level category, as the server computes it now
-    for this OPD: the city measures how many purchases follow the list from this, never from a client's number."""
-    roots = await category_roots()
-    out = {}
-    for umkm_id, lines in groups.items():
-        root = roots.get(lines[0][2].category_id, lines[0][2].category_id)
-        _snap, row, _why = await standing(root, now_or(ctx, None), umkm_id, opd, None)
-        if row is not None:
-            out[umkm_id] = row.rank
-    return out
 
 
 # ---------------------------------------------------------------- lifecycle
@@ -459,7 +463,7 @@ async def reject_order(ctx: Ctx, order_id: int, reason: str) -> Order:
         raise DomainError("REQUIRED", "Say why you reject the order.", "reason")
 
     async def release(order: Order, _now: dt.datetime) -> None:
-        await _release(order.id)
+        await _release(order)
 
     return await _transition(
         ctx,
@@ -475,7 +479,13 @@ async def reject_order(ctx: Ctx, order_id: int, reason: str) -> Order:
 
 async def ship_order(ctx: Ctx, order_id: int) -> Order:
     return await _transition(
-        ctx, order_id, (OrderStatus.ACCEPTED,), OrderStatus.SHIPPED, _owner, changes={"shipped_at": ctx.clock.now()}
+        ctx,
+        order_id,
+        (OrderStatus.ACCEPTED,),
+        OrderStatus.SHIPPED,
+        _owner,
+        changes={"shipped_at": ctx.clock.now()},
+        before=_unhold,
     )
 
 
@@ -549,7 +559,7 @@ async def cancel_order(ctx: Ctx, order_id: int, reason: str) -> Order:
         allowed, check = (OrderStatus.SUBMITTED,), _buyer
 
     async def release(order: Order, _now: dt.datetime) -> None:
-        await _release(order.id)
+        await _release(order)
 
     return await _transition(
         ctx,

@@ -18,7 +18,7 @@ from models.base import JAKARTA
 from models.omzet import UmkmMonthlySales
 from models.orders import COUNTED_SQL, Order
 from models.query import begin_writing, fetch_all, jakarta_month_sql
-from resolvers.fairness_stats import order_amounts_by_category, record_sale
+from resolvers.fairness_stats import order_amounts_by_category, record_quantities, record_sale
 
 
 def sale_period(delivered_at: dt.datetime) -> str:
@@ -40,6 +40,7 @@ async def sale_counted(order: Order, delivered_at: dt.datetime) -> None:
     """Called once per order, in the delivering transaction."""
     await add_monthly_sales(order.umkm_id, sale_period(delivered_at), order.total, 1)
     await record_sale(order.umkm_id, await order_amounts_by_category(order.id), delivered_at)
+    await record_quantities(order.id)
 
 
 # ---------------------------------------------------------------- rebuild with a drift check

@@ -84,7 +84,11 @@ class OpdSpending:
     pagu: Rupiah | None = strawberry.field(description="The year's pagu, if set.")
     pagu_share: float | None = strawberry.field(description="spend / pagu.")
     meets_small_business_rule: bool | None = strawberry.field(description="pagu share ≥ 40% (Perpres 12/2021 art. 65).")
-    fairness_list_share: float | None = strawberry.field(description="Share of spend ordered from the under-sold list.")
+    fairness_list_share: float | None = strawberry.field(
+        description="Share of spend with list credit: orders of a seller the buyer was shown among the recommended "
+        "rows of the under-sold list that day (the server's exposure log), or placed from a bulk plan; never from "
+        "the order's `source` label (docs/FAIRNESS.md)."
+    )
     median_days_to_pay: float | None = strawberry.field(description="Median days from delivery to payment.")
     unpaid_delivered: int = strawberry.field(description="Delivered orders not yet paid.")
     staff_purchases: int | None = strawberry.field(

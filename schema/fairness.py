@@ -46,11 +46,15 @@ class FairnessScore:
     bucket: int | None = strawberry.field(
         description="floor(D / δ): the list is ordered by bucket, highest first." + WITHHELD
     )
-    rotation_key: int = strawberry.field(description="The daily rotating order inside a bucket.")
+    rotation_key: int | None = strawberry.field(
+        description="The keyed daily order inside a bucket: the first 31 bits of HMAC-SHA256(the day's secret, "
+        "\"categoryId:umkmId\"). Null for today's list: the day's secret and keys are published the next day "
+        "(`fairnessDaySecret`), so nobody can predict today's order and anyone can check a past one."
+    )
     policy_version: str = strawberry.field(description="The policy parameters' version.")
 
     @classmethod
-    def of(cls, s: rules.Score) -> FairnessScore:
+    def of(cls, s: rules.Score, key_published: bool) -> FairnessScore:
         return cls(
             deficit=s.deficit,
             target_share=s.target_share,
@@ -61,7 +65,7 @@ class FairnessScore:
             omzet_used=s.omzet,
             omzet_source=s.omzet_source,
             bucket=s.bucket,
-            rotation_key=s.rotation,
+            rotation_key=s.rotation if key_published else None,
             policy_version=s.policy_version,
         )
 
@@ -110,11 +114,12 @@ async def connection(info: Info, page: Page) -> UnderSoldUmkmConnection:
     loaders = info.context.loaders
     umkms = await loaders.by_id(reg.Umkm).load_many([r.umkm_id for r in page.rows])
     products = await loaders.by_id(cat.Product).load_many([r.cheapest_product_id for r in page.rows])
+    published = rules.key_published(info.context, page.snapshot.as_of)
     edges = [
         UnderSoldUmkmEdge(
             cursor=encode_cursor([r.rank, r.position]),
             rank=r.rank,
-            score=FairnessScore.of(r.score),
+            score=FairnessScore.of(r.score, published),
             reasons=list(r.reasons),
             umkm=Umkm.from_row(u),
             cheapest_eligible_product=Product.from_row(p),
@@ -202,6 +207,14 @@ class FairnessQuery:
         row, why = await rules.explain(info.context, decode_id(umkm_id, "Umkm", "umkmId"), cid, oid, quantity, as_of)
         if row is None:
             return FairnessCheck(eligible=False, rank=None, score=None, reasons=[], excluded_because=why)
-        return FairnessCheck(
-            eligible=True, rank=row.rank, score=FairnessScore.of(row.score), reasons=row.reasons, excluded_because=[]
-        )
+        score = FairnessScore.of(row.score, rules.key_published(info.context, rules.now_or(info.context, as_of)))
+        return FairnessCheck(eligible=True, rank=row.rank, score=score, reasons=row.reasons, excluded_because=[])
+
+    @strawberry.field(
+        description="The secret of a past day's keyed order (hex, 32 bytes), for anyone to recompute that day's "
+        'list: HMAC-SHA256(secret, "categoryId:umkmId"). Null for today and later (kept secret on its day), and for '
+        "a day without a list.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def fairness_day_secret(self, info: Info, day: dt.date) -> str | None:
+        return await rules.day_secret_published(info.context, day)
