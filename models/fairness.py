@@ -19,7 +19,9 @@ class UmkmCategorySales(Model):
     weighted = fields.FloatField(default=0.0)
     amount = fields.BigIntField(default=0)
     sales = fields.IntField(default=0)
-    last_sale_at = fields.DatetimeField(null=True)  # the latest counted sale: "least recently awarded" first
+    last_sale_at = fields.DatetimeField(null=True)  # the latest order (open or counted): "least recently awarded"
+    # open orders (SUBMITTED, ACCEPTED, SHIPPED), weighted at ordering: provisionally received until delivery
+    open_weighted = fields.FloatField(default=0.0, db_default=0.0)
 
     class Meta:
         table = "umkm_category_sales"
@@ -33,6 +35,7 @@ class CategorySales(Model):
     category = fields.OneToOneField("models.Category", related_name="sales_total", on_delete=fields.RESTRICT)
     weighted = fields.FloatField(default=0.0)
     amount = fields.BigIntField(default=0)
+    open_weighted = fields.FloatField(default=0.0, db_default=0.0)
 
     class Meta:
         table = "category_sales"
@@ -95,6 +98,7 @@ class RankingSnapshot(Model):
     eligible = fields.IntField(default=0)
     median_price = fields.FloatField(null=True)
     typical_quantity = fields.IntField(db_default=1, default=1)  # the day's median order quantity, fixed with the band
+    total_received = fields.FloatField(db_default=0.0, default=0.0)  # T_c at the list's moment, moved by orders
     built_at = fields.DatetimeField(null=True)
     build_ms = fields.IntField(default=0)
 

@@ -31,11 +31,11 @@ from tortoise.transactions import in_transaction
 from models.base import JAKARTA
 from models.fairness import RankingRow, RankingSnapshot
 from models.query import fetch_all
-from models.registry import Opd
+from models.registry import Category, Opd
 from resolvers import exposure
 from resolvers.categories import category_subtree
 from resolvers.common import DomainError
-from resolvers.fairness_policy import POLICY, Policy
+from resolvers.fairness_policy import POLICY, Policy, bucket_of, decay_to, growth
 from resolvers.ranking import (
     RankedUmkm,
     Ranking,
@@ -142,6 +142,7 @@ async def _build(category_id: int, cats: list[int], as_of: dt.datetime, policy: 
             "eligible": ranking.eligible,
             "median_price": ranking.median_price,
             "typical_quantity": ranking.typical_quantity,
+            "total_received": ranking.total,
             "built_at": dt.datetime.now(dt.UTC),
             "build_ms": round((time.perf_counter() - started) * 1000),
         }
@@ -195,6 +196,62 @@ async def refresh(now: dt.datetime, policy: Policy = POLICY) -> list[int]:
             await _build(category_id, await category_subtree(category_id), as_of, policy)
             rebuilt.append(category_id)
     return rebuilt
+
+
+# ---------------------------------------------------------------- an order moves its seller's row
+
+
+SALE_REASONS = ("NEVER_SOLD", "BELOW_FAIR_SHARE", "AT_OR_ABOVE_FAIR_SHARE")
+
+
+async def order_placed(umkm_id: int, by_category: dict[int, int], at: dt.datetime, policy: Policy = POLICY) -> None:
+    """An order placed at `at` counts provisionally as received (docs/FAIRNESS.md, "Open orders"): in each of today's
+    lists that hold its categories, only the seller's row moves — its received share, deficit and bucket, and its
+    place: the end of its new bucket (it is now the most recently awarded). The other rows keep their figures until
+    the next build. Runs in the placing transaction, under the snapshot's row lock."""
+    as_of = list_moment(at.astimezone(JAKARTA).date())
+    snaps = await RankingSnapshot.filter(as_of=as_of, policy_version=policy.version, built_at__not_isnull=True)
+    if not snaps:
+        return
+    parent = dict(await Category.all().values_list("id", "parent_id"))
+    under: dict[int, int] = {}  # a list's category -> the order's rupiah in it (its subtree)
+    for category_id, amount in by_category.items():
+        c: int | None = category_id
+        while c is not None:
+            under[c] = under.get(c, 0) + amount
+            c = parent.get(c)
+    for snap in snaps:
+        if snap.category_id in under:
+            await _move(snap.id, umkm_id, decay_to(under[snap.category_id] * growth(at, policy), as_of, policy), policy)
+
+
+async def _move(snapshot_id: int, umkm_id: int, amount: float, policy: Policy) -> None:
+    snap = await RankingSnapshot.filter(id=snapshot_id).select_for_update().get()
+    own = await RankingRow.get_or_none(snapshot_id=snapshot_id, umkm_id=umkm_id)
+    if own is None or snap.eligible == 0:
+        return
+    total = snap.total_received + amount
+    received = own.received + amount
+    rho = received / (total / snap.eligible) if total > 0 else 0.0
+    d = own.target_share - rho
+    b = bucket_of(d, policy)
+    ahead = await RankingRow.filter(snapshot_id=snapshot_id, bucket__gte=b).exclude(umkm_id=umkm_id).count()
+    old, new = own.position, ahead + 1
+    if new != old:  # shift the rows between, through negative positions (the unique index holds at every step)
+        lo, hi, step = (old + 1, new, -1) if new > old else (new, old - 1, 1)
+        await RankingRow.filter(id=own.id).update(position=0)
+        q = 'UPDATE "fairness_rank_row" SET "position" = '
+        await fetch_all(
+            f'{q}-("position" + ?) WHERE "snapshot_id" = ? AND "position" >= ? AND "position" <= ?',
+            [step, snapshot_id, lo, hi],
+        )
+        await fetch_all(f'{q}-"position" WHERE "snapshot_id" = ? AND "position" < 0', [snapshot_id])
+    sold = "BELOW_FAIR_SHARE" if d > 0 else "AT_OR_ABOVE_FAIR_SHARE"
+    reasons = [sold if r in SALE_REASONS else r for r in own.reasons.split(",")]
+    await RankingRow.filter(id=own.id).update(
+        position=new, received=received, received_share=rho, deficit=d, bucket=b, reasons=",".join(reasons)
+    )
+    await RankingSnapshot.filter(id=snapshot_id).update(total_received=total)
 
 
 # ---------------------------------------------------------------- reading it with the buyer's filters

@@ -15,16 +15,40 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from models.fairness import CategoryOrderQuantity, CategorySales, UmkmCategorySales
-from models.orders import COUNTED_SQL, OrderItem
+from models.orders import COUNTED_SQL, OPEN_STATUSES, OrderItem
 from models.query import as_datetime, begin_writing, fetch_all
 from resolvers.fairness_policy import growth
 from resolvers.invalidation import invalidate
 
+OPEN_SQL = ", ".join(f"'{s.value}'" for s in OPEN_STATUSES)
 
-async def record_sale(umkm_id: int, by_category: dict[int, int], at: dt.datetime, sign: int = 1) -> None:
-    """Add one order's rupiah per category to the decayed statistics (an upsert that adds, safe when concurrent)."""
+
+async def record_open(umkm_id: int, by_category: dict[int, int], at: dt.datetime, sign: int = 1) -> None:
+    """An order placed (+1, weighted at its ordering time `at`) or closed — delivered, rejected, cancelled (-1, the
+    same `at`): its rupiah count provisionally as received while it is open (docs/FAIRNESS.md, "Open orders").
+    Invalidates nothing: the caller moves the seller's row (ordering) or invalidates (closing without a sale). The
+    latest award (`last_sale_at`) moves only with a counted sale: a cancelled order leaves no trace in the order."""
+    g = growth(at)
+    for category_id, amount in sorted(by_category.items()):
+        w = sign * amount * g
+        await UmkmCategorySales.bulk_create(
+            [UmkmCategorySales(umkm_id=umkm_id, category_id=category_id)], ignore_conflicts=True
+        )
+        await UmkmCategorySales.filter(umkm_id=umkm_id, category_id=category_id).update(
+            open_weighted=F("open_weighted") + w
+        )
+        await CategorySales.bulk_create([CategorySales(category_id=category_id)], ignore_conflicts=True)
+        await CategorySales.filter(category_id=category_id).update(open_weighted=F("open_weighted") + w)
+
+
+async def record_sale(
+    umkm_id: int, by_category: dict[int, int], at: dt.datetime, sign: int = 1, *, lists_moved: bool = False
+) -> None:
+    """Add one order's rupiah per category to the decayed statistics (an upsert that adds, safe when concurrent).
+    `lists_moved`: the order already moved the lists when it was placed (it was counted open), no rebuild needed."""
     # A sale moves every share in its categories; one that stops counting may also move an old month's omzet floor.
-    await invalidate(list(by_category) if sign > 0 else None)
+    if not lists_moved or sign < 0:
+        await invalidate(list(by_category) if sign > 0 else None)
     g = growth(at)
     for category_id, amount in sorted(by_category.items()):
         w = sign * amount * g
@@ -113,6 +137,25 @@ async def _recompute_all() -> tuple[dict, dict, dict[tuple[int, int], dt.datetim
     )
 
 
+async def recompute_open() -> tuple[dict[tuple[int, int], tuple[float, dt.datetime]], dict[int, float]]:
+    """The open orders' provisional weights (and latest ordering time) per (UMKM, category) and per category."""
+    rows = await fetch_all(
+        'SELECT o."umkm_id" AS umkm_id, i."category_id" AS category_id, i."subtotal" AS subtotal, '
+        'o."created_at" AS created_at FROM "order_item" i JOIN "order" o ON o."id" = i."order_id" '
+        f'WHERE o."status" IN ({OPEN_SQL})'
+    )
+    per: dict[tuple[int, int], list] = {}
+    cat: dict[int, float] = defaultdict(float)
+    for r in rows:
+        at = as_datetime(r["created_at"])
+        w = int(r["subtotal"]) * growth(at)
+        k = (r["umkm_id"], r["category_id"])
+        old = per.get(k, [0.0, at])
+        per[k] = [old[0] + w, max(old[1], at)]
+        cat[r["category_id"]] += w
+    return {k: (v[0], v[1]) for k, v in per.items()}, dict(cat)
+
+
 def _rel(a: float, b: float) -> float:
     return abs(a - b) / max(abs(a), abs(b), 1e-12)
 
@@ -123,6 +166,7 @@ async def rebuild_stats(fix: bool = True, tolerance: float = 1e-6) -> StatsDrift
         if fix:
             await begin_writing(conn)  # SQLite: wait for the writers, not fail on the upgrade after reading
         fresh, fresh_cat, last, classes = await _recompute_all()
+        open_per, open_cat = await recompute_open()
         stored = {(r.umkm_id, r.category_id): (r.weighted, r.amount, r.sales) for r in await UmkmCategorySales.all()}
         stored_cat = {r.category_id: (r.weighted, r.amount) for r in await CategorySales.all()}
         differing, worst = [], 0.0
@@ -142,12 +186,19 @@ async def rebuild_stats(fix: bool = True, tolerance: float = 1e-6) -> StatsDrift
             await invalidate()
             await UmkmCategorySales.all().delete()
             await CategorySales.all().delete()
+            keys = set(fresh) | set(open_per)
             await UmkmCategorySales.bulk_create(
                 [
                     UmkmCategorySales(
-                        umkm_id=u, category_id=c, weighted=w, amount=a, sales=n, last_sale_at=last.get((u, c))
+                        umkm_id=u,
+                        category_id=c,
+                        weighted=fresh.get((u, c), (0.0, 0, 0))[0],
+                        amount=fresh.get((u, c), (0.0, 0, 0))[1],
+                        sales=fresh.get((u, c), (0.0, 0, 0))[2],
+                        open_weighted=open_per.get((u, c), (0.0, None))[0],
+                        last_sale_at=last.get((u, c)),
                     )
-                    for (u, c), (w, a, n) in fresh.items()
+                    for (u, c) in sorted(keys)
                 ],
                 batch_size=1000,
             )
@@ -157,7 +208,16 @@ async def rebuild_stats(fix: bool = True, tolerance: float = 1e-6) -> StatsDrift
                 batch_size=1000,
             )
             await CategorySales.bulk_create(
-                [CategorySales(category_id=c, weighted=w, amount=a) for c, (w, a) in fresh_cat.items()], batch_size=1000
+                [
+                    CategorySales(
+                        category_id=c,
+                        weighted=fresh_cat.get(c, (0.0, 0))[0],
+                        amount=fresh_cat.get(c, (0.0, 0))[1],
+                        open_weighted=open_cat.get(c, 0.0),
+                    )
+                    for c in sorted(set(fresh_cat) | set(open_cat))
+                ],
+                batch_size=1000,
             )
     return StatsDrift(
         rows_checked=len(set(fresh) | set(stored)) + len(set(fresh_cat) | set(stored_cat)),

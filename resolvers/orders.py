@@ -20,6 +20,7 @@ from models.catalog import Product
 from models.fairness import BulkPlan
 from models.orders import (
     ITEM_READ,
+    OPEN_STATUSES,
     ORDER_READ,
     CapacityUse,
     Order,
@@ -34,7 +35,7 @@ from models.orders import (
 )
 from models.query import joined_rows
 from models.registry import Opd
-from resolvers import events, exposure, sales
+from resolvers import events, exposure, fairness_snapshot, fairness_stats, sales
 from resolvers.common import AccessError, Ctx, DomainError, Principal, Validator
 from resolvers.invalidation import invalidate
 
@@ -207,9 +208,14 @@ async def _unhold(order: Order) -> None:
 
 
 async def _release(order: Order) -> None:
-    """Give back what an order reserved (reject, cancel), products in id order like `place_order`."""
+    """Give back what an order reserved (reject, cancel), products in id order like `place_order`, and take back its
+    provisional count on the under-sold lists (they are rebuilt)."""
     restocked = set()
     await _unhold(order)
+    if order.status in OPEN_STATUSES:
+        amounts = await fairness_stats.order_amounts_by_category(order.id)
+        await fairness_stats.record_open(order.umkm_id, amounts, order.created_at, -1)
+        restocked |= set(amounts)
     items = await OrderItem.filter(order_id=order.id).select_related("product").order_by("product_id", "id")
     for item in items:
         if item.capacity_period:
@@ -333,6 +339,7 @@ async def _place(
         for umkm_id, lines in groups.items():
             total = sum(pr.price * item.quantity for _, item, pr in lines)
             order = await Order.create(
+                created_at=ctx.clock.now(),  # the server's clock: the moment the order counts from, provisionally
                 kind=kind,
                 opd_id=opd_id,
                 buyer_id=p.user_id,
@@ -367,6 +374,12 @@ async def _place(
                     for _, item, pr in lines
                 ]
             )
+            # open, the order counts provisionally: the seller's row moves on today's lists now, not at delivery
+            amounts: dict[int, int] = {}
+            for _, item, pr in lines:
+                amounts[pr.category_id] = amounts.get(pr.category_id, 0) + pr.price * item.quantity
+            await fairness_stats.record_open(umkm_id, amounts, order.created_at, 1)
+            await fairness_snapshot.order_placed(umkm_id, amounts, order.created_at)
             event = await OrderEvent.create(
                 order_id=order.id, from_status=None, to_status=OrderStatus.SUBMITTED, actor_id=p.user_id
             )
@@ -505,7 +518,7 @@ async def confirm_delivery(ctx: Ctx, order_id: int, received_by: str) -> Order:
         _buyer,
         changes={"delivered_at": now, "received_by": received_by},
         note=f"received by {received_by}",
-        after=lambda order, at: sales.sale_counted(order, now),
+        after=lambda order, at: sales.sale_counted(order, now, was_open=True),
     )
 
 

@@ -68,6 +68,7 @@ class Ranking:
     rows: list[RankedUmkm]
     excluded: dict[int, list[str]] = field(default_factory=dict)  # buyer-side exclusions, by UMKM
     typical_quantity: int = 1  # the category's median order quantity: what a row's product must be able to deliver
+    total: float = 0.0  # T_c, decayed to `as_of`
 
 
 def list_moment(day: dt.date) -> dt.datetime:
@@ -187,12 +188,12 @@ async def received(cats: list[int], umkm_ids: list[int]) -> tuple[dict[int, floa
     per = {
         r["umkm_id"]: float(r["w"])
         for r in await fetch_all(
-            f'SELECT "umkm_id" AS umkm_id, SUM("weighted") AS w FROM "umkm_category_sales" '
+            f'SELECT "umkm_id" AS umkm_id, SUM("weighted" + "open_weighted") AS w FROM "umkm_category_sales" '
             f'WHERE "category_id" IN ({int_list(cats)}) GROUP BY "umkm_id"'
         )
     }
     total = await fetch_all(
-        f'SELECT SUM("weighted") AS w FROM "category_sales" WHERE "category_id" IN ({int_list(cats)})'
+        f'SELECT SUM("weighted" + "open_weighted") AS w FROM "category_sales" WHERE "category_id" IN ({int_list(cats)})'
     )
     return per, float(total[0]["w"] or 0.0)
 
@@ -302,7 +303,7 @@ async def compute_ranking(
     ranked.sort(key=lambda x: (-x.score.bucket, last.get(x.umkm_id) or never, x.score.rotation, x.umkm_id))
     for i, row in enumerate(ranked, start=1):
         row.rank = row.position = i
-    return Ranking(category_id, as_of, n, med, ranked, typical_quantity=q0)
+    return Ranking(category_id, as_of, n, med, ranked, typical_quantity=q0, total=total)
 
 
 async def rank_category(

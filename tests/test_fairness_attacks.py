@@ -157,6 +157,8 @@ async def test_only_a_buyers_own_reading_counts_and_only_the_product_shown(gql, 
 
 
 SECRET = "query($d: Date!) { fairnessDaySecret(day: $d) }"
+RANKING_DOC = """query($c: ID!, $first: Int) { underSoldUmkm(categoryId: $c, first: $first) {
+  edges { rank reasons umkm { name } score { receivedShare } } } }"""
 
 
 async def test_the_order_inside_a_bucket_is_keyed_secret_on_its_day_and_auditable_after(gql, world, city, clock):
@@ -212,3 +214,50 @@ async def test_need_cannot_be_bought_by_correcting_down_or_by_late_reports(gql, 
     assert row(after, "Dewi")["score"]["omzetUsed"] == 20_000_000
     eka_score = row(after, "Eka")["score"]  # one on-time month of three: no need, however low
     assert eka_score["need"] == 0 and eka_score["omzetUsed"] is None and eka_score["omzetSource"] == "NONE"
+
+
+async def test_an_open_order_moves_only_its_sellers_row_at_ordering_and_a_cancel_takes_it_back(gql, world, city):
+    """The rank used not to move until delivery: a seller could collect many orders at rank 1. Now an order counts
+    provisionally from the moment it is placed — its seller's row moves to the end of its new bucket, in place, no
+    rebuild — and a cancellation takes it back."""
+    from models.fairness import RankingSnapshot
+
+    before = await ranking(gql, world, token="buyer", d=None)
+    top = before["edges"][0]["umkm"]["name"]
+    built = (await RankingSnapshot.get(category_id=world.batik.id)).built_at
+    order = await place(gql, world, city.products[top].id, 5, source="SEARCH")
+    v = {"c": gid("Category", world.batik.id), "first": 100}
+    body = (await gql.raw(RANKING_DOC, v, token=world.tokens["analyst"])).json()
+    after = body["data"]["underSoldUmkm"]
+    assert not [q for q in body["extensions"]["sql"] if "umkm_category_sales" in q], "no rebuild for an order"
+    assert (await RankingSnapshot.get(category_id=world.batik.id)).built_at == built
+    assert names(after)[-1] == top and names(after)[:-1] == names(before)[1:], (names(before), names(after))
+    moved = row(after, top)
+    assert "NEVER_SOLD" not in moved["reasons"] and moved["score"]["receivedShare"] > 0
+    cancel = "mutation($input: OrderReasonInput!) { cancelOrder(input: $input) { errors { code } } }"
+    body = await gql.ok(cancel, {"input": {"id": order["id"], "reason": "salah pesan"}}, world.tokens["buyer"])
+    assert body["cancelOrder"]["errors"] == []
+    back = await ranking(gql, world, d=None)
+    assert names(back) == names(before) and "NEVER_SOLD" in row(back, top)["reasons"]
+
+
+async def test_delivery_ends_the_provisional_count_without_moving_the_list_again(gql, world, city):
+    from models.fairness import CategorySales, UmkmCategorySales
+    from resolvers.fairness_stats import rebuild_stats
+
+    before = await ranking(gql, world, token="buyer", d=None)
+    top = before["edges"][0]["umkm"]["name"]
+    order = await place(gql, world, city.products[top].id, 5, source="SEARCH")
+    opened = names(await ranking(gql, world, d=None))
+    for step, token, extra in (
+        ("acceptOrder", "other_owner", ""),
+        ("shipOrder", "other_owner", ""),
+        ("confirmDelivery", "buyer", ', receivedBy: "TU"'),
+    ):
+        doc = f"mutation($id: ID!) {{ {step}(input: {{id: $id{extra}}}) {{ errors {{ code }} }} }}"
+        assert (await gql.ok(doc, {"id": order["id"]}, world.tokens[token]))[step]["errors"] == []
+    assert names(await ranking(gql, world, d=None)) == opened
+    assert abs(sum(await UmkmCategorySales.all().values_list("open_weighted", flat=True))) < 1e-6
+    assert abs(sum(await CategorySales.all().values_list("open_weighted", flat=True))) < 1e-6
+    drift = await rebuild_stats(fix=False)
+    assert drift.rows_differing == 0
