@@ -16,6 +16,7 @@ from models.catalog import Product
 from models.registry import Opd, Umkm
 from resolvers import exposure, fairness_snapshot, privacy
 from resolvers.common import AccessError, BadUserInput, Ctx, DomainError
+from resolvers.fairness_policy import POLICY, Policy
 from resolvers.fairness_secrets import published_secret
 from resolvers.ranking import RankedUmkm, held_since, list_moment, price_band
 
@@ -86,6 +87,20 @@ async def under_sold(
         await exposure.record(moment.astimezone(JAKARTA).date(), p.user_id, p.opd_id, category_id, page.rows)
     page.rows = [privacy.ranked_for(p, r) for r in page.rows]
     return page
+
+
+def choice(rows: list[RankedUmkm], policy: Policy = POLICY) -> tuple[set[int], int | None]:
+    """The small choice (docs/FAIRNESS.md, "The buyer's choice"): the ranks of the recommended rows (the list's first
+    `policy.recommended`) and the default one: rank 1, unless its price is above `recommended_price_ratio` × the
+    cheapest recommended price, then the cheapest (ties: the better rank)."""
+    top = [r for r in rows if r.rank <= policy.recommended]
+    if not top:
+        return set(), None
+    cheapest = min(r.cheapest_price for r in top)
+    first = min(top, key=lambda r: r.rank)
+    if first.cheapest_price > policy.recommended_price_ratio * cheapest:
+        first = min(top, key=lambda r: (r.cheapest_price, r.rank))
+    return {r.rank for r in top}, first.rank
 
 
 def _may_see(ctx: Ctx, umkm: Umkm) -> bool:

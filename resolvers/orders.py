@@ -319,6 +319,14 @@ async def _place(
                 raise DomainError(
                     "BELOW_MINIMUM", f"{pr.name} is sold from {pr.min_order_quantity} {pr.unit}.", f"{field}.quantity"
                 )
+            limit = ctx.settings.bulk_threshold
+            if limit and req.source is not OrderSource.BULK_PLAN and pr.price * item.quantity > limit:
+                raise DomainError(
+                    "USE_BULK_PLAN",
+                    f"Rp{pr.price * item.quantity:,} is above the city's bulk threshold of Rp{limit:,}: plan this "
+                    "purchase with planBulkOrder, which splits it across the under-sold list.",
+                    f"{field}.quantity",
+                )
             if req.needed_by < day + dt.timedelta(days=pr.lead_time_days):
                 raise DomainError(
                     "TOO_SOON", f"{pr.name} needs {pr.lead_time_days} days; choose a later date.", "neededBy"

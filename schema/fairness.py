@@ -83,7 +83,16 @@ class UnderSoldUmkmEdge:
     )
     umkm: Umkm = strawberry.field(description="The UMKM.")
     cheapest_eligible_product: Product = strawberry.field(
-        description="Its cheapest product in the category that is eligible (in stock, price in band)."
+        description="The product this row offers: its cheapest product in the category priced in the band that can "
+        "deliver the quantity asked (without `quantity`: the category's median order quantity)."
+    )
+    recommended: bool = strawberry.field(
+        description="One of the list's first three rows, the recommended choice: the buyer's pick among them counts "
+        "as following the list (docs/FAIRNESS.md)."
+    )
+    default_choice: bool = strawberry.field(
+        description="The pick offered by default: rank 1, unless its price is above 1.2 × the cheapest of the three "
+        "recommended rows, then that cheapest one."
     )
 
 
@@ -115,6 +124,7 @@ async def connection(info: Info, page: Page) -> UnderSoldUmkmConnection:
     umkms = await loaders.by_id(reg.Umkm).load_many([r.umkm_id for r in page.rows])
     products = await loaders.by_id(cat.Product).load_many([r.cheapest_product_id for r in page.rows])
     published = rules.key_published(info.context, page.snapshot.as_of)
+    recommended, default = rules.choice(page.rows)
     edges = [
         UnderSoldUmkmEdge(
             cursor=encode_cursor([r.rank, r.position]),
@@ -123,6 +133,8 @@ async def connection(info: Info, page: Page) -> UnderSoldUmkmConnection:
             reasons=list(r.reasons),
             umkm=Umkm.from_row(u),
             cheapest_eligible_product=Product.from_row(p),
+            recommended=r.rank in recommended,
+            default_choice=r.rank == default,
         )
         for r, u, p in zip(page.rows, umkms, products, strict=True)
     ]

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
+from models.catalog import Product
 from models.fairness import CategoryOrderQuantity
+from resolvers.invalidation import invalidate
 from tests.conftest import gid
 from tests.test_fairness import AS_OF, AS_OF_DT, city, names, ranking, row, today_is_as_of  # noqa: F401
 
@@ -261,3 +265,58 @@ async def test_delivery_ends_the_provisional_count_without_moving_the_list_again
     assert abs(sum(await CategorySales.all().values_list("open_weighted", flat=True))) < 1e-6
     drift = await rebuild_stats(fix=False)
     assert drift.rows_differing == 0
+
+
+CHOICE = """query($c: ID!, $first: Int, $after: String) { underSoldUmkm(categoryId: $c, first: $first, after: $after) {
+  edges { rank recommended defaultChoice umkm { name } cheapestEligibleProduct { price } }
+  pageInfo { endCursor } } }"""
+
+
+async def test_the_first_three_are_the_recommended_choice_and_rank_one_the_default_unless_dear(gql, world, city):
+    v = {"c": gid("Category", world.batik.id), "first": 4}
+    page = (await gql.ok(CHOICE, v, world.tokens["buyer"]))["underSoldUmkm"]
+    got = [(e["rank"], e["recommended"], e["defaultChoice"]) for e in page["edges"]]
+    assert got == [(1, True, True), (2, True, False), (3, True, False), (4, False, False)]
+    nxt = await gql.ok(CHOICE, {**v, "after": page["pageInfo"]["endCursor"]}, world.tokens["buyer"])
+    assert not any(e["recommended"] for e in nxt["underSoldUmkm"]["edges"])
+    # rank 1 at more than 1.2 × the cheapest of the three: the cheapest is the default
+    first, third = page["edges"][0]["umkm"]["name"], page["edges"][2]["umkm"]["name"]
+    await Product.filter(id=city.products[first].id).update(price=190_000)
+    await Product.filter(id=city.products[third].id).update(price=140_000)
+    await invalidate()
+    again = (await gql.ok(CHOICE, v, world.tokens["buyer"]))["underSoldUmkm"]["edges"]
+    assert [e["umkm"]["name"] for e in again if e["defaultChoice"]] == [third]
+
+
+async def test_a_newcomer_reaches_its_full_share_with_a_30_day_half_life(gql, world, city):
+    await city.add("Gita", verified_days=30)
+    g = row(await ranking(gql, world), "Gita")["score"]
+    assert g["activeFraction"] == pytest.approx(1 - 2 ** (-31 / 30))  # about 0.51: no longer a NEWCOMER
+    assert "NEWCOMER" not in row(await ranking(gql, world), "Gita")["reasons"]
+
+
+async def test_a_bulk_order_above_the_city_threshold_is_sent_to_plan_bulk_order(settings, database, world, city):
+    import dataclasses
+
+    import httpx
+
+    from app import create_app
+    from tests.conftest import GQL
+
+    app = create_app(dataclasses.replace(settings, bulk_threshold=5_000_000), manage_database=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        gql = GQL(http)
+        v = {
+            "input": {
+                "items": [{"productId": gid("Product", city.products["Arjuna"].id), "quantity": 40}],  # Rp6 juta
+                "neededBy": (dt.date.today() + dt.timedelta(days=10)).isoformat(),  # this app runs on the real clock
+                "deliveryAddress": "Balai Kota",
+            }
+        }
+        doc = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { errors { field code message } } }"
+        (err,) = (await gql.ok(doc, v, world.tokens["buyer"]))["placeOrder"]["errors"]
+        assert (
+            err["code"] == "USE_BULK_PLAN" and err["field"] == "items.0.quantity" and "planBulkOrder" in err["message"]
+        )
+        v["input"]["items"][0]["quantity"] = 30  # Rp4.5 juta: an ordinary order
+        assert (await gql.ok(doc, v, world.tokens["buyer"]))["placeOrder"]["errors"] == []
