@@ -320,3 +320,35 @@ async def test_a_bulk_order_above_the_city_threshold_is_sent_to_plan_bulk_order(
         )
         v["input"]["items"][0]["quantity"] = 30  # Rp4.5 juta: an ordinary order
         assert (await gql.ok(doc, v, world.tokens["buyer"]))["placeOrder"]["errors"] == []
+
+
+MINE = """query($lang: String) { myFairness(lang: $lang) { umkm { name } category { name } eligible rank listed
+  receivedThisYear fairShareThisYear priceBandLow priceBandHigh stockNeeded excludedBecause messages } }"""
+
+
+async def test_a_seller_reads_its_own_standing_in_indonesian_or_english(gql, world, city):
+    """The owner of the city's sellers (other_owner) sees each of them; a dear one learns the price band to meet."""
+    mahal = await city.add("Mahal", price=400_000)
+    rows = (await gql.ok(MINE, {}, world.tokens["other_owner"]))["myFairness"]
+    by = {r["umkm"]["name"]: r for r in rows if r["category"]["name"] == "Batik"}
+    assert set(city.umkms) <= set(by) and mahal.id
+    arjuna = by["Arjuna"]
+    assert arjuna["eligible"] and arjuna["rank"] >= 1 and arjuna["listed"] == 6 and arjuna["receivedThisYear"] == 0
+    assert arjuna["messages"][0].startswith("Peringkat Anda hari ini")
+    dear = by["Mahal"]
+    assert not dear["eligible"] and dear["excludedBecause"] == ["PRICE_OUT_OF_BAND"]
+    assert (dear["priceBandLow"], dear["priceBandHigh"], dear["stockNeeded"]) == (90_000, 195_000, 1)
+    assert "Rp90,000" in dear["messages"][0] and "Rp195,000" in dear["messages"][0]
+    english = (await gql.ok(MINE, {"lang": "en"}, world.tokens["other_owner"]))["myFairness"]
+    assert any(m.startswith("Price a product between") for r in english for m in r["messages"])
+    r = await gql.raw(MINE, {}, token=world.tokens["other_owner"], headers={"Accept-Language": "en-US,en;q=0.9"})
+    header = r.json()["data"]["myFairness"]
+    assert any(m.startswith("Your rank today") for row in header for m in row["messages"])
+    theirs = await gql.ok(
+        "query($u: ID!) { umkmFairness(umkmId: $u) { rank umkm { name } } }",
+        {"u": gid("Umkm", city.umkms["Arjuna"].id)},
+        world.tokens["admin"],
+    )
+    assert theirs["umkmFairness"] == [{"rank": arjuna["rank"], "umkm": {"name": "Arjuna"}}]
+    mine = (await gql.ok(MINE, {}, world.tokens["owner"]))["myFairness"]  # another owner: its own UMKM only
+    assert {r["umkm"]["name"] for r in mine} <= {world.umkm.name}
