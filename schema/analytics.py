@@ -37,7 +37,9 @@ class EquityReport:
     coverage_efficiency: float | None = strawberry.field(
         description="(1 − zero share) / min(1, purchases / members): how well purchases were spread."
     )
-    unmet_fair_share: float | None = strawberry.field(description="Σ max(0, fair − received) / Σ fair.")
+    unmet_fair_share: float | None = strawberry.field(
+        description="Σ max(0, fair − received) / Σ fair; fair shares weighted by need as the ranking weighs sellers."
+    )
     lorenz: list[float] | None = strawberry.field(description="Lorenz curve at 0%, 10%, …, 100% of members.")
 
 
