@@ -155,6 +155,29 @@ async def test_equity_report_matches_the_reference_over_eligible_umkm_with_zeros
     ) == ["UNAUTHENTICATED"]
 
 
+async def test_the_equity_population_is_the_periods_not_todays(gql, world):
+    """Members of a past period: sellers verified and listing then — one whose stock is gone today still counts; one
+    verified after the period, or whose product came after it, does not (the world's own sellers: verified today)."""
+    from models.catalog import Product
+    from models.registry import Umkm
+
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=60)
+    sold_out = await world.umkm_for(world.users["other_owner"], "Habis Stok")
+    late = await world.umkm_for(world.users["other_owner"], "Produk Baru")
+    for u, stock in ((sold_out, 0), (late, 50)):
+        await Umkm.filter(id=u.id).update(verified_at=long_ago)
+        p = await world.product_for(u, f"Kain {u.name}", price=160_000, stock=stock)
+        if u is sold_out:
+            await Product.filter(id=p.id).update(created_at=long_ago)
+    v = {
+        "c": gid("Category", world.batik.id),
+        "f": (TODAY - dt.timedelta(days=40)).isoformat(),
+        "t": (TODAY - dt.timedelta(days=10)).isoformat(),
+    }
+    r = (await gql.ok(EQUITY, v, world.tokens["analyst"]))["equityReport"]
+    assert r["members"] == 1 and r["total"] == 0 and r["zeroSalesShare"] == 1
+
+
 RANKING = """query($c: ID!, $f: Date!, $t: Date!, $o: SalesOrder!) {
   umkmSalesRanking(categoryId: $c, periodFrom: $f, periodTo: $t, order: $o) {
     totalCount edges { rank amount orders opds daysSinceVerification umkm { name } } } }"""
