@@ -249,7 +249,7 @@ async def concurrent(url: str, category_id: int, as_of: dt.datetime, clients: in
         assert len(rows) == 21
 
     # the from-lines ranking's statements: the eligible set with the median, the sales summed from the lines
-    stmts = [(numbered(sql), args) for sql, args in (eligible_sql(cats), sales_from_lines_sql(cats))]
+    stmts = [(numbered(sql), args) for sql, args in (eligible_sql(cats, as_of, 1), sales_from_lines_sql(cats))]
 
     async def lines_request(conn):
         for sql, args in stmts:
