@@ -162,6 +162,7 @@ class Settings:
     count_sql: bool = False
     omzet_due_day: int = 10
     fairness_refresh_seconds: int = 10
+    bulk_threshold: int = 0  # rupiah per line above which placeOrder sends the buyer to planBulkOrder; 0: off
     session_check_seconds: int = 5  # how often an open subscription checks that its session still holds
     max_query_cost: int = MAX_QUERY_COST
     max_body_bytes: int = MAX_BODY_BYTES
@@ -237,6 +238,7 @@ class Settings:
             count_sql=_bool(env, "PASAR_COUNT_SQL", False),
             omzet_due_day=_int(env, "PASAR_OMZET_DUE_DAY", 10, 1, 28),
             fairness_refresh_seconds=_int(env, "PASAR_FAIRNESS_REFRESH_SECONDS", 10, 0, 3600),
+            bulk_threshold=_int(env, "PASAR_BULK_THRESHOLD", 0, 0, 10**15),
             session_check_seconds=_int(env, "PASAR_SESSION_CHECK_SECONDS", 5, 1, 300),
             max_query_cost=_int(env, "PASAR_MAX_QUERY_COST", MAX_QUERY_COST, 1, 10**9),
             max_body_bytes=_int(env, "PASAR_MAX_BODY_BYTES", MAX_BODY_BYTES, 1024, 1024**3),

@@ -71,12 +71,26 @@ def summary_ms(values: list[float]) -> dict:
 # ---------------------------------------------------------------- (a): the same ranking from the order lines
 
 
+def _open() -> str:
+    from models.orders import OPEN_STATUSES
+
+    return ", ".join(f"'{s.value}'" for s in OPEN_STATUSES)
+
+
+def _lines_time() -> str:
+    """A line's moment: its delivery when counted; its ordering when open (open orders count provisionally)."""
+    return f'CASE WHEN o."status" IN ({_open()}) THEN o."created_at" ELSE o."delivered_at" END'
+
+
 def _lines_where(cats: list[int]) -> str:
     from models.orders import COUNTED_STATUSES
 
     statuses = ", ".join(f"'{s.value}'" for s in COUNTED_STATUSES)
     ids = ", ".join(str(int(c)) for c in cats)
-    return f'i."category_id" IN ({ids}) AND o."status" IN ({statuses}) AND o."delivered_at" IS NOT NULL'
+    return (
+        f'i."category_id" IN ({ids}) AND ((o."status" IN ({statuses}) AND o."delivered_at" IS NOT NULL) '
+        f'OR o."status" IN ({_open()}))'
+    )
 
 
 def sales_from_lines_sql(cats: list[int]) -> tuple[str, list]:
@@ -86,7 +100,7 @@ def sales_from_lines_sql(cats: list[int]) -> tuple[str, list]:
     seconds = 86_400.0 * POLICY.half_life_days
     return (
         f"""SELECT o."umkm_id" AS umkm_id,
-                   SUM(i."subtotal" * power(2.0, EXTRACT(EPOCH FROM (o."delivered_at" - ?::timestamptz))
+                   SUM(i."subtotal" * power(2.0, EXTRACT(EPOCH FROM (({_lines_time()}) - ?::timestamptz))
                                                  / {seconds})) AS w
             FROM "order_item" i JOIN "order" o ON o."id" = i."order_id"
             WHERE {_lines_where(cats)} GROUP BY o."umkm_id" """,
@@ -95,8 +109,9 @@ def sales_from_lines_sql(cats: list[int]) -> tuple[str, list]:
 
 
 async def received_from_order_lines(cats: list[int], umkm_ids: list[int]) -> tuple[dict[int, float], float]:
-    """Each UMKM's decayed sales in the categories summed from the counted order lines (what the maintained
-    statistics replace), in the stored scale (2^((t - epoch)/H) per rupiah), and their total."""
+    """Each UMKM's decayed sales in the categories summed from the order lines (what the maintained statistics
+    replace: counted lines at delivery, open ones at ordering), in the stored scale (2^((t - epoch)/H) per rupiah),
+    and their total."""
     from models.query import dialect, fetch_all
     from resolvers.fairness_policy import growth
 
@@ -105,7 +120,7 @@ async def received_from_order_lines(cats: list[int], umkm_ids: list[int]) -> tup
     else:  # SQLite has no power(): the same sum in Python over the lines
         per: dict[int, float] = {}
         rows = await fetch_all(
-            f'SELECT o."umkm_id" AS umkm_id, i."subtotal" AS subtotal, o."delivered_at" AS at '
+            f'SELECT o."umkm_id" AS umkm_id, i."subtotal" AS subtotal, {_lines_time()} AS at '
             f'FROM "order_item" i JOIN "order" o ON o."id" = i."order_id" WHERE {_lines_where(cats)}'
         )
         for r in rows:
@@ -234,7 +249,7 @@ async def concurrent(url: str, category_id: int, as_of: dt.datetime, clients: in
         assert len(rows) == 21
 
     # the from-lines ranking's statements: the eligible set with the median, the sales summed from the lines
-    stmts = [(numbered(sql), args) for sql, args in (eligible_sql(cats), sales_from_lines_sql(cats))]
+    stmts = [(numbered(sql), args) for sql, args in (eligible_sql(cats, as_of, 1), sales_from_lines_sql(cats))]
 
     async def lines_request(conn):
         for sql, args in stmts:

@@ -23,6 +23,10 @@ class Product(TimestampedModel):
     made_to_order = fields.BooleanField(default=False)
     stock = fields.IntField(default=0)
     monthly_capacity = fields.IntField(null=True)
+    # units reserved by open orders (SUBMITTED, ACCEPTED) and the last such reservation: a rival's recent
+    # reservation does not take a seller off the under-sold list (docs/FAIRNESS.md, "Griefing")
+    held = fields.IntField(default=0, db_default=0)
+    held_at = fields.DatetimeField(null=True)
     lead_time_days = fields.IntField(default=0)
     min_order_quantity = fields.IntField(default=1)
     active = fields.BooleanField(default=True, db_index=True)

@@ -19,6 +19,9 @@ class UmkmCategorySales(Model):
     weighted = fields.FloatField(default=0.0)
     amount = fields.BigIntField(default=0)
     sales = fields.IntField(default=0)
+    last_sale_at = fields.DatetimeField(null=True)  # the latest order (open or counted): "least recently awarded"
+    # open orders (SUBMITTED, ACCEPTED, SHIPPED), weighted at ordering: provisionally received until delivery
+    open_weighted = fields.FloatField(default=0.0, db_default=0.0)
 
     class Meta:
         table = "umkm_category_sales"
@@ -32,6 +35,7 @@ class CategorySales(Model):
     category = fields.OneToOneField("models.Category", related_name="sales_total", on_delete=fields.RESTRICT)
     weighted = fields.FloatField(default=0.0)
     amount = fields.BigIntField(default=0)
+    open_weighted = fields.FloatField(default=0.0, db_default=0.0)
 
     class Meta:
         table = "category_sales"
@@ -93,6 +97,8 @@ class RankingSnapshot(Model):
     generation = fields.BigIntField(default=-1)  # the category's ranking_generation its inputs were read at
     eligible = fields.IntField(default=0)
     median_price = fields.FloatField(null=True)
+    typical_quantity = fields.IntField(db_default=1, default=1)  # the day's median order quantity, fixed with the band
+    total_received = fields.FloatField(db_default=0.0, default=0.0)  # T_c at the list's moment, moved by orders
     built_at = fields.DatetimeField(null=True)
     build_ms = fields.IntField(default=0)
 
@@ -128,3 +134,51 @@ class RankingRow(Model):
         table = "fairness_rank_row"
         unique_together = (("snapshot", "position"),)
         indexes = (("snapshot_id", "umkm_id"),)
+
+
+class FairnessDaySecret(Model):
+    """The key of one day's order inside a bucket: HMAC-SHA256(secret, category, UMKM). Kept secret on its day and
+    published from the next day on, so anyone can recompute a past list (docs/FAIRNESS.md, "Order")."""
+
+    id = fields.IntField(primary_key=True)
+    day = fields.DateField(unique=True)
+    secret = fields.CharField(max_length=64)  # 32 random bytes, hex
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "fairness_day_secret"
+
+
+class FairnessExposure(Model):
+    """What a buyer was shown: one row per (buyer, UMKM, category, Asia/Jakarta day), the rank and product on the
+    page. The server's own record behind list credit (docs/FAIRNESS.md, "List credit"); purged after
+    `EXPOSURE_KEEP_DAYS`. `order_id` is the one order that used it (credit once)."""
+
+    id = fields.BigIntField(primary_key=True)
+    day = fields.DateField()
+    buyer_id = fields.IntField()
+    opd_id = fields.IntField()
+    category_id = fields.IntField()
+    umkm_id = fields.IntField()
+    product_id = fields.IntField()
+    rank = fields.IntField()
+    order_id = fields.IntField(null=True)
+
+    class Meta:
+        table = "fairness_exposure"
+        unique_together = (("buyer_id", "umkm_id", "category_id", "day"),)
+        indexes = (("day",),)
+
+
+class CategoryOrderQuantity(Model):
+    """Counted order lines of a (leaf) category by quantity class k (quantities 2^k to 2^(k+1) − 1): the category's
+    median order quantity, maintained where a sale counts, without reading the order lines."""
+
+    id = fields.IntField(primary_key=True)
+    category = fields.ForeignKeyField("models.Category", related_name="order_quantities", on_delete=fields.RESTRICT)
+    quantity_class = fields.IntField()
+    lines = fields.IntField(default=0)
+
+    class Meta:
+        table = "category_order_quantity"
+        unique_together = (("category", "quantity_class"),)

@@ -11,14 +11,15 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass
 
-from models.base import JAKARTA, UmkmStatus
+from models.base import JAKARTA, Scale, UmkmStatus
 from models.orders import COUNTED_SQL, OrderKind
 from models.query import as_datetime, fetch_all, int_list, sql_time
-from models.registry import Category, Opd
+from models.registry import Category, Opd, Umkm
 from resolvers import privacy, ranking
 from resolvers.categories import category_roots, category_subtree
 from resolvers.common import Ctx, DomainError
 from resolvers.equity import equity_reference, equity_sql
+from resolvers.fairness_policy import active_fraction, need
 
 SMALL_BUSINESS_SHARE = 0.40  # Perpres 12/2021 art. 65
 
@@ -66,23 +67,61 @@ class EquityReport:
     figures: dict
 
 
+def population_sql(cats: list[int]) -> str:
+    """The UMKM a period's equity figures are over (parameters: the period's start and end instants, twice, then the
+    sales sub-select's two): those that sold in it, and those that were sellers during it — verified before its end
+    and not out of VERIFIED before its start (VERIFIED now, or a status change at or after the start), of a scale
+    other than BESAR, with a product in the category listed during it (created before the end, and active now or
+    changed — archived — at or after the start)."""
+    return f"""SELECT u."id" AS umkm_id, u."verified_at" AS verified_at FROM "umkm" u
+        WHERE u."scale" <> '{Scale.BESAR.value}' AND u."verified_at" IS NOT NULL AND u."verified_at" < ?
+          AND (u."status" = '{UmkmStatus.VERIFIED.value}' OR EXISTS (
+                SELECT 1 FROM "umkm_status_change" sc WHERE sc."umkm_id" = u."id" AND sc."created_at" >= ?))
+          AND EXISTS (SELECT 1 FROM "product" p WHERE p."umkm_id" = u."id" AND p."category_id" IN ({int_list(cats)})
+                      AND p."created_at" < ? AND (p."active" OR p."updated_at" >= ?))"""
+
+
+async def _weights(rows: list[dict], end: dt.datetime) -> dict[int, float]:
+    """Each member's fair-share weight at the period's end, as the ranking weighs it: a_i(1 + γN_i)."""
+    policy = ranking.POLICY
+    ids = [r["umkm_id"] for r in rows]
+    omzet = await ranking.reported_omzet(ranking.complete_months(end, policy.need_months), ids)
+    out = {}
+    for r in rows:
+        verified = as_datetime(r["verified_at"]) or end
+        a = active_fraction((end - verified).total_seconds() / 86_400.0, policy)
+        out[r["umkm_id"]] = a * (1 + policy.need_weight * need(ranking.omzet_used(omzet.get(r["umkm_id"]), policy)))
+    return out
+
+
 async def equity_report(ctx: Ctx, category_id: int, start: dt.date, end: dt.date) -> EquityReport:
-    """Equity over the category's eligible UMKM (plus any that sold in the period), zeros included."""
+    """Equity over the category's population of the period (`population_sql`) plus any UMKM that sold in it, zeros
+    included; unmet fair share against need-weighted fair shares F_i = S × w_i / Σw."""
     cats = await _cats(category_id)
     lo, hi = day_bounds(start, end)
-    _median, eligible = await ranking.eligible_with_median(cats)
-    elig = [r["umkm_id"] for r in eligible]
     sales = _sales_sql(cats, _kinds_sql(ctx))
-    members = f"""SELECT u."id" AS umkm_id FROM "umkm" u
-                  WHERE u."id" IN ({int_list(elig)}) OR u."id" IN (SELECT umkm_id FROM ({sales}) s0)"""
-    values = f"""SELECT COALESCE(s.amount, 0) AS x FROM ({members}) m
-                 LEFT JOIN ({sales}) s ON s.umkm_id = m.umkm_id"""
+    period = [sql_time(hi), sql_time(lo), sql_time(hi), sql_time(lo)]
+    members = await fetch_all(
+        f"""SELECT m.umkm_id AS umkm_id, u."verified_at" AS verified_at FROM (
+                SELECT umkm_id FROM ({population_sql(cats)}) p0 UNION SELECT umkm_id FROM ({sales}) s0) m
+            JOIN "umkm" u ON u."id" = m.umkm_id""",
+        [*period, sql_time(lo), sql_time(hi)],
+    )
+    weights = await _weights(members, min(hi, ctx.clock.now()))
+    total_w = sum(weights.values())
+    # the weights inline as literals (our own floats, never input): one VALUES row per member
+    rows = ", ".join(f"({int(u)}, {w / total_w if total_w > 0 else 0.0!r})" for u, w in sorted(weights.items()))
+    total = f"(SELECT COALESCE(SUM(amount), 0) FROM ({sales}) s2)"
+    values = f"""SELECT COALESCE(s.amount, 0) AS x, wt.column2 * {total} AS f
+                 FROM (VALUES {rows or "(0, 0.0)"}) wt
+                 LEFT JOIN ({sales}) s ON s.umkm_id = wt.column1
+                 WHERE wt.column1 <> 0"""
     counts = await fetch_all(
         f"SELECT COUNT(*) AS sellers, COALESCE(SUM(orders), 0) AS purchases FROM ({sales}) s",
         [sql_time(lo), sql_time(hi)],
     )
     purchases = int(counts[0]["purchases"] or 0)
-    figures = await equity_sql(values, [sql_time(lo), sql_time(hi)] * 2, purchases=purchases)
+    figures = await equity_sql(values, [sql_time(lo), sql_time(hi)] * 2, purchases=purchases, with_fair=True)
     return EquityReport(
         category_id=category_id,
         start=start,
@@ -120,13 +159,30 @@ async def equity_by_category(ctx: Ctx, start: dt.date, end: dt.date) -> list[tup
     for r in rows:
         sales.setdefault(r["root"], {})[r["umkm_id"]] = int(r["amount"])
         purchases[r["root"]] = purchases.get(r["root"], 0) + int(r["orders"])  # an order has one seller
+    # The population of the period per category (`population_sql`, one statement each) plus whoever sold in it;
+    # their need weights once for all (a weight belongs to the UMKM, not to the category).
+    period = [sql_time(hi), sql_time(lo), sql_time(hi), sql_time(lo)]
+    members: dict[int, set[int]] = {}
+    verified: dict[int, object] = {}
+    for c in tops:
+        population = await fetch_all(population_sql([k for k, r in roots.items() if r == c.id]), period)
+        verified.update((r["umkm_id"], r["verified_at"]) for r in population)
+        members[c.id] = {r["umkm_id"] for r in population} | set(sales.get(c.id, {}))
+    unseen = sorted({u for m in members.values() for u in m} - set(verified))
+    if unseen:
+        for u in await Umkm.filter(id__in=unseen).values("id", "verified_at"):
+            verified[u["id"]] = u["verified_at"]
+    weights = await _weights(
+        [{"umkm_id": u, "verified_at": v} for u, v in sorted(verified.items())], min(hi, ctx.clock.now())
+    )
     out = []
     for c in tops:
-        _median, eligible = await ranking.eligible_with_median([k for k, r in roots.items() if r == c.id])
         sold = sales.get(c.id, {})
-        members = {e["umkm_id"] for e in eligible} | set(sold)
-        figures = equity_reference([sold.get(u, 0) for u in sorted(members)], purchases=purchases.get(c.id, 0))
-        report = EquityReport(c.id, start, end, len(members), len(sold), purchases.get(c.id, 0), figures)
+        ids = sorted(members[c.id])
+        total, total_w = sum(sold.values()), sum(weights.get(u, 0.0) for u in ids)
+        fair = [total * weights.get(u, 0.0) / total_w if total_w > 0 else 0.0 for u in ids]
+        figures = equity_reference([sold.get(u, 0) for u in ids], fair=fair, purchases=purchases.get(c.id, 0))
+        report = EquityReport(c.id, start, end, len(ids), len(sold), purchases.get(c.id, 0), figures)
         out.append((c, report))
     return out
 
@@ -218,7 +274,7 @@ async def opd_spending(ctx: Ctx, year: int) -> list[OpdSpending]:
                    SUM(CASE WHEN o."kind" = '{OrderKind.OPD.value}' THEN o."total" ELSE 0 END) AS spend,
                    SUM(CASE WHEN o."kind" = '{OrderKind.OPD.value}' THEN 1 ELSE 0 END) AS orders,
                    COUNT(DISTINCT CASE WHEN o."kind" = '{OrderKind.OPD.value}' THEN o."umkm_id" END) AS reached,
-                   SUM(CASE WHEN o."kind" = '{OrderKind.OPD.value}' AND o."source" = 'UNDER_SOLD_LIST'
+                   SUM(CASE WHEN o."kind" = '{OrderKind.OPD.value}' AND o."source_rank" IS NOT NULL
                             THEN o."total" ELSE 0 END) AS listed,
                    SUM(CASE WHEN o."kind" = '{OrderKind.PERSONAL.value}' THEN 1 ELSE 0 END) AS staff_orders,
                    SUM(CASE WHEN o."kind" = '{OrderKind.PERSONAL.value}' THEN o."total" ELSE 0 END) AS staff_spend,

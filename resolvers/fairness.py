@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from models.base import JAKARTA, Scale, UmkmStatus
+from models.base import JAKARTA, Role, Scale, UmkmStatus
 from models.catalog import Product
 from models.registry import Opd, Umkm
-from resolvers import fairness_snapshot, privacy
+from resolvers import exposure, fairness_snapshot, privacy
 from resolvers.common import AccessError, BadUserInput, Ctx, DomainError
-from resolvers.ranking import RankedUmkm, list_moment, price_band
+from resolvers.fairness_policy import POLICY, Policy
+from resolvers.fairness_secrets import published_secret
+from resolvers.ranking import RankedUmkm, held_since, list_moment, price_band
 
 MAX_PAST_DAYS = 366  # how far back `asOf` may look
 
@@ -47,6 +49,16 @@ def day_asked(ctx: Ctx, as_of: dt.date | None) -> tuple[dt.datetime, bool]:
     return now_or(ctx, as_of), False
 
 
+def key_published(ctx: Ctx, moment: dt.datetime) -> bool:
+    """A list's keyed order may be shown once its day's secret is published: from the next day on."""
+    return moment.astimezone(JAKARTA).date() < ctx.clock.now().astimezone(JAKARTA).date()
+
+
+async def day_secret_published(ctx: Ctx, day: dt.date) -> str | None:
+    """A past day's secret, for anyone to audit its list; never today's or a future one."""
+    return await published_secret(day, ctx.clock.now().astimezone(JAKARTA).date())
+
+
 async def _buyer(ctx: Ctx, opd_id: int | None, quantity: int | None) -> Opd | None:
     if quantity is not None and quantity < 1:
         raise DomainError("TOO_SMALL", "Quantity must be at least 1.", "quantity")
@@ -71,8 +83,26 @@ async def under_sold(
     moment, today = day_asked(ctx, as_of)
     opd = await _buyer(ctx, opd_id, quantity)
     page = await fairness_snapshot.page(category_id, moment, opd, quantity, after, first, stored=today)
-    page.rows = [privacy.ranked_for(ctx.principal, r) for r in page.rows]
+    p = ctx.principal
+    if today and p.role in (Role.OPD_BUYER, Role.EMPLOYEE) and p.opd_id is not None and opd_id in (None, p.opd_id):
+        # the server's record of what this buyer was shown: list credit comes from it, not from the order's label
+        await exposure.record(moment.astimezone(JAKARTA).date(), p.user_id, p.opd_id, category_id, page.rows)
+    page.rows = [privacy.ranked_for(p, r) for r in page.rows]
     return page
+
+
+def choice(rows: list[RankedUmkm], policy: Policy = POLICY) -> tuple[set[int], int | None]:
+    """The small choice (docs/FAIRNESS.md, "The buyer's choice"): the ranks of the recommended rows (the list's first
+    `policy.recommended`) and the default one: rank 1, unless its price is above `recommended_price_ratio` × the
+    cheapest recommended price, then the cheapest (ties: the better rank)."""
+    top = [r for r in rows if r.rank <= policy.recommended]
+    if not top:
+        return set(), None
+    cheapest = min(r.cheapest_price for r in top)
+    first = min(top, key=lambda r: r.rank)
+    if first.cheapest_price > policy.recommended_price_ratio * cheapest:
+        first = min(top, key=lambda r: (r.cheapest_price, r.rank))
+    return {r.rank for r in top}, first.rank
 
 
 def _may_see(ctx: Ctx, umkm: Umkm) -> bool:
@@ -117,10 +147,17 @@ async def explain(
     if not products:
         why.append("NO_PRODUCT_IN_CATEGORY")
     else:
-        if not any(p.made_to_order or p.stock > 0 for p in products):
+        since = held_since(moment)
+        held = [p.held if p.held_at is not None and p.held_at >= since else 0 for p in products]
+        if not any(p.made_to_order or p.stock + h > 0 for p, h in zip(products, held, strict=True)):
             why.append("NO_STOCK")
         lo, hi = price_band(snap.median_price or 0)
-        if not any(lo <= p.price <= hi for p in products):
+        in_band = [(p, h) for p, h in zip(products, held, strict=True) if lo <= p.price <= hi]
+        if not in_band:
             why.append("PRICE_OUT_OF_BAND")
+        elif not why and not any(
+            p.made_to_order or p.stock + h >= snap.typical_quantity for p, h in in_band
+        ):  # an in-band product, but none can deliver the category's median order quantity
+            why.append("CAPACITY_SHORT")
     why += buyer_side
     return None, why

@@ -6,14 +6,17 @@ Change a value, change POLICY_VERSION: every ranking row and stored plan carries
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import math
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Policy:
-    version: str = "pemerataan-2026.11-1"
+    version: str = "pemerataan-2026.11-2"
     half_life_days: float = 180.0  # H
+    ramp_half_life_days: float = 30.0  # H_a: a newcomer's target share reaches full weight with this half-life
     bucket: float = 0.25  # δ
     need_weight: float = 0.5  # γ
     omzet_low: int = 1_000_000  # L, rupiah per month
@@ -22,6 +25,11 @@ class Policy:
     band_high: float = 1.3  # β_hi
     min_lot: int = 20  # m
     need_months: int = 3  # complete months whose reports give Ô_i
+    need_min_reports: int = 2  # of those months, at least this many reported on time, else no need
+    hold_grace_hours: int = 72  # open orders reserved this recently still count as the seller's stock
+    recommended: int = 3  # the list's first rows marked as the recommended choice
+    recommended_price_ratio: float = 1.2  # rank 1 is the default unless dearer than this × the cheapest of those
+    exposure_keep_days: int = 400  # the exposure log is purged after this many days
 
 
 POLICY = Policy()
@@ -44,8 +52,8 @@ def decay_to(weighted: float, as_of: dt.datetime, policy: Policy = POLICY) -> fl
 
 
 def active_fraction(days_since_verification: float, policy: Policy = POLICY) -> float:
-    """a_i = 1 - 2^(-(days + 1)/H): a newcomer earns its share gradually."""
-    return 1.0 - 2.0 ** (-(max(days_since_verification, 0.0) + 1.0) / policy.half_life_days)
+    """a_i = 1 - 2^(-(days + 1)/H_a): a newcomer earns its share gradually (half-life `ramp_half_life_days`)."""
+    return 1.0 - 2.0 ** (-(max(days_since_verification, 0.0) + 1.0) / policy.ramp_half_life_days)
 
 
 def need(omzet: float | None, policy: Policy = POLICY) -> float:
@@ -56,13 +64,11 @@ def need(omzet: float | None, policy: Policy = POLICY) -> float:
     return min(1.0, max(0.0, (hi - math.log(max(omzet, policy.omzet_low))) / (hi - lo)))
 
 
-ROTATION_PRIME = 2_147_483_647  # 2^31 - 1
-
-
-def rotation_key(umkm_id: int, category_id: int, day: dt.date) -> int:
-    """A daily rotating tie-breaker inside a bucket: integer arithmetic only, so every engine and language agrees."""
-    d = day.toordinal()
-    return (umkm_id * 2_654_435_761 + category_id * 40_503 + d * 2_246_822_519) % ROTATION_PRIME
+def rotation_key(secret: str, category_id: int, umkm_id: int) -> int:
+    """The keyed daily order inside a bucket: the first 31 bits of HMAC-SHA256(day secret, "category:umkm"). Nobody
+    can predict it before the day's secret is published (the day after); anyone can check it afterwards."""
+    mac = hmac.new(bytes.fromhex(secret), f"{category_id}:{umkm_id}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(mac[:4], "big") & 0x7FFF_FFFF
 
 
 def bucket_of(deficit: float, policy: Policy = POLICY) -> int:

@@ -31,10 +31,11 @@ from tortoise.transactions import in_transaction
 from models.base import JAKARTA
 from models.fairness import RankingRow, RankingSnapshot
 from models.query import fetch_all
-from models.registry import Opd
+from models.registry import Category, Opd
+from resolvers import exposure
 from resolvers.categories import category_subtree
 from resolvers.common import DomainError
-from resolvers.fairness_policy import POLICY, Policy
+from resolvers.fairness_policy import POLICY, Policy, bucket_of, decay_to, growth
 from resolvers.ranking import (
     RankedUmkm,
     Ranking,
@@ -44,6 +45,7 @@ from resolvers.ranking import (
     compute_ranking,
     list_moment,
     serves_sql,
+    shown_sql,
 )
 
 KEEP_DAYS = 2  # snapshots of a category made for moments more than this before a new one are deleted
@@ -61,11 +63,13 @@ class Snapshot:
     eligible: int
     median_price: float | None
     policy_version: str
+    typical_quantity: int = 1
 
 
 CURRENT_SQL = (  # parameters: as_of (UTC), category id
     'SELECT c."ranking_generation" AS generation, s."id" AS id, s."generation" AS built_from, '
-    's."policy_version" AS policy_version, s."eligible" AS eligible, s."median_price" AS median_price '
+    's."policy_version" AS policy_version, s."eligible" AS eligible, s."median_price" AS median_price, '
+    's."typical_quantity" AS typical_quantity '
     'FROM "category" c LEFT JOIN "fairness_snapshot" s ON s."category_id" = c."id" AND s."as_of" = ? '
     'WHERE c."id" = ?'
 )
@@ -102,6 +106,7 @@ async def snapshot(category_id: int, as_of: dt.datetime, policy: Policy = POLICY
         eligible=int(row["eligible"]),
         median_price=row["median_price"],
         policy_version=row["policy_version"],
+        typical_quantity=int(row["typical_quantity"] or 1),
     )
 
 
@@ -117,7 +122,12 @@ async def _build(category_id: int, cats: list[int], as_of: dt.datetime, policy: 
         if _fresh(row, generation, policy):
             return row
         started = time.perf_counter()
-        ranking = await compute_ranking(category_id, cats, as_of, policy)
+        # The band and the typical quantity are fixed for the day by its first build of the list: stuffing the
+        # catalogue during the day moves neither (docs/FAIRNESS.md, "Eligible").
+        fixed = None
+        if snap.built_at is not None and snap.policy_version == policy.version and snap.median_price is not None:
+            fixed = (snap.median_price, snap.typical_quantity)
+        ranking = await compute_ranking(category_id, cats, as_of, policy, fixed=fixed)
         await RankingRow.filter(snapshot_id=snap.id).delete()
         await _insert_rows(conn, snap.id, ranking.rows)
         old = await RankingSnapshot.filter(
@@ -131,6 +141,8 @@ async def _build(category_id: int, cats: list[int], as_of: dt.datetime, policy: 
             "policy_version": policy.version,
             "eligible": ranking.eligible,
             "median_price": ranking.median_price,
+            "typical_quantity": ranking.typical_quantity,
+            "total_received": ranking.total,
             "built_at": dt.datetime.now(dt.UTC),
             "build_ms": round((time.perf_counter() - started) * 1000),
         }
@@ -173,6 +185,7 @@ async def refresh(now: dt.datetime, policy: Policy = POLICY) -> list[int]:
     """Rebuild ahead of requests today's snapshot of every category whose list was read in the last `KEEP_DAYS`
     days and is stale or missing for today (the server runs this every few seconds): the request after a sale, or
     the first one of a day, then finds it fresh instead of paying the build. Returns the categories rebuilt."""
+    await exposure.purge(now.astimezone(JAKARTA).date(), policy)  # the exposure log's retention
     as_of = list_moment(now.astimezone(JAKARTA).date())
     since = as_of - dt.timedelta(days=KEEP_DAYS)
     read = await RankingSnapshot.filter(as_of__gte=since).values_list("category_id", flat=True)
@@ -185,6 +198,62 @@ async def refresh(now: dt.datetime, policy: Policy = POLICY) -> list[int]:
     return rebuilt
 
 
+# ---------------------------------------------------------------- an order moves its seller's row
+
+
+SALE_REASONS = ("NEVER_SOLD", "BELOW_FAIR_SHARE", "AT_OR_ABOVE_FAIR_SHARE")
+
+
+async def order_placed(umkm_id: int, by_category: dict[int, int], at: dt.datetime, policy: Policy = POLICY) -> None:
+    """An order placed at `at` counts provisionally as received (docs/FAIRNESS.md, "Open orders"): in each of today's
+    lists that hold its categories, only the seller's row moves — its received share, deficit and bucket, and its
+    place: the end of its new bucket (it is now the most recently awarded). The other rows keep their figures until
+    the next build. Runs in the placing transaction, under the snapshot's row lock."""
+    as_of = list_moment(at.astimezone(JAKARTA).date())
+    snaps = await RankingSnapshot.filter(as_of=as_of, policy_version=policy.version, built_at__not_isnull=True)
+    if not snaps:
+        return
+    parent = dict(await Category.all().values_list("id", "parent_id"))
+    under: dict[int, int] = {}  # a list's category -> the order's rupiah in it (its subtree)
+    for category_id, amount in by_category.items():
+        c: int | None = category_id
+        while c is not None:
+            under[c] = under.get(c, 0) + amount
+            c = parent.get(c)
+    for snap in snaps:
+        if snap.category_id in under:
+            await _move(snap.id, umkm_id, decay_to(under[snap.category_id] * growth(at, policy), as_of, policy), policy)
+
+
+async def _move(snapshot_id: int, umkm_id: int, amount: float, policy: Policy) -> None:
+    snap = await RankingSnapshot.filter(id=snapshot_id).select_for_update().get()
+    own = await RankingRow.get_or_none(snapshot_id=snapshot_id, umkm_id=umkm_id)
+    if own is None or snap.eligible == 0:
+        return
+    total = snap.total_received + amount
+    received = own.received + amount
+    rho = received / (total / snap.eligible) if total > 0 else 0.0
+    d = own.target_share - rho
+    b = bucket_of(d, policy)
+    ahead = await RankingRow.filter(snapshot_id=snapshot_id, bucket__gte=b).exclude(umkm_id=umkm_id).count()
+    old, new = own.position, ahead + 1
+    if new != old:  # shift the rows between, through negative positions (the unique index holds at every step)
+        lo, hi, step = (old + 1, new, -1) if new > old else (new, old - 1, 1)
+        await RankingRow.filter(id=own.id).update(position=0)
+        q = 'UPDATE "fairness_rank_row" SET "position" = '
+        await fetch_all(
+            f'{q}-("position" + ?) WHERE "snapshot_id" = ? AND "position" >= ? AND "position" <= ?',
+            [step, snapshot_id, lo, hi],
+        )
+        await fetch_all(f'{q}-"position" WHERE "snapshot_id" = ? AND "position" < 0', [snapshot_id])
+    sold = "BELOW_FAIR_SHARE" if d > 0 else "AT_OR_ABOVE_FAIR_SHARE"
+    reasons = [sold if r in SALE_REASONS else r for r in own.reasons.split(",")]
+    await RankingRow.filter(id=own.id).update(
+        position=new, received=received, received_share=rho, deficit=d, bucket=b, reasons=",".join(reasons)
+    )
+    await RankingSnapshot.filter(id=snapshot_id).update(total_received=total)
+
+
 # ---------------------------------------------------------------- reading it with the buyer's filters
 
 
@@ -192,6 +261,14 @@ async def subtree(s: Snapshot) -> list[int]:
     if s.cats is None:
         s.cats = await category_subtree(s.category_id)
     return s.cats
+
+
+async def _shown_sql(s: Snapshot, quantity: int | None, policy: Policy) -> tuple[str, list]:
+    """The columns of the product a row shows for the buyer's quantity (`resolvers.ranking.shown_sql`), if any."""
+    if not quantity:
+        return "", []
+    cols, params = shown_sql('r."umkm_id"', await subtree(s), s.median_price, s.as_of, quantity, policy)
+    return f", {cols}", params
 
 
 async def _buyer_sql(s: Snapshot, opd: Opd | None, quantity: int | None, policy: Policy) -> tuple[str, list]:
@@ -234,16 +311,19 @@ def _ranked(row: dict, rank: int, s: Snapshot, opd: Opd | None, quantity: int | 
         rotation=int(row["rotation"]),
         policy_version=s.policy_version,
     )
-    return RankedUmkm(
-        rank, int(row["umkm_id"]), score, reasons, int(row["product_id"]), int(row["price"]), int(row["position"])
-    )
+    product_id, price = int(row["product_id"]), int(row["price"])
+    if row.get("shown_id") is not None:
+        product_id, price = int(row["shown_id"]), int(row["shown_price"])
+    return RankedUmkm(rank, int(row["umkm_id"]), score, reasons, product_id, price, int(row["position"]))
 
 
-def page_sql(s: Snapshot, opd: Opd | None, cond: str, params: list, after_position: int, first: int):
-    """The page statement: `first` + 1 rows after a position, in ranking order, through the buyer's filters."""
+def page_sql(s: Snapshot, opd: Opd | None, cond: str, params: list, after_position: int, first: int, shown=("", [])):
+    """The page statement: `first` + 1 rows after a position, in ranking order, through the buyer's filters, with
+    the product each row shows for the buyer's quantity."""
+    cols, more = shown
     return (
-        f'SELECT r.* {_from(opd)} AND r."position" > ?{cond} ORDER BY r."position" LIMIT ?',
-        [s.id, after_position, *params, first + 1],
+        f'SELECT r.*{cols} {_from(opd)} AND r."position" > ?{cond} ORDER BY r."position" LIMIT ?',
+        [*more, s.id, after_position, *params, first + 1],
     )
 
 
@@ -276,7 +356,8 @@ async def page(
     s = await snapshot(category_id, as_of, policy)
     cond, params = await _buyer_sql(s, opd, quantity, policy)
     after_rank, after_position = after or (0, 0)
-    rows = await fetch_all(*page_sql(s, opd, cond, params, after_position, first))
+    shown = await _shown_sql(s, quantity, policy)
+    rows = await fetch_all(*page_sql(s, opd, cond, params, after_position, first, shown))
     ranked = [_ranked(r, after_rank + i, s, opd, quantity) for i, r in enumerate(rows[:first], start=1)]
 
     async def total() -> int:
@@ -292,7 +373,8 @@ async def full(category_id: int, as_of: dt.datetime, opd: Opd | None, quantity: 
     """The buyer's whole list (bulk plans): a `resolvers.ranking.Ranking` read from the snapshot."""
     s = await snapshot(category_id, as_of, policy)
     cond, params = await _buyer_sql(s, opd, quantity, policy)
-    rows = await fetch_all(f'SELECT r.* {_from(opd)}{cond} ORDER BY r."position"', [s.id, *params])
+    cols, more = await _shown_sql(s, quantity, policy)
+    rows = await fetch_all(f'SELECT r.*{cols} {_from(opd)}{cond} ORDER BY r."position"', [*more, s.id, *params])
     return Ranking(
         category_id,
         as_of,
@@ -351,7 +433,9 @@ async def _computed(
     if not cats:
         raise DomainError("NOT_FOUND", "No such category.", "categoryId")
     ranking = await compute_ranking(category_id, cats, as_of, policy)
-    s = Snapshot(0, category_id, cats, as_of, ranking.eligible, ranking.median_price, policy.version)
+    s = Snapshot(
+        0, category_id, cats, as_of, ranking.eligible, ranking.median_price, policy.version, ranking.typical_quantity
+    )
     await buyer_filters(ranking, cats, opd, quantity, policy)
     return s, ranking
 

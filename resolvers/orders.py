@@ -20,6 +20,7 @@ from models.catalog import Product
 from models.fairness import BulkPlan
 from models.orders import (
     ITEM_READ,
+    OPEN_STATUSES,
     ORDER_READ,
     CapacityUse,
     Order,
@@ -34,11 +35,8 @@ from models.orders import (
 )
 from models.query import joined_rows
 from models.registry import Opd
-from resolvers import events, outbox, sales
-from resolvers.categories import category_roots
+from resolvers import events, exposure, fairness_snapshot, fairness_stats, outbox, sales
 from resolvers.common import AccessError, Ctx, DomainError, Principal, Validator
-from resolvers.fairness import now_or
-from resolvers.fairness_snapshot import standing
 from resolvers.invalidation import invalidate
 
 MAX_ITEMS = 100
@@ -176,11 +174,14 @@ async def _replay(placement: Placement, basket_hash: str) -> list[Order]:
     return await Order.filter(placement_id=placement.id).order_by("id")
 
 
-async def _reserve(product: Product, quantity: int, period: str, field: str) -> bool:
-    """Stock: a conditional decrement. Made to order: the month's capacity, a conditional increment. True when the
-    stock ran out (the product leaves the under-sold lists)."""
+async def _reserve(product: Product, quantity: int, period: str, field: str, now: dt.datetime) -> bool:
+    """Stock: a conditional decrement, the units held by the open order (`held`, `held_at`: a rival's recent
+    reservation does not take the seller off the under-sold list). Made to order: the month's capacity, a
+    conditional increment. True when the stock ran out."""
     if not product.made_to_order:
-        moved = await Product.filter(id=product.id, stock__gte=quantity).update(stock=F("stock") - quantity)
+        moved = await Product.filter(id=product.id, stock__gte=quantity).update(
+            stock=F("stock") - quantity, held=F("held") + quantity, held_at=now
+        )
         if not moved:
             raise DomainError("INSUFFICIENT_STOCK", "Not enough stock of {product}.", field, product=product.name)
         return await Product.exists(id=product.id, stock__lte=0)  # the row is ours until commit: a stable read
@@ -200,10 +201,28 @@ async def _reserve(product: Product, quantity: int, period: str, field: str) -> 
     return False
 
 
-async def _release(order_id: int) -> None:
-    """Give back what an order reserved (reject, cancel), products in id order like `place_order`."""
+async def _unhold(order: Order) -> None:
+    """The order is no longer open (shipped, or closed before): its units stop counting as the seller's stock."""
+    if order.status not in (OrderStatus.SUBMITTED, OrderStatus.ACCEPTED):
+        return
+    for product_id, quantity in (
+        await OrderItem.filter(order_id=order.id, capacity_period=None)
+        .order_by("product_id", "id")
+        .values_list("product_id", "quantity")
+    ):
+        await Product.filter(id=product_id).update(held=F("held") - quantity)
+
+
+async def _release(order: Order) -> None:
+    """Give back what an order reserved (reject, cancel), products in id order like `place_order`, and take back its
+    provisional count on the under-sold lists (they are rebuilt)."""
     restocked = set()
-    items = await OrderItem.filter(order_id=order_id).select_related("product").order_by("product_id", "id")
+    await _unhold(order)
+    if order.status in OPEN_STATUSES:
+        amounts = await fairness_stats.order_amounts_by_category(order.id)
+        await fairness_stats.record_open(order.umkm_id, amounts, order.created_at, -1)
+        restocked |= set(amounts)
+    items = await OrderItem.filter(order_id=order.id).select_related("product").order_by("product_id", "id")
     for item in items:
         if item.capacity_period:
             await CapacityUse.filter(product_id=item.product_id, period=item.capacity_period).update(
@@ -298,6 +317,16 @@ async def _place(
                     minimum=pr.min_order_quantity,
                     unit=pr.unit,
                 )
+            limit = ctx.settings.bulk_threshold
+            if limit and req.source is not OrderSource.BULK_PLAN and pr.price * item.quantity > limit:
+                raise DomainError(
+                    "USE_BULK_PLAN",
+                    "Rp{amount} is above the city's bulk threshold of Rp{limit}: plan this purchase with "
+                    "planBulkOrder, which splits it across the under-sold list.",
+                    f"{field}.quantity",
+                    amount=pr.price * item.quantity,
+                    limit=limit,
+                )
             if req.needed_by < day + dt.timedelta(days=pr.lead_time_days):
                 raise DomainError(
                     "TOO_SOON",
@@ -308,12 +337,13 @@ async def _place(
                 )
             groups.setdefault(pr.umkm_id, []).append((n, item, pr))
         period = req.needed_by.strftime("%Y-%m")
-        ranks = await _list_ranks(ctx, opd, groups) if req.source is OrderSource.UNDER_SOLD_LIST else {}
+        # list credit from the server's exposure log, whatever the order's `source` says
+        shown = await exposure.shown(day, p.user_id, sorted(ids))
         # Stock and capacity first, in product id order for the whole basket: two baskets holding the same products
         # take their rows in the same order (no deadlock); then the categories whose stock ran out, once.
         emptied = set()
         for n, item, pr in sorted((line for lines in groups.values() for line in lines), key=lambda t: (t[2].id, t[0])):
-            if await _reserve(pr, item.quantity, period, f"items.{n}.quantity"):
+            if await _reserve(pr, item.quantity, period, f"items.{n}.quantity", ctx.clock.now()):
                 emptied.add(pr.category_id)
         if emptied:
             await invalidate(emptied)
@@ -321,6 +351,7 @@ async def _place(
         for umkm_id, lines in groups.items():
             total = sum(pr.price * item.quantity for _, item, pr in lines)
             order = await Order.create(
+                created_at=ctx.clock.now(),  # the server's clock: the moment the order counts from, provisionally
                 kind=kind,
                 opd_id=opd_id,
                 buyer_id=p.user_id,
@@ -331,10 +362,13 @@ async def _place(
                 delivery_address=req.delivery_address.strip(),
                 note=(req.note or "").strip(),
                 source=req.source,
-                source_rank=ranks.get(umkm_id),
             )
             order.number = f"PO-{day.year}-{order.id:06d}"
-            await order.save(update_fields=["number"])
+            fields = ["number"]
+            if umkm_id in shown and await exposure.claim(shown[umkm_id][0], order.id):
+                order.source_rank = shown[umkm_id][1]
+                fields.append("source_rank")
+            await order.save(update_fields=fields)
             await OrderItem.bulk_create(
                 [
                     OrderItem(
@@ -352,6 +386,12 @@ async def _place(
                     for _, item, pr in lines
                 ]
             )
+            # open, the order counts provisionally: the seller's row moves on today's lists now, not at delivery
+            amounts: dict[int, int] = {}
+            for _, item, pr in lines:
+                amounts[pr.category_id] = amounts.get(pr.category_id, 0) + pr.price * item.quantity
+            await fairness_stats.record_open(umkm_id, amounts, order.created_at, 1)
+            await fairness_snapshot.order_placed(umkm_id, amounts, order.created_at)
             event = await OrderEvent.create(
                 order_id=order.id, from_status=None, to_status=OrderStatus.SUBMITTED, actor_id=p.user_id
             )
@@ -364,19 +404,6 @@ async def _place(
             if not moved:
                 raise DomainError("PLAN_ALREADY_PLACED", "This plan was placed already.", "planId")
     return orders, msgs
-
-
-async def _list_ranks(ctx: Ctx, opd: Opd, groups: dict[int, list]) -> dict[int, int]:
-    """Each seller's rank on the under-sold list of its product's top-level category, as the server computes it now
-    for this OPD: the city measures how many purchases follow the list from this, never from a client's number."""
-    roots = await category_roots()
-    out = {}
-    for umkm_id, lines in groups.items():
-        root = roots.get(lines[0][2].category_id, lines[0][2].category_id)
-        _snap, row, _why = await standing(root, now_or(ctx, None), umkm_id, opd, None)
-        if row is not None:
-            out[umkm_id] = row.rank
-    return out
 
 
 # ---------------------------------------------------------------- lifecycle
@@ -464,7 +491,7 @@ async def reject_order(ctx: Ctx, order_id: int, reason: str) -> Order:
         raise DomainError("REQUIRED", "Say why you reject the order.", "reason")
 
     async def release(order: Order, _now: dt.datetime) -> None:
-        await _release(order.id)
+        await _release(order)
 
     return await _transition(
         ctx,
@@ -480,7 +507,13 @@ async def reject_order(ctx: Ctx, order_id: int, reason: str) -> Order:
 
 async def ship_order(ctx: Ctx, order_id: int) -> Order:
     return await _transition(
-        ctx, order_id, (OrderStatus.ACCEPTED,), OrderStatus.SHIPPED, _owner, changes={"shipped_at": ctx.clock.now()}
+        ctx,
+        order_id,
+        (OrderStatus.ACCEPTED,),
+        OrderStatus.SHIPPED,
+        _owner,
+        changes={"shipped_at": ctx.clock.now()},
+        before=_unhold,
     )
 
 
@@ -500,7 +533,7 @@ async def confirm_delivery(ctx: Ctx, order_id: int, received_by: str) -> Order:
         _buyer,
         changes={"delivered_at": now, "received_by": received_by},
         note=f"received by {received_by}",
-        after=lambda order, at: sales.sale_counted(order, now),
+        after=lambda order, at: sales.sale_counted(order, now, was_open=True),
     )
 
 
@@ -554,7 +587,7 @@ async def cancel_order(ctx: Ctx, order_id: int, reason: str) -> Order:
         allowed, check = (OrderStatus.SUBMITTED,), _buyer
 
     async def release(order: Order, _now: dt.datetime) -> None:
-        await _release(order.id)
+        await _release(order)
 
     return await _transition(
         ctx,
@@ -574,7 +607,7 @@ async def cancel_unaccepted(ctx: Ctx, order_id: int, reason: str) -> Order:
     stock and capacity return as in any cancel."""
 
     async def release(order: Order, _now: dt.datetime) -> None:
-        await _release(order.id)
+        await _release(order)
 
     return await _transition(
         ctx,

@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from models.base import JAKARTA, Scale, UmkmStatus
-from models.query import as_datetime, fetch_all, int_list
+from models.query import as_datetime, fetch_all, int_list, sql_time
 from models.registry import Opd
 from resolvers.categories import category_subtree
 from resolvers.common import DomainError
@@ -30,6 +30,7 @@ from resolvers.fairness_policy import (
     need,
     rotation_key,
 )
+from resolvers.fairness_secrets import day_secret
 
 
 @dataclass
@@ -66,6 +67,8 @@ class Ranking:
     median_price: float | None
     rows: list[RankedUmkm]
     excluded: dict[int, list[str]] = field(default_factory=dict)  # buyer-side exclusions, by UMKM
+    typical_quantity: int = 1  # the category's median order quantity: what a row's product must be able to deliver
+    total: float = 0.0  # T_c, decayed to `as_of`
 
 
 def list_moment(day: dt.date) -> dt.datetime:
@@ -91,84 +94,174 @@ def price_band(median: float, policy: Policy = POLICY) -> tuple[int, int]:
     return math.ceil(policy.band_low * median - 1e-9), math.floor(policy.band_high * median + 1e-9)
 
 
-def eligible_sql(cats: list[int], policy: Policy = POLICY) -> tuple[str, list]:
-    """The statement behind `eligible_with_median` (`?` placeholders) and its parameters."""
+def period_of(as_of: dt.datetime) -> str:
+    return as_of.astimezone(JAKARTA).strftime("%Y-%m")
+
+
+def held_since(as_of: dt.datetime, policy: Policy = POLICY) -> dt.datetime:
+    """Open orders reserved at or after this moment still count as the seller's stock (griefing)."""
+    return as_of - dt.timedelta(hours=policy.hold_grace_hours)
+
+
+def available_sql(pr: str = "pr", cu: str = "cu") -> str:
+    """SQL: what a product can still deliver — its stock plus the units held by recent open orders (parameter: the
+    `held_since` moment), or, made to order, its capacity left in the month (`cu`, the month's capacity use)."""
+    return (
+        f'(CASE WHEN {pr}."made_to_order" THEN COALESCE({pr}."monthly_capacity", 0) - COALESCE({cu}."used", 0) '
+        f'ELSE {pr}."stock" + CASE WHEN {pr}."held_at" >= ? THEN {pr}."held" ELSE 0 END END)'
+    )
+
+
+def eligible_sql(
+    cats: list[int],
+    as_of: dt.datetime,
+    quantity: int,
+    median: float | None = None,
+    policy: Policy = POLICY,
+) -> tuple[str, list]:
+    """The statement behind `eligible_with_median` (`?` placeholders) and its parameters. The median is over **one
+    price per seller**: its cheapest active product that can deliver (stock or capacity left); a `median` given is
+    the day's fixed one. A seller is eligible with its cheapest in-band product that can deliver `quantity`."""
     lo10, hi10 = round(policy.band_low * 10), round(policy.band_high * 10)
+    fixed = median is not None
+    m = (
+        "m AS (SELECT CAST(? AS DOUBLE PRECISION) AS median)"
+        if fixed
+        else """s AS (SELECT umkm_id, MIN(price) AS price FROM p WHERE avail > 0 GROUP BY umkm_id),
+            r AS (SELECT price, ROW_NUMBER() OVER (ORDER BY price) AS rn, COUNT(*) OVER () AS n FROM s),
+            m AS (SELECT AVG(price) AS median FROM r WHERE rn IN ((n + 1) / 2, (n + 2) / 2))"""
+    )
+    params: list = [sql_time(held_since(as_of, policy)), period_of(as_of), UmkmStatus.VERIFIED.value, Scale.BESAR.value]
+    if fixed:
+        params.append(median)
+    params.append(quantity)
     return (
         f"""WITH p AS (
-                SELECT pr."umkm_id" AS umkm_id, pr."id" AS product_id, pr."price" AS price, pr."stock" AS stock,
-                       pr."made_to_order" AS made_to_order, u."verified_at" AS verified_at
+                SELECT pr."umkm_id" AS umkm_id, pr."id" AS product_id, pr."price" AS price,
+                       {available_sql()} AS avail, u."verified_at" AS verified_at
                 FROM "product" pr JOIN "umkm" u ON u."id" = pr."umkm_id"
+                LEFT JOIN "capacity_use" cu ON cu."product_id" = pr."id" AND cu."period" = ?
                 WHERE pr."category_id" IN ({int_list(cats)}) AND pr."active" AND u."status" = ? AND u."scale" <> ?
             ),
-            r AS (SELECT price, ROW_NUMBER() OVER (ORDER BY price) AS rn, COUNT(*) OVER () AS n FROM p),
-            m AS (SELECT AVG(price) AS median FROM r WHERE rn IN ((n + 1) / 2, (n + 2) / 2)),
+            {m},
             e AS (
                 SELECT p.umkm_id, p.product_id, p.price, p.verified_at,
                        ROW_NUMBER() OVER (PARTITION BY p.umkm_id ORDER BY p.price, p.product_id) AS rn
                 FROM p CROSS JOIN m
-                WHERE (p.stock > 0 OR p.made_to_order)
+                WHERE p.avail >= ?
                   AND 10 * p.price >= {lo10} * m.median AND 10 * p.price <= {hi10} * m.median
             )
             SELECT m.median AS median, e.umkm_id AS umkm_id, e.product_id AS product_id, e.price AS price,
                    e.verified_at AS verified_at
             FROM m LEFT JOIN e ON e.rn = 1""",
-        [UmkmStatus.VERIFIED.value, Scale.BESAR.value],
+        params,
     )
 
 
-async def eligible_with_median(cats: list[int], policy: Policy = POLICY) -> tuple[float | None, list[dict]]:
+async def eligible_with_median(
+    cats: list[int], as_of: dt.datetime, quantity: int, median: float | None = None, policy: Policy = POLICY
+) -> tuple[float | None, list[dict]]:
     """The category's median unit price and E_c in one statement: the products are read once."""
-    rows = await fetch_all(*eligible_sql(cats, policy))
+    rows = await fetch_all(*eligible_sql(cats, as_of, quantity, median, policy))
     if not rows or rows[0]["median"] is None:
         return None, []
     return float(rows[0]["median"]), [r for r in rows if r["umkm_id"] is not None]
+
+
+async def typical_quantity(cats: list[int]) -> int:
+    """The category's median order quantity, from the maintained classes of counted order lines (class k holds the
+    quantities 2^k to 2^(k+1) − 1): the lower end of the median line's class; 1 before any sale."""
+    rows = await fetch_all(
+        f'SELECT "quantity_class" AS k, SUM("lines") AS n FROM "category_order_quantity" '
+        f'WHERE "category_id" IN ({int_list(cats)}) GROUP BY "quantity_class" ORDER BY "quantity_class"'
+    )
+    total = sum(int(r["n"]) for r in rows)
+    seen = 0
+    for r in rows:
+        seen += int(r["n"])
+        if 2 * seen >= total and total > 0:
+            return 2 ** int(r["k"])
+    return 1
 
 
 async def received(cats: list[int], umkm_ids: list[int]) -> tuple[dict[int, float], float]:
     per = {
         r["umkm_id"]: float(r["w"])
         for r in await fetch_all(
-            f'SELECT "umkm_id" AS umkm_id, SUM("weighted") AS w FROM "umkm_category_sales" '
+            f'SELECT "umkm_id" AS umkm_id, SUM("weighted" + "open_weighted") AS w FROM "umkm_category_sales" '
             f'WHERE "category_id" IN ({int_list(cats)}) GROUP BY "umkm_id"'
         )
     }
     total = await fetch_all(
-        f'SELECT SUM("weighted") AS w FROM "category_sales" WHERE "category_id" IN ({int_list(cats)})'
+        f'SELECT SUM("weighted" + "open_weighted") AS w FROM "category_sales" WHERE "category_id" IN ({int_list(cats)})'
     )
     return per, float(total[0]["w"] or 0.0)
 
 
+async def last_awarded(cats: list[int], umkm_ids: list[int]) -> dict[int, dt.datetime]:
+    """Each seller's latest counted sale in the category (none: never awarded, first in its bucket)."""
+    if not umkm_ids:
+        return {}
+    rows = await fetch_all(
+        f'SELECT "umkm_id" AS umkm_id, MAX("last_sale_at") AS at FROM "umkm_category_sales" '
+        f'WHERE "category_id" IN ({int_list(cats)}) AND "last_sale_at" IS NOT NULL GROUP BY "umkm_id"'
+    )
+    return {r["umkm_id"]: as_datetime(r["at"]) for r in rows}
+
+
 async def reported_omzet(months: list[str], umkm_ids: list[int] | None = None) -> dict[int, list[int]]:
-    """Each UMKM's reported totals for the months, each floored at that month's platform sales (only the given
-    UMKM when `umkm_ids` is passed: the ranking reads its eligible sellers, not the whole registry)."""
+    """Each UMKM's reported totals for the months **filed on time**, each the larger of the report's current figure
+    and every revision (a correction never lowers it, so it never raises need), floored at that month's platform
+    sales. Only the given UMKM when `umkm_ids` is passed: the ranking reads its eligible sellers only."""
     marks = ", ".join("?" for _ in months)
     only = f' AND r."umkm_id" IN ({int_list(umkm_ids)})' if umkm_ids is not None else ""
     rows = await fetch_all(
-        f"""SELECT r."umkm_id" AS umkm_id, r."total_amount" AS total, s."amount" AS platform
+        f"""SELECT r."umkm_id" AS umkm_id, r."total_amount" AS total, s."amount" AS platform,
+                   (SELECT MAX(v."total_amount") FROM "omzet_revision" v WHERE v."report_id" = r."id") AS top
             FROM "omzet_report" r
             LEFT JOIN "umkm_monthly_sales" s ON s."umkm_id" = r."umkm_id" AND s."period" = r."period"
-            WHERE r."period" IN ({marks}){only}""",
+            WHERE r."period" IN ({marks}) AND NOT r."late"{only}""",
         months,
     )
     out: dict[int, list[int]] = defaultdict(list)
     for r in rows:
-        out[r["umkm_id"]].append(max(int(r["total"]), int(r["platform"] or 0)))
+        out[r["umkm_id"]].append(max(int(r["total"]), int(r["top"] or 0), int(r["platform"] or 0)))
     return out
 
 
+def omzet_used(reports: list[int] | None, policy: Policy = POLICY) -> float | None:
+    """Ô_i: the median of the on-time reports, when at least `need_min_reports` of the months have one."""
+    if not reports or len(reports) < policy.need_min_reports:
+        return None
+    return float(statistics.median(reports))
+
+
 async def compute_ranking(
-    category_id: int, cats: list[int], as_of: dt.datetime, policy: Policy = POLICY, received_from=None
+    category_id: int,
+    cats: list[int],
+    as_of: dt.datetime,
+    policy: Policy = POLICY,
+    received_from=None,
+    *,
+    fixed: tuple[float, int] | None = None,
 ) -> Ranking:
     """The whole ranking of a category (`cats`: it and its descendants) at `as_of`, before any buyer's filters;
     `rank` is the position. Requests read it from a snapshot (resolvers/fairness_snapshot.py). `received_from`
-    replaces the maintained statistics (the benchmark computes them from the order lines to compare)."""
-    med, rows = await eligible_with_median(cats, policy)
+    replaces the maintained statistics (the benchmark computes them from the order lines to compare). `fixed`: the
+    day's band centre and typical quantity, as the day's first build of the list stored them."""
+    if fixed is not None:
+        med_fixed, q0 = fixed
+    else:
+        med_fixed, q0 = None, await typical_quantity(cats)
+    med, rows = await eligible_with_median(cats, as_of, q0, med_fixed, policy)
     if med is None:
-        return Ranking(category_id, as_of, 0, None, [])
+        return Ranking(category_id, as_of, 0, None, [], typical_quantity=q0)
     ids = [r["umkm_id"] for r in rows]
     per, total_w = await (received_from or received)(cats, ids)
+    last = await last_awarded(cats, ids)
     omzet = await reported_omzet(complete_months(as_of, policy.need_months), ids)
+    day = as_of.astimezone(JAKARTA).date()
+    secret = await day_secret(day)
     n = len(rows)
     total = decay_to(total_w, as_of, policy)
     comp = []
@@ -176,12 +269,10 @@ async def compute_ranking(
         uid = r["umkm_id"]
         verified = as_datetime(r["verified_at"]) or as_of
         a = active_fraction((as_of - verified).total_seconds() / 86_400.0, policy)
-        reports = omzet.get(uid)
-        o = float(statistics.median(reports)) if reports else None
+        o = omzet_used(omzet.get(uid), policy)
         nu = need(o, policy)
         comp.append((uid, a, nu, o, decay_to(per.get(uid, 0.0), as_of, policy)))
     mean_w = sum(a * (1 + policy.need_weight * nu) for _, a, nu, _, _ in comp) / n if n else 1.0
-    day = as_of.astimezone(JAKARTA).date()
     ranked = []
     for r, (uid, a, nu, o, rec) in zip(rows, comp, strict=True):
         s = a * (1 + policy.need_weight * nu) / mean_w if mean_w > 0 else 1.0
@@ -197,7 +288,7 @@ async def compute_ranking(
             omzet=o,
             omzet_source="REPORTED" if o is not None else "NONE",
             bucket=bucket_of(d, policy),
-            rotation=rotation_key(uid, category_id, day),
+            rotation=rotation_key(secret, category_id, uid),
             policy_version=policy.version,
         )
         reasons = ["PRICE_IN_BAND"]
@@ -207,10 +298,12 @@ async def compute_ranking(
         if a < 0.5:
             reasons.append("NEWCOMER")
         ranked.append(RankedUmkm(0, uid, score, reasons, r["product_id"], int(r["price"])))
-    ranked.sort(key=lambda x: (-x.score.bucket, x.score.rotation, x.umkm_id))
+    never = dt.datetime.min.replace(tzinfo=dt.UTC)
+    # bucket descending; inside a bucket the least recently awarded first, then the keyed daily order
+    ranked.sort(key=lambda x: (-x.score.bucket, last.get(x.umkm_id) or never, x.score.rotation, x.umkm_id))
     for i, row in enumerate(ranked, start=1):
         row.rank = row.position = i
-    return Ranking(category_id, as_of, n, med, ranked)
+    return Ranking(category_id, as_of, n, med, ranked, typical_quantity=q0, total=total)
 
 
 async def rank_category(
@@ -243,18 +336,32 @@ def serves_sql(umkm: str, opd: Opd) -> tuple[str, list]:
     )
 
 
-def able_sql(umkm: str, cats: list[int], median: float | None, as_of: dt.datetime, quantity: int, policy: Policy):
-    """SQL condition: the UMKM (its id in column `umkm`) has a product in the category, priced within the band, with
-    stock for the quantity or, made to order, capacity left in the month of `as_of`."""
+def _qualifying(umkm: str, cats: list[int], median: float | None, as_of: dt.datetime, quantity: int, policy: Policy):
     lo, hi = price_band(median or 0, policy)
     return (
-        f"""EXISTS (SELECT 1 FROM "product" pr
+        f"""FROM "product" pr
             LEFT JOIN "capacity_use" cu ON cu."product_id" = pr."id" AND cu."period" = ?
             WHERE pr."umkm_id" = {umkm} AND pr."category_id" IN ({int_list(cats)}) AND pr."active"
-              AND pr."price" >= ? AND pr."price" <= ?
-              AND ((NOT pr."made_to_order" AND pr."stock" >= ?)
-                   OR (pr."made_to_order" AND COALESCE(pr."monthly_capacity", 0) - COALESCE(cu."used", 0) >= ?)))""",
-        [as_of.astimezone(JAKARTA).strftime("%Y-%m"), lo, hi, quantity, quantity],
+              AND pr."price" >= ? AND pr."price" <= ? AND {available_sql()} >= ?""",
+        [period_of(as_of), lo, hi, sql_time(held_since(as_of, policy)), quantity],
+    )
+
+
+def able_sql(umkm: str, cats: list[int], median: float | None, as_of: dt.datetime, quantity: int, policy: Policy):
+    """SQL condition: the UMKM (its id in column `umkm`) has a product in the category, priced within the band, that
+    can deliver the quantity (stock, with recent open orders' units, or capacity left in the month of `as_of`)."""
+    body, params = _qualifying(umkm, cats, median, as_of, quantity, policy)
+    return f"EXISTS (SELECT 1 {body})", params
+
+
+def shown_sql(umkm: str, cats: list[int], median: float | None, as_of: dt.datetime, quantity: int, policy: Policy):
+    """SQL expressions (id, price) of the product a row shows for the quantity: the cheapest in-band product that can
+    deliver it (ties: the lower id)."""
+    body, params = _qualifying(umkm, cats, median, as_of, quantity, policy)
+    order = 'ORDER BY pr."price", pr."id" LIMIT 1'
+    return (
+        f'(SELECT pr."id" {body} {order}) AS shown_id, (SELECT pr."price" {body} {order}) AS shown_price',
+        params + params,
     )
 
 
@@ -272,13 +379,23 @@ async def buyer_filters(
         checks.append(
             ("CAPACITY_SHORT", able_sql('u."id"', cats, ranking.median_price, ranking.as_of, quantity, policy))
         )
+    shown: dict[int, tuple[int, int]] = {}
     for reason, (cond, params) in checks:
-        sql = f'SELECT u."id" AS id FROM "umkm" u WHERE u."id" IN ({int_list(sorted(keep))}) AND {cond}'
-        passing = {r["id"] for r in await fetch_all(sql, params)}
+        cols, more = (
+            shown_sql('u."id"', cats, ranking.median_price, ranking.as_of, quantity, policy)
+            if reason == "CAPACITY_SHORT"
+            else ("NULL AS shown_id, NULL AS shown_price", [])
+        )
+        sql = f'SELECT u."id" AS id, {cols} FROM "umkm" u WHERE u."id" IN ({int_list(sorted(keep))}) AND {cond}'
+        got = await fetch_all(sql, more + params)
+        passing = {r["id"] for r in got}
+        shown.update({r["id"]: (int(r["shown_id"]), int(r["shown_price"])) for r in got if r["shown_id"] is not None})
         for uid in keep - passing:
             ranking.excluded.setdefault(uid, []).append(reason)
         keep &= passing
     for row in ranking.rows:
+        if row.umkm_id in shown:
+            row.cheapest_product_id, row.cheapest_price = shown[row.umkm_id]
         if row.umkm_id in keep:
             if opd is not None:
                 row.reasons.append("SERVES_OPD_KECAMATAN")

@@ -18,7 +18,7 @@ from models.base import JAKARTA
 from models.omzet import UmkmMonthlySales
 from models.orders import COUNTED_SQL, Order
 from models.query import begin_writing, fetch_all, jakarta_month_sql
-from resolvers.fairness_stats import order_amounts_by_category, record_sale
+from resolvers.fairness_stats import order_amounts_by_category, record_open, record_quantities, record_sale
 
 
 def sale_period(delivered_at: dt.datetime) -> str:
@@ -36,10 +36,15 @@ async def add_monthly_sales(umkm_id: int, period: str, amount: int, orders: int)
     )
 
 
-async def sale_counted(order: Order, delivered_at: dt.datetime) -> None:
-    """Called once per order, in the delivering transaction."""
+async def sale_counted(order: Order, delivered_at: dt.datetime, *, was_open: bool = False) -> None:
+    """Called once per order, in the delivering transaction. `was_open`: the order counted provisionally while open
+    (placed through `placeOrder`): that count ends here, and the lists already moved when it was placed."""
     await add_monthly_sales(order.umkm_id, sale_period(delivered_at), order.total, 1)
-    await record_sale(order.umkm_id, await order_amounts_by_category(order.id), delivered_at)
+    amounts = await order_amounts_by_category(order.id)
+    await record_sale(order.umkm_id, amounts, delivered_at, lists_moved=was_open)
+    if was_open:
+        await record_open(order.umkm_id, amounts, order.created_at, -1)
+    await record_quantities(order.id)
 
 
 # ---------------------------------------------------------------- rebuild with a drift check

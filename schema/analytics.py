@@ -37,7 +37,9 @@ class EquityReport:
     coverage_efficiency: float | None = strawberry.field(
         description="(1 − zero share) / min(1, purchases / members): how well purchases were spread."
     )
-    unmet_fair_share: float | None = strawberry.field(description="Σ max(0, fair − received) / Σ fair.")
+    unmet_fair_share: float | None = strawberry.field(
+        description="Σ max(0, fair − received) / Σ fair; fair shares weighted by need as the ranking weighs sellers."
+    )
     lorenz: list[float] | None = strawberry.field(description="Lorenz curve at 0%, 10%, …, 100% of members.")
 
 
@@ -108,7 +110,11 @@ class OpdSpending:
     pagu: Rupiah | None = strawberry.field(description="The year's pagu, if set.")
     pagu_share: float | None = strawberry.field(description="spend / pagu.")
     meets_small_business_rule: bool | None = strawberry.field(description="pagu share ≥ 40% (Perpres 12/2021 art. 65).")
-    fairness_list_share: float | None = strawberry.field(description="Share of spend ordered from the under-sold list.")
+    fairness_list_share: float | None = strawberry.field(
+        description="Share of spend with list credit: orders of a seller the buyer was shown among the recommended "
+        "rows of the under-sold list that day (the server's exposure log), or placed from a bulk plan; never from "
+        "the order's `source` label (docs/FAIRNESS.md)."
+    )
     median_days_to_pay: float | None = strawberry.field(description="Median days from delivery to payment.")
     unpaid_delivered: int = strawberry.field(description="Delivered orders not yet paid.")
     staff_purchases: int | None = strawberry.field(

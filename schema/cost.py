@@ -82,6 +82,8 @@ LIST_MAXIMA: dict[str, int] = {
     "PlaceOrderPayload.orders": 200,  # one per seller: of a basket (100 lines) or of a bulk plan
     "Webhook.eventTypes": 10,  # the webhook topics
     "WebhookDelivery.attempts": 20,  # the latest tries
+    "Query.myFairness": 200,  # owned UMKM × top-level categories (resolvers.fairness_standing.MAX_ROWS)
+    "Query.umkmFairness": 200,  # the same for one UMKM
 }
 # Lists that share one bound with the list around them: a basket's lines are split among its orders (one per
 # seller), so `placeOrder { orders { items } }` returns at most 100 lines however many orders: each order's `items`
@@ -94,6 +96,8 @@ FIELD_WEIGHTS: dict[str, int] = {
     "Query.underSoldUmkm": 20,
     "PurchaseCategory.underSoldUmkm": 20,
     "Query.fairnessCheck": 20,
+    "Query.myFairness": 20,
+    "Query.umkmFairness": 20,
     "Query.equityReport": 20,
     "Query.umkmSalesRanking": 20,
     "Query.opdSpending": 20,

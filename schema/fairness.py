@@ -10,12 +10,16 @@ from strawberry.types import Info
 
 from models import catalog as cat
 from models import registry as reg
+from models.base import Role
 from resolvers import fairness as rules
+from resolvers import fairness_standing as standing
+from resolvers.common import BadUserInput
 from resolvers.fairness_snapshot import Page
 from schema.catalog import Product
-from schema.permissions import IsAuthenticated
-from schema.registry import Umkm
+from schema.permissions import ADMIN_ONLY, IsAuthenticated, roles
+from schema.registry import Category, Umkm
 from schema.relay import PageInfo, check_first, decode_id, decode_int_cursor, encode_cursor
+from schema.scalars import Rupiah
 
 WITHHELD = (
     " Null unless the caller is the UMKM's owner, an admin or an analyst: it follows from its omzet (docs/PRIVACY.md)."
@@ -46,11 +50,15 @@ class FairnessScore:
     bucket: int | None = strawberry.field(
         description="floor(D / δ): the list is ordered by bucket, highest first." + WITHHELD
     )
-    rotation_key: int = strawberry.field(description="The daily rotating order inside a bucket.")
+    rotation_key: int | None = strawberry.field(
+        description="The keyed daily order inside a bucket: the first 31 bits of HMAC-SHA256(the day's secret, "
+        "\"categoryId:umkmId\"). Null for today's list: the day's secret and keys are published the next day "
+        "(`fairnessDaySecret`), so nobody can predict today's order and anyone can check a past one."
+    )
     policy_version: str = strawberry.field(description="The policy parameters' version.")
 
     @classmethod
-    def of(cls, s: rules.Score) -> FairnessScore:
+    def of(cls, s: rules.Score, key_published: bool) -> FairnessScore:
         return cls(
             deficit=s.deficit,
             target_share=s.target_share,
@@ -61,7 +69,7 @@ class FairnessScore:
             omzet_used=s.omzet,
             omzet_source=s.omzet_source,
             bucket=s.bucket,
-            rotation_key=s.rotation,
+            rotation_key=s.rotation if key_published else None,
             policy_version=s.policy_version,
         )
 
@@ -79,7 +87,16 @@ class UnderSoldUmkmEdge:
     )
     umkm: Umkm = strawberry.field(description="The UMKM.")
     cheapest_eligible_product: Product = strawberry.field(
-        description="Its cheapest product in the category that is eligible (in stock, price in band)."
+        description="The product this row offers: its cheapest product in the category priced in the band that can "
+        "deliver the quantity asked (without `quantity`: the category's median order quantity)."
+    )
+    recommended: bool = strawberry.field(
+        description="One of the list's first three rows, the recommended choice: the buyer's pick among them counts "
+        "as following the list (docs/FAIRNESS.md)."
+    )
+    default_choice: bool = strawberry.field(
+        description="The pick offered by default: rank 1, unless its price is above 1.2 × the cheapest of the three "
+        "recommended rows, then that cheapest one."
     )
 
 
@@ -110,14 +127,18 @@ async def connection(info: Info, page: Page) -> UnderSoldUmkmConnection:
     loaders = info.context.loaders
     umkms = await loaders.by_id(reg.Umkm).load_many([r.umkm_id for r in page.rows])
     products = await loaders.by_id(cat.Product).load_many([r.cheapest_product_id for r in page.rows])
+    published = rules.key_published(info.context, page.snapshot.as_of)
+    recommended, default = rules.choice(page.rows)
     edges = [
         UnderSoldUmkmEdge(
             cursor=encode_cursor([r.rank, r.position]),
             rank=r.rank,
-            score=FairnessScore.of(r.score),
+            score=FairnessScore.of(r.score, published),
             reasons=list(r.reasons),
             umkm=Umkm.from_row(u),
             cheapest_eligible_product=Product.from_row(p),
+            recommended=r.rank in recommended,
+            default_choice=r.rank == default,
         )
         for r, u, p in zip(page.rows, umkms, products, strict=True)
     ]
@@ -151,6 +172,62 @@ class FairnessCheck:
         description="Why it is left out: NOT_VERIFIED, SUSPENDED, SCALE_BESAR, NO_PRODUCT_IN_CATEGORY, NO_STOCK, "
         "PRICE_OUT_OF_BAND, KECAMATAN_NOT_SERVED, CAPACITY_SHORT."
     )
+
+
+@strawberry.type(
+    description="A seller's standing on one top-level category's under-sold list: fair share and received this year, "
+    "today's rank, and what would make it eligible, in plain words (docs/FAIRNESS.md, \"A seller's standing\")."
+)
+class SellerFairness:
+    umkm: Umkm = strawberry.field(description="The UMKM.")
+    category: Category = strawberry.field(description="The top-level category it sells in.")
+    eligible: bool = strawberry.field(description="On today's list (before any buyer's filters).")
+    rank: int | None = strawberry.field(description="Its place on today's list, when eligible.")
+    listed: int = strawberry.field(description="How many sellers are on today's list.")
+    deficit: float | None = strawberry.field(description="D: how many average shares it is owed, when eligible.")
+    received_this_year: Rupiah = strawberry.field(description="Counted sales in the category this year (WIB).")
+    fair_share_this_year: Rupiah | None = strawberry.field(
+        description="The category's sales this year × its target share ÷ the sellers listed, when eligible."
+    )
+    price_band_low: Rupiah | None = strawberry.field(description="The lowest unit price on today's list.")
+    price_band_high: Rupiah | None = strawberry.field(description="The highest unit price on today's list.")
+    stock_needed: int = strawberry.field(
+        description="Units a product must be able to deliver (stock, or capacity this month) to be listed."
+    )
+    excluded_because: list[str] = strawberry.field(description="Reason codes, as `fairnessCheck` gives them.")
+    messages: list[str] = strawberry.field(description="What it means and what to do, in Indonesian or English.")
+
+
+async def _standing_rows(info: Info, rows: list[standing.SellerStanding]) -> list[SellerFairness]:
+    loaders = info.context.loaders
+    umkms = await loaders.by_id(reg.Umkm).load_many([r.umkm_id for r in rows])
+    cats = await loaders.by_id(reg.Category).load_many([r.category_id for r in rows])
+    return [
+        SellerFairness(
+            umkm=Umkm.from_row(u),
+            category=Category.from_row(c),
+            eligible=r.eligible,
+            rank=r.rank,
+            listed=r.listed,
+            deficit=r.deficit,
+            received_this_year=Rupiah(r.received_this_year),
+            fair_share_this_year=None if r.fair_share_this_year is None else Rupiah(r.fair_share_this_year),
+            price_band_low=None if r.band_low is None else Rupiah(r.band_low),
+            price_band_high=None if r.band_high is None else Rupiah(r.band_high),
+            stock_needed=r.stock_needed,
+            excluded_because=r.reasons,
+            messages=r.messages,
+        )
+        for r, u, c in zip(rows, umkms, cats, strict=True)
+    ]
+
+
+def _lang(info: Info, lang: str | None) -> str:
+    if lang is not None and len(lang) > 35:
+        raise BadUserInput("lang must be a language tag such as id or en.")
+    request = info.context.request
+    header = request.headers.get("accept-language") if request is not None else None
+    return standing.language(lang, header)
 
 
 def _ids(info: Info, category_id: str, opd_id: str | None) -> tuple[int, int | None]:
@@ -202,6 +279,31 @@ class FairnessQuery:
         row, why = await rules.explain(info.context, decode_id(umkm_id, "Umkm", "umkmId"), cid, oid, quantity, as_of)
         if row is None:
             return FairnessCheck(eligible=False, rank=None, score=None, reasons=[], excluded_because=why)
-        return FairnessCheck(
-            eligible=True, rank=row.rank, score=FairnessScore.of(row.score), reasons=row.reasons, excluded_because=[]
-        )
+        score = FairnessScore.of(row.score, rules.key_published(info.context, rules.now_or(info.context, as_of)))
+        return FairnessCheck(eligible=True, rank=row.rank, score=score, reasons=row.reasons, excluded_because=[])
+
+    @strawberry.field(
+        description="The secret of a past day's keyed order (hex, 32 bytes), for anyone to recompute that day's "
+        'list: HMAC-SHA256(secret, "categoryId:umkmId"). Null for today and later (kept secret on its day), and for '
+        "a day without a list.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def fairness_day_secret(self, info: Info, day: dt.date) -> str | None:
+        return await rules.day_secret_published(info.context, day)
+
+    @strawberry.field(
+        description="Your own standing on the under-sold lists, per UMKM you own and top-level category it sells in: "
+        "fair share and received this year in rupiah, deficit, today's rank, and what would make it eligible (price "
+        "band, stock needed, kecamatan). `lang`: id (default) or en; without it, the Accept-Language header.",
+        permission_classes=roles(Role.UMKM_OWNER),
+    )
+    async def my_fairness(self, info: Info, lang: str | None = None) -> list[SellerFairness]:
+        return await _standing_rows(info, await standing.my_fairness(info.context, _lang(info, lang)))
+
+    @strawberry.field(
+        description="`myFairness` for any UMKM, for admins.",
+        permission_classes=ADMIN_ONLY,
+    )
+    async def umkm_fairness(self, info: Info, umkm_id: strawberry.ID, lang: str | None = None) -> list[SellerFairness]:
+        uid = decode_id(umkm_id, "Umkm", "umkmId")
+        return await _standing_rows(info, await standing.umkm_fairness(info.context, uid, _lang(info, lang)))

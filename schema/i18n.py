@@ -79,6 +79,7 @@ CODE_MESSAGES: dict[str, str] = {
     "INVALID_PHONE": msg("This phone number is not valid."),
     "INVALID_RANGE": msg("The range is not valid."),
     "RANGE_TOO_LONG": msg("The range is too long."),
+    "USE_BULK_PLAN": msg("This purchase is above the city's bulk threshold: plan it with planBulkOrder."),
     "TEST_CLOCK_OFF": msg("The clock can be moved only in test mode."),
     "INVALID_DOCUMENT_ID": msg("This document id is not valid."),
     "INVALID_DOCUMENT": msg("This is not a valid GraphQL document."),

@@ -9,6 +9,7 @@ import pytest
 
 from models.base import Scale, UmkmStatus
 from models.catalog import Product
+from models.fairness import FairnessDaySecret
 from models.omzet import OmzetReport
 from models.registry import Kelurahan, Opd, Umkm, UmkmServedKecamatan
 from resolvers import fairness_policy, fairness_stats
@@ -19,6 +20,7 @@ from tests.conftest import error_codes, gid
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 AS_OF = dt.date(2026, 6, 15)
+GOLDEN_SECRET = "00" * 32
 AS_OF_DT = dt.datetime(2026, 6, 15, 12, tzinfo=JAKARTA)
 
 RANKING = """
@@ -115,7 +117,7 @@ def row(r: dict, name: str) -> dict:
 
 async def test_never_sold_umkm_rank_above_those_that_sold_with_reasons(gql, world, city):
     await city.sale("Arjuna", 10_000_000, 10)
-    await city.sale("Bima", 2_000_000, 10)
+    await city.sale("Bima", 1_000_000, 10)  # below the average of 11/6 million: below its fair share
     r = await ranking(gql, world)
     assert r["eligibleCount"] == 6 and r["totalCount"] == 6
     order = names(r)
@@ -152,12 +154,14 @@ async def test_the_golden_list_is_identical_on_every_engine(gql, world, city):
     await city.sale("Citra", 700_000, 400)
     await city.report("Dewi", 2_000_000)
     await city.report("Eka", 90_000_000)
+    sold_days_ago = {"Arjuna": 20, "Bima": 200, "Citra": 400}
+    await FairnessDaySecret.create(day=AS_OF, secret=GOLDEN_SECRET)  # the day's key, fixed for the golden list
     r = await ranking(gql, world)
     got = [(e["umkm"]["name"], e["score"]["bucket"], round(e["score"]["deficit"], 6)) for e in r["edges"]]
     assert got == [
         ("Dewi", 5, 1.328187),
-        ("Eka", 3, 0.942894),
         ("Fajar", 3, 0.93223),
+        ("Eka", 3, 0.942894),
         ("Citra", 3, 0.83415),
         ("Bima", 1, 0.478236),
         ("Arjuna", -19, -4.515697),
@@ -165,7 +169,13 @@ async def test_the_golden_list_is_identical_on_every_engine(gql, world, city):
     ids = {n: u.id for n, u in city.umkms.items()}
     assert [g[0] for g in got][:1] == ["Dewi"]  # the neediest never-seller leads
     assert got == sorted(
-        got, key=lambda g: (-g[1], fairness_policy.rotation_key(ids[g[0]], world.batik.id, AS_OF), ids[g[0]])
+        got,
+        # inside a bucket the least recently awarded first (never, then the oldest sale), then the keyed order
+        key=lambda g: (
+            -g[1],
+            -sold_days_ago.get(g[0], 10_000),
+            fairness_policy.rotation_key(GOLDEN_SECRET, world.batik.id, ids[g[0]]),
+        ),
     )
     # and the figures themselves are the policy's formulas
     a = active_fraction(400)
@@ -224,7 +234,7 @@ async def test_need_orders_low_reporters_first_and_no_report_gets_no_bonus(gql, 
 
 
 async def test_a_newcomer_ranks_below_long_time_zero_sellers(gql, world, city):
-    await city.add("Gita", verified_days=10)
+    await city.add("Gita", verified_days=2)
     r = await ranking(gql, world)
     assert names(r)[-1] == "Gita"
     g = row(r, "Gita")

@@ -222,6 +222,9 @@ ROWS: dict[str, Row] = {
     "Query.fairnessCheck": Row(
         SIGNED_IN, "query($c: ID!, $u: ID!) { fairnessCheck(categoryId: $c, umkmId: $u) { eligible } }", _category_var
     ),
+    "Query.fairnessDaySecret": Row(SIGNED_IN, 'query { fairnessDaySecret(day: "2026-01-01") }'),
+    "Query.myFairness": Row(frozenset({"owner", "other_owner"}), "query { myFairness { eligible } }"),
+    "Query.umkmFairness": Row(ADMIN, "query($u: ID!) { umkmFairness(umkmId: $u) { eligible } }", _category_var),
     "Query.equityReport": Row(
         SIGNED_IN,
         'query($c: ID!) { equityReport(categoryId: $c, periodFrom: "2026-01-01", periodTo: "2026-01-31") { members } }',

@@ -20,6 +20,7 @@ from the order lines (`rebuild_stats`, `rebuild_monthly_sales`, no fix): any dri
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import random
 import statistics
@@ -102,6 +103,7 @@ class Market:
             if p.umkm + 1 in self.verified:
                 self.verified_prices[p.category].append(p.price)
         self.market_checks = 0
+        self.quantity_lines: list[dict[int, int]] = [defaultdict(int) for _ in CATEGORIES]
         # ledger
         self.amount: dict[tuple[int, int], int] = defaultdict(int)  # (umkm id, category) -> rupiah
         self.orders: dict[tuple[int, int], int] = defaultdict(int)  # (umkm id, category) -> orders
@@ -194,6 +196,20 @@ class Market:
         first = period_of(START)
         for back in (3, 2, 1):
             await self.file_reports(shift_period(first, -back), moment(0, -120))
+        # The keyed order inside a bucket uses a random secret per day; the simulation fixes them from its seed so
+        # that a seed gives the same bytes.
+        from models.fairness import FairnessDaySecret
+
+        await FairnessDaySecret.bulk_create(
+            [
+                FairnessDaySecret(
+                    day=START + dt.timedelta(days=d),
+                    secret=hashlib.sha256(f"sim:{w.seed}:{d}".encode()).hexdigest(),
+                )
+                for d in range(-1, w.size.days + 2)
+            ],
+            batch_size=500,
+        )
 
     async def file_reports(self, period: str, at: dt.datetime) -> None:
         """Every reporting UMKM files its report for a finished month: its level plus that month's platform sales."""
@@ -348,12 +364,18 @@ class Market:
         of verified UMKM's products, serving the OPD's kecamatan, stock for the quantity. Sorted by UMKM id."""
         from resolvers.ranking import price_band
 
-        prices = self.verified_prices[category]
+        # one price per seller: its product, when it has stock (docs/FAIRNESS.md, "Eligible")
+        prices = [
+            p.price
+            for p in self.world.products_by_category[category]
+            if p.umkm + 1 in self.verified and self.stock[p.index + 1] > 0
+        ]
         if not prices:
             return [], None
         med = float(statistics.median(prices))
         lo, hi = price_band(med)
         kec = self.world.opd_kecamatan[opd_index]
+        need = max(quantity, self.typical_quantity(category), 1)  # a row's product can deliver both
         out = []
         for p in self.world.products_by_category[category]:
             u = self.world.umkm[p.umkm]
@@ -362,10 +384,20 @@ class Market:
                 u.index + 1 in self.verified
                 and lo <= p.price <= hi
                 and (u.city_wide or u.kecamatan == kec)
-                and self.stock[pid] >= max(quantity, 1)
+                and self.stock[pid] >= need
             ):
                 out.append(Offer(u.index + 1, pid, p.price))
         return out, med
+
+    def typical_quantity(self, category: int) -> int:
+        """As `resolvers.ranking.typical_quantity`, from the simulation's own count of its order lines."""
+        lines = self.quantity_lines[category]
+        total, seen = sum(lines.values()), 0
+        for k in sorted(lines):
+            seen += lines[k]
+            if total and 2 * seen >= total:
+                return 2**k
+        return 1
 
     async def market(self, p, at: dt.datetime, quantity: int, ranked: bool) -> tuple[list, float | None]:
         """The rows a purchase sees. `ranked`: from `rank_category` (ranking order, scores), checked against the
@@ -481,6 +513,7 @@ class Market:
             await Product.filter(id=pid).update(stock=F("stock") - quantity)
             await sale_counted(order, at)
         self.stock[pid] -= quantity
+        self.quantity_lines[c][max(quantity, 1).bit_length() - 1] += 1
         key = (row.umkm_id, c)
         self.amount[key] += total
         self.orders[key] += 1
