@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import json
 import logging
 import os
 import sys
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import uvicorn
 from graphql import GraphQLError
 from starlette.applications import Starlette
@@ -129,6 +131,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     pool_size: int = 10
     token_ttl_hours: int = 24 * 7
+    credential_cache_seconds: float = 2.0  # a good credential is trusted this long without a lookup (0: off)
     count_sql: bool = False
     omzet_due_day: int = 10
     fairness_refresh_seconds: int = 10
@@ -179,6 +182,7 @@ class Settings:
             cors_origins=origins,
             pool_size=_int(env, "PASAR_DB_POOL_SIZE", 10, 1, 200),
             token_ttl_hours=_int(env, "PASAR_TOKEN_TTL_HOURS", 24 * 7, 1, 24 * 365),
+            credential_cache_seconds=_float(env, "PASAR_CREDENTIAL_CACHE_SECONDS", 2.0, 0, 60),
             count_sql=_bool(env, "PASAR_COUNT_SQL", False),
             omzet_due_day=_int(env, "PASAR_OMZET_DUE_DAY", 10, 1, 28),
             fairness_refresh_seconds=_int(env, "PASAR_FAIRNESS_REFRESH_SECONDS", 10, 0, 3600),
@@ -345,6 +349,16 @@ def _timeout_result(seconds: float) -> ExecutionResult:
 # ---------------------------------------------------------------- GraphQL view
 
 
+def encode_body(data: Any) -> bytes:
+    """The response body: orjson (several times faster than the standard library, same JSON for what an answer holds:
+    str keys, ints, floats, strings, lists, None), the standard library for anything orjson refuses (an int beyond 64
+    bits, a type it does not know)."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:
+        return json.dumps(data, separators=(",", ":")).encode()
+
+
 def _bearer(value: str | None) -> str | None:
     if value and value[:7].lower() == "bearer ":
         return value[7:].strip() or None
@@ -489,6 +503,16 @@ class PasarGraphQL(GraphQL):
             if self._wants_graphql_response(request):
                 data.pop("data", None)
         return data
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        """Strawberry's response with the body encoded by orjson (`encode_body`)."""
+        response = Response(encode_body(response_data), status_code=200, media_type="application/json")
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        return response
 
     @staticmethod
     def _wants_graphql_response(request: Request) -> bool:

@@ -130,7 +130,7 @@ def install_timers() -> Timers:
     t.wrap(query_module, "fetch_all", "SQL through models.query.fetch_all", 3)
     t.wrap(AsyncpgDBClient, "execute_query_dict", "SQL (the driver's execute_query_dict)", 3)
     t.wrap(PasarGraphQL, "process_result", "process_result (error codes)", 1)
-    t.wrap(PasarGraphQL, "encode_json", "encode the response body (json.dumps)", 1)
+    t.wrap(app_module, "encode_body", "encode the response body (app.encode_body)", 1)
     t.wrap(RequestLine, "write", "the access log line", 1)
     return t
 

@@ -23,6 +23,7 @@ from schema.orders import Order, OrdersMutation, OrdersQuery, OrdersSubscription
 from schema.registry import Category, Kecamatan, Kelurahan, Opd, RegistryMutation, RegistryQuery, Umkm
 from schema.relay import Node, from_global_id
 from schema.scalars import SCALAR_MAP
+from schema.sessions import ForgetCredentialsAfterMutations
 from schema.sqlcount import SqlCounter
 
 NODE_TYPES = {
@@ -79,7 +80,7 @@ class PasarSchema(strawberry.Schema):
 def build_schema() -> strawberry.Schema:
     # SqlCounter does nothing unless the app's settings ask for it (tests, benchmarks).
     # RequestFacts first: it leaves last, when ErrorCodes has coded the errors (schema/logs.py).
-    extensions = [RequestFacts, ErrorCodes, *limit_extensions(), InputText, SqlCounter]
+    extensions = [RequestFacts, ErrorCodes, *limit_extensions(), InputText, SqlCounter, ForgetCredentialsAfterMutations]
     return PasarSchema(
         query=Query,
         mutation=Mutation,
