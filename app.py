@@ -131,6 +131,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     pool_size: int = 10
     token_ttl_hours: int = 24 * 7
+    compiled_reads: bool = True  # answer documents with a compiled form without graphql-core's executor
     credential_cache_seconds: float = 2.0  # a good credential is trusted this long without a lookup (0: off)
     count_sql: bool = False
     omzet_due_day: int = 10
@@ -182,6 +183,7 @@ class Settings:
             cors_origins=origins,
             pool_size=_int(env, "PASAR_DB_POOL_SIZE", 10, 1, 200),
             token_ttl_hours=_int(env, "PASAR_TOKEN_TTL_HOURS", 24 * 7, 1, 24 * 365),
+            compiled_reads=_bool(env, "PASAR_COMPILED_READS", True),
             credential_cache_seconds=_float(env, "PASAR_CREDENTIAL_CACHE_SECONDS", 2.0, 0, 60),
             count_sql=_bool(env, "PASAR_COUNT_SQL", False),
             omzet_due_day=_int(env, "PASAR_OMZET_DUE_DAY", 10, 1, 28),

@@ -17,9 +17,12 @@ import asyncio
 import cProfile
 import functools
 import inspect
+import json
 import pstats
+import statistics
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +39,7 @@ from models import query as query_module
 from models.accounts import User
 from resolvers import accounts
 from resolvers.common import SystemClock
-from schema import PasarSchema
+from schema import PasarSchema, compiled
 from schema import cost as cost_module
 from schema import relay as relay_module
 from schema.logs import RequestLine, RequestLog
@@ -156,7 +159,64 @@ async def _setup(settings: Settings, items: int) -> tuple[str, int]:
     return token, rows[0]["order_id"]
 
 
+async def compare(args: argparse.Namespace) -> None:
+    """Compiled reads on and off (and the credential cache, which only S2 uses), in one process, in alternating
+    batches of 20 requests: per-request medians of each, so that a loaded machine slows both alike."""
+    base = Settings(database_url=args.database_url, secret="pasar-profile-secret-0001", rate_limits="off")
+    await Tortoise.init(config=base.tortoise_config())
+    try:
+        token, order_id = await _setup(base, args.items)
+        variants = {
+            "general executor, no credential cache": replace(base, compiled_reads=False, credential_cache_seconds=0),
+            "general executor": replace(base, compiled_reads=False),
+            "compiled reads": base,
+        }
+        if args.scenario == "S1":
+            body = {"query": sc.OURS["S1"], "variables": {"first": args.first}}
+            headers: dict[str, str] = {}
+        else:
+            body = {"query": sc.OURS["S2"], "variables": {"id": sc_gid(order_id)}}
+            headers = {"authorization": f"Bearer {token}"}
+        clients = {
+            name: httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=create_app(s, manage_database=False)), base_url="http://bench"
+            )
+            for name, s in variants.items()
+        }
+        times: dict[str, list[float]] = {name: [] for name in variants}
+        answers = {}
+        for _round in range(max(1, args.requests // 20) + 1):
+            for name, client in clients.items():
+                for _ in range(20):
+                    started = time.perf_counter()
+                    r = await client.post("/graphql", json=body, headers=headers)
+                    times[name].append(time.perf_counter() - started)
+                    assert r.status_code == 200 and "errors" not in r.json(), r.text
+                    answers[name] = r.json()["data"]
+            if _round == 0:
+                times = {name: [] for name in variants}  # the first round warms up
+        assert len({json.dumps(a) for a in answers.values()}) == 1, "the variants answered differently"
+        for client in clients.values():
+            await client.aclose()
+    finally:
+        await Tortoise.close_connections()
+    first = None
+    size = f"first: {args.first}" if args.scenario == "S1" else f"{args.items} items"
+    print(f"{args.scenario} ({size}); requests answered by a compiled plan: {compiled.plans.compiled}")
+    for name, ts in times.items():
+        median = statistics.median(ts) * 1000
+        first = first or median
+        q = statistics.quantiles(ts, n=10)
+        print(
+            f"  {name:<40} median {median:7.2f} ms  p10 {q[0] * 1000:7.2f}  p90 {q[-1] * 1000:7.2f}  "
+            f"{first / median:5.2f}x"
+        )
+
+
 async def main_async(args: argparse.Namespace) -> None:
+    if args.compare:
+        await compare(args)
+        return
     settings = Settings(database_url=args.database_url, secret="pasar-profile-secret-0001", rate_limits="off")
     await Tortoise.init(config=settings.tortoise_config())
     try:
@@ -234,6 +294,7 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=50)
     parser.add_argument("--items", type=int, default=5)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--compare", action="store_true", help="compiled reads and the credential cache on vs off")
     parser.add_argument("--pyinstrument", help="also write pyinstrument's HTML report here")
     asyncio.run(main_async(parser.parse_args()))
 

@@ -13,6 +13,7 @@ from schema.accounts import AccountsMutation, AccountsQuery, ApiKey, User
 from schema.analytics import AnalyticsQuery
 from schema.bulk import BulkMutation, BulkPlan, BulkQuery
 from schema.catalog import CatalogMutation, CatalogQuery, Product
+from schema.compiled import compiled_execute
 from schema.errors import ErrorCodes
 from schema.fairness import FairnessQuery
 from schema.inputs import InputText
@@ -75,6 +76,10 @@ class PasarSchema(strawberry.Schema):
 
     def process_errors(self, errors: list, execution_context: Any = None) -> None:
         return None
+
+    def _get_execute_function(self) -> Any:
+        """graphql-core's executor, or a compiled plan for a document that has one (schema/compiled.py)."""
+        return compiled_execute(super()._get_execute_function())
 
 
 def build_schema() -> strawberry.Schema:
