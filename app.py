@@ -63,6 +63,7 @@ from schema.ratelimit import (
     check_redis_url,
     parse_rate_limits,
 )
+from schema.sessions import signal_for
 
 log = logging.getLogger("pasar")
 DEV_SECRET = "pasar-dev-secret-change-me"
@@ -388,6 +389,7 @@ class PasarGraphQL(GraphQL):
         self.clock = SystemClock()
         self.rate_limits = RateLimits(settings)
         self.ws_limits = WebSocketLimits(settings.ws_max_connections)
+        self.credential_signal = signal_for(settings)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
@@ -413,6 +415,7 @@ class PasarGraphQL(GraphQL):
                 if not isinstance(request, Request):
                     raise
                 raise _lookup_failed(e, request_id) from None
+        self.credential_signal.ensure_listening()
         if isinstance(request, Request):  # WebSockets have their own limits (on_ws_connect, the adapter)
             request.state.rate_limit = decision = await self.rate_limits.hit(context.principal, context.client_address)
             if decision is not None and not decision.allowed:
@@ -629,6 +632,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                     with contextlib.suppress(asyncio.CancelledError):
                         await refresher
                 await view.rate_limits.close()
+                await view.credential_signal.close()
 
     middleware = [Middleware(RequestLog)]  # outermost: one log line per request, whoever answers it
     if settings.cors_origins:

@@ -1,19 +1,24 @@
 """A credential checked recently is not looked up again (resolvers.accounts.CredentialCache), and sessions still end:
 at once in the process that ends them (logout, a revoked key, any mutation), within PASAR_CREDENTIAL_CACHE_SECONDS
-in the others (simulated here by changing the database directly, as another process or the command line would)."""
+in the others (simulated here by changing the database directly, as another process or the command line would), or
+at once with Redis, where a mutation tells every process (Redis database 14 unless PASAR_TEST_REDIS_URL names one)."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import datetime as dt
+import os
+import uuid
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 
 from app import create_app
 from models.accounts import Token
 from resolvers.common import SESSION_ENDED
+from schema.sessions import signal_for
 from tests.conftest import GQL, error_codes, gid
 
 ORDERS = "{ orders(first: 1) { edges { node { id } } } }"  # users only: a partner key is FORBIDDEN, a bad one not
@@ -111,3 +116,71 @@ async def test_an_owner_sees_a_new_umkm_of_his_at_once_though_his_token_is_cache
     phone = "query($id: ID!) { node(id: $id) { ... on Umkm { name phone } } }"
     data = await gql.ok(phone, {"id": gid("Umkm", umkm.id)}, token)
     assert data["node"] == {"name": "Usaha Baru", "phone": "081234567890"}
+
+
+# ---------------------------------------------------------------- with Redis: every process forgets at once
+
+REDIS_URL = os.environ.get("PASAR_TEST_REDIS_URL") or "redis://127.0.0.1:6379/14"
+
+
+@pytest.fixture
+async def redis_app(settings):
+    """An app of its own with Redis and a prefix of its own, credentials cached 60 s; its signal is closed after."""
+    prefix = f"pasar-test-{uuid.uuid4().hex[:8]}"
+    app_settings = dataclasses.replace(settings, credential_cache_seconds=60, redis_url=REDIS_URL, redis_prefix=prefix)
+    app = create_app(app_settings, manage_database=False)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+    yield GQL(client), signal_for(app_settings)
+    await client.aclose()
+    await signal_for(app_settings).close()
+
+
+async def wait_for(condition, what: str, seconds: float = 60) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds  # generous: a loaded machine
+    while not await condition():
+        assert loop.time() < deadline, what
+        await asyncio.sleep(0.05)
+
+
+async def test_a_mutation_in_another_process_ends_cached_sessions_here_at_once(redis_app, world):
+    """Another process's mutation (here: its message on the channel) empties this process's cache: a token revoked
+    elsewhere is refused before its 60 s are up."""
+    gql, signal = redis_app
+    token = world.tokens["buyer"]
+    assert "errors" not in await gql(ORDERS, token=token)  # cached for 60 s; the listener starts
+
+    async def subscribed() -> bool:
+        return signal.subscribed
+
+    await wait_for(subscribed, "the credential signal never subscribed")
+    assert "errors" not in await gql(ORDERS, token=token)  # cached again (subscribing empties the cache)
+    await revoke_directly(world.users["buyer"].id)
+    assert "errors" not in await gql(ORDERS, token=token)  # still the cached credential
+    other = aioredis.from_url(REDIS_URL)
+    try:
+        await other.publish(signal.channel, b"forget")  # what the other process's mutation sends
+    finally:
+        await other.aclose()
+
+    async def refused() -> bool:
+        return ended(await gql(ORDERS, token=token))
+
+    await wait_for(refused, "the revoked token was still accepted after the signal")
+
+
+async def test_a_mutation_here_tells_the_other_processes(redis_app, world):
+    gql, signal = redis_app
+    listener = aioredis.from_url(REDIS_URL)
+    try:
+        async with listener.pubsub() as pubsub:
+            await pubsub.subscribe(signal.channel)
+            assert (await gql.ok("mutation { logout { ok } }", token=world.tokens["employee"]))["logout"]["ok"]
+            heard = None
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 60
+            while heard is None or heard.get("type") != "message":
+                assert loop.time() < deadline, "no message on the channel after a mutation"
+                heard = await pubsub.get_message(timeout=1.0)
+    finally:
+        await listener.aclose()
