@@ -1,14 +1,15 @@
 """Compiled reads: a query document whose fields all have a compiled form runs without graphql-core's executor.
 
-Compiled so far: `products(first, after, orderBy)` (no `filter`) and `order(id)`, with every plain field of the
-types they reach and the relations read with them (`JOINED_RELATIONS`, within the read shapes `PRODUCT_LISTING`,
-`ORDER_READ`, `ITEM_READ`). For such a document (found by its text and operation name; a bounded LRU) a plan is built
-once: the statements (`models.query.PreparedRows`: Tortoise writes each one once, per kind of caller, from the same
-rule as the general path — `resolvers.catalog.product_query`, `resolvers.orders.order_read_query` and `items_query`
-with the caller's visibility — and the same read shape) and a writer that turns the rows into the answer's dict, in
-the document's key order, through the same Strawberry objects (`Product.from_row`, `Order.from_row`, the same
-connection and cursors) and the same GraphQL scalars. Per request only the variables are coerced (graphql-core),
-the arguments checked (the general path's own checks) and the statements run with the values and the caller bound.
+Compiled so far: `products(first, after, orderBy)` (no `filter`), `order(id)`, `kecamatans` and `categories` (read
+by their rule, written by the plan), with every plain field of the types they reach and the relations read with them
+(`JOINED_RELATIONS`, within the read shapes `PRODUCT_LISTING`, `ORDER_READ`, `ITEM_READ`). For such a document
+(found by its text and operation name; a bounded LRU) a plan is built once: the statements
+(`models.query.PreparedRows`: Tortoise writes each one once, per kind of caller, from the same rule as the general
+path — `resolvers.catalog.product_query`, `resolvers.orders.order_read_query` and `items_query` with the caller's
+visibility — and the same read shape) and a writer that turns the rows into the answer's dict, in the document's key
+order, through the same Strawberry objects (`Product.from_row`, `Order.from_row`, the same connection and cursors)
+and the same GraphQL scalars. Per request only the variables are coerced (graphql-core), the arguments checked (the
+general path's own checks) and the statements run with the values and the caller bound.
 
 Everything around execution stays as it is: parsing and validation (cached by document), the cost (computed per
 request from the variables, `schema/cost.py`), the error codes, the statement count, the log line, the time limit,
@@ -27,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,9 +55,11 @@ from models.base import Role
 from models.query import PreparedRows, after_filter, cursor_value
 from resolvers import catalog as rules
 from resolvers import orders as order_rules
+from resolvers import registry as registry_rules
 from resolvers.common import BadUserInput, DomainError, Principal
 from schema.catalog import Product
 from schema.orders import Order, OrderItem
+from schema.registry import Category, Kecamatan
 from schema.relay import check_page, connection_of, decode_id
 
 log = logging.getLogger("pasar.compiled")
@@ -281,7 +284,7 @@ class ProductsField:
                 raise Fallback(str(e)) from None
         return self.statements[k]
 
-    async def run(self, ctx: Any, variables: dict[str, Any]) -> Any:
+    async def prepare(self, ctx: Any, variables: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
         kind = caller_kind(ctx.principal)
         if kind is None:
             raise Fallback
@@ -300,12 +303,15 @@ class ProductsField:
         values: dict[str, Any] = {"limit": n + 1}
         if cursor is not None:
             values.update({f"after{i}": cursor_value(v) for i, v in enumerate(cursor)})
-        try:
-            rows = await statement.run(values)
-        except (ValueError, TypeError):
-            raise Fallback from None  # the general path answers a cursor the database refuses
-        page = connection_of(rows[:n], len(rows) > n, order, after, Product.from_row, None)
-        return self.write(page)
+
+        async def run() -> Any:
+            try:
+                rows = await statement.run(values)
+            except (ValueError, TypeError):
+                raise Fallback from None  # the general path answers a cursor the database refuses
+            return self.write(connection_of(rows[:n], len(rows) > n, order, after, Product.from_row, None))
+
+        return run
 
 
 SENTINEL_ORDER, SENTINEL_USER, SENTINEL_OPD = 987_654_301, 987_654_302, 987_654_303
@@ -362,7 +368,7 @@ class OrderField:
                 raise Fallback(str(e)) from None
         return self.statements[kind]
 
-    async def run(self, ctx: Any, variables: dict[str, Any]) -> Any:
+    async def prepare(self, ctx: Any, variables: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
         p = ctx.principal
         if p.umkm_ids or p.role is Role.UMKM_OWNER:
             raise Fallback
@@ -374,31 +380,63 @@ class OrderField:
         kind = p.role.value if p.role is not None else ("partner" if p.is_partner else "anonymous")
         statement = self.statement(ctx, kind)
         if statement is NO_ORDERS:
-            return self.write(None)
+            return _constant(self.write(None))
         values = {"id": order_id, "user": p.user_id, "opd": p.opd_id}
         if any(values[name] is None for name in statement.places):
             raise Fallback  # the general path's query would test for NULL: another statement
-        rows = await statement.run(values)
-        if not rows:
-            return self.write(None)
-        order = Order.from_row(rows[0])
-        if self.with_items:
-            if self.items is None:
-                try:
-                    self.items = PreparedRows(
-                        order_rules.items_query([SENTINEL_ORDER]), order_models.ITEM_READ, {"id": SENTINEL_ORDER}
-                    )
-                except ValueError as e:
-                    raise Fallback(str(e)) from None
-            order._items = [OrderItem.from_row(r) for r in await self.items.run({"id": order_id})]  # type: ignore[attr-defined]
-        return self.write(order)
+        if self.with_items and self.items is None:
+            try:
+                self.items = PreparedRows(
+                    order_rules.items_query([SENTINEL_ORDER]), order_models.ITEM_READ, {"id": SENTINEL_ORDER}
+                )
+            except ValueError as e:
+                raise Fallback(str(e)) from None
+        items = self.items if self.with_items else None
+
+        async def run() -> Any:
+            rows = await statement.run(values)
+            if not rows:
+                return self.write(None)
+            order = Order.from_row(rows[0])
+            if items is not None:
+                order._items = [OrderItem.from_row(r) for r in await items.run({"id": order_id})]  # type: ignore[attr-defined]
+            return self.write(order)
+
+        return run
 
 
-ROOTS = ("products", "order")
-ARGUMENTS = {"products": ("first", "after", "orderBy"), "order": ("id",)}
+@dataclass
+class TableField:
+    """A whole reference table in its order (`kecamatans`, `categories`): the rule itself reads it (looked up when
+    the request runs), the plan only writes the answer."""
+
+    key: str
+    write: Writer
+    rule: str
+    convert: Callable[[Any], Any]
+
+    async def prepare(self, ctx: Any, variables: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
+        async def run() -> Any:
+            return self.write([self.convert(r) for r in await getattr(registry_rules, self.rule)()])
+
+        return run
 
 
-def _compile_root(schema: GraphQLSchema, root: GraphQLObjectType, node: FieldNode) -> ProductsField | OrderField:
+def _constant(value: Any) -> Callable[[], Awaitable[Any]]:
+    async def run() -> Any:
+        return value
+
+    return run
+
+
+TABLES = {"kecamatans": ("all_kecamatans", Kecamatan.from_row), "categories": ("all_categories", Category.from_row)}
+ROOTS = ("products", "order", *TABLES)
+ARGUMENTS = {"products": ("first", "after", "orderBy"), "order": ("id",), "kecamatans": (), "categories": ()}
+
+
+def _compile_root(
+    schema: GraphQLSchema, root: GraphQLObjectType, node: FieldNode
+) -> ProductsField | OrderField | TableField:
     name = node.name.value
     if name not in ROOTS:
         raise NotCompiled(f"field {root.name}.{name}")
@@ -422,6 +460,9 @@ def _compile_root(schema: GraphQLSchema, root: GraphQLObjectType, node: FieldNod
         selections = node.selection_set.selections if node.selection_set else ()
         with_items = any(isinstance(n, FieldNode) and n.name.value == "items" for n in selections)
         return OrderField(key, gfield, node, write, with_items)
+    if name in TABLES:
+        rule, convert = TABLES[name]
+        return TableField(key, _object_writer(schema, gfield.type, node.selection_set, frozenset()), rule, convert)
     write = _object_writer(schema, gfield.type, node.selection_set, _read_shape(catalog_models.PRODUCT_LISTING))
     return ProductsField(key, gfield, node, write)
 
@@ -433,7 +474,7 @@ def _read_shape(joins: Any) -> frozenset[str]:
 @dataclass
 class Plan:
     operation: OperationDefinitionNode
-    roots: list[ProductsField | OrderField]
+    roots: list[ProductsField | OrderField | TableField]
 
 
 def compile_document(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> Plan:
@@ -531,9 +572,12 @@ async def _run(
     )
     if not isinstance(coerced, list):  # errors: graphql-core reports them as it always does
         try:
+            # every root checks its arguments and its caller before any statement runs: a fallback then costs no
+            # statement twice
+            runs = [(root.key, await root.prepare(context, coerced)) for root in plan.roots]
             data = {}
-            for root in plan.roots:
-                data[root.key] = await root.run(context, coerced)
+            for key, run in runs:
+                data[key] = await run()
         except Fallback:
             pass
         except Exception:

@@ -202,6 +202,27 @@ async def test_an_order_answers_the_same_compiled_for_every_caller(http, general
     assert share > 0.2, share
 
 
+TABLE_DOCUMENTS = [
+    "{ kecamatans { __typename id code name } }",
+    "{ categories { id name slug description } }",
+    "{ k: kecamatans { name } categories { slug } products(first: 2) { edges { node { name } } } }",
+    "{ kecamatans { name kelurahans { name } } }",  # not compiled: batch-loaded
+    "{ categories { name parent { name } children { name } } }",  # not compiled: batch-loaded
+]
+
+
+async def test_reference_tables_answer_the_same_compiled_for_every_caller(http, general, more_products):
+    world = more_products
+    before, sent = compiled.plans.compiled, 0
+    for caller in CALLERS:
+        for query in TABLE_DOCUMENTS:
+            a, b = await both(http, general, query, None, _token(world, caller))
+            assert_same(a, b, (caller, query))
+            sent += 1
+    print(f"tables: {compiled.plans.compiled - before} of {sent} requests answered by a plan")
+    assert compiled.plans.compiled - before >= 2 * len(CALLERS)
+
+
 async def test_owners_are_answered_by_the_general_executor(http, general, more_products):
     """An owner also sees his own inactive products: the plans know the public's rows and everyone's, not his."""
     world = more_products
