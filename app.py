@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import uvicorn
 from graphql import GraphQLError
 from starlette.applications import Starlette
@@ -86,6 +87,7 @@ from schema.ratelimit import (
     check_redis_url,
     parse_rate_limits,
 )
+from schema.sessions import signal_for
 
 log = logging.getLogger("pasar")
 DEV_SECRET = "pasar-dev-secret-change-me"
@@ -159,6 +161,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     pool_size: int = 10
     token_ttl_hours: int = 24 * 7
+    compiled_reads: bool = True  # answer documents with a compiled form without graphql-core's executor
+    credential_cache_seconds: float = 2.0  # a good credential is trusted this long without a lookup (0: off)
     count_sql: bool = False
     omzet_due_day: int = 10
     fairness_refresh_seconds: int = 10
@@ -235,6 +239,8 @@ class Settings:
             cors_origins=origins,
             pool_size=_int(env, "PASAR_DB_POOL_SIZE", 10, 1, 200),
             token_ttl_hours=_int(env, "PASAR_TOKEN_TTL_HOURS", 24 * 7, 1, 24 * 365),
+            compiled_reads=_bool(env, "PASAR_COMPILED_READS", True),
+            credential_cache_seconds=_float(env, "PASAR_CREDENTIAL_CACHE_SECONDS", 2.0, 0, 60),
             count_sql=_bool(env, "PASAR_COUNT_SQL", False),
             omzet_due_day=_int(env, "PASAR_OMZET_DUE_DAY", 10, 1, 28),
             fairness_refresh_seconds=_int(env, "PASAR_FAIRNESS_REFRESH_SECONDS", 10, 0, 3600),
@@ -480,6 +486,16 @@ def graphiql_page() -> str:
 # ---------------------------------------------------------------- GraphQL view
 
 
+def encode_body(data: Any) -> bytes:
+    """The response body: orjson (several times faster than the standard library, same JSON for what an answer holds:
+    str keys, ints, floats, strings, lists, None), the standard library for anything orjson refuses (an int beyond 64
+    bits, a type it does not know)."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:
+        return json.dumps(data, separators=(",", ":")).encode()
+
+
 def _bearer(value: str | None) -> str | None:
     if value and value[:7].lower() == "bearer ":
         return value[7:].strip() or None
@@ -519,6 +535,7 @@ class PasarGraphQL(GraphQL):
             else None
         )
         self.graphiql_html = graphiql_page() if self.graphql_ide else ""
+        self.credential_signal = signal_for(settings)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our GraphiQL page (every file served from /static/graphiql), not Strawberry's, which loads a CDN's."""
@@ -550,6 +567,7 @@ class PasarGraphQL(GraphQL):
                 if not isinstance(request, Request):
                     raise
                 raise _lookup_failed(e, request_id) from None
+        self.credential_signal.ensure_listening()
         if isinstance(request, Request):  # WebSockets have their own limits (on_ws_connect, the adapter)
             request.state.rate_limit = decision = await self.rate_limits.hit(context.principal, context.client_address)
             if decision is not None and not decision.allowed:
@@ -696,6 +714,16 @@ class PasarGraphQL(GraphQL):
             if self._wants_graphql_response(request):
                 data.pop("data", None)
         return data
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        """Strawberry's response with the body encoded by orjson (`encode_body`)."""
+        response = Response(encode_body(response_data), status_code=200, media_type="application/json")
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        return response
 
     @staticmethod
     def _wants_graphql_response(request: Request) -> bool:
@@ -874,6 +902,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
                 await view.rate_limits.close()
+                await view.credential_signal.close()
 
     middleware = [Middleware(RequestLog)]  # outermost: one log line per request, whoever answers it
     if settings.cors_origins:

@@ -8,6 +8,8 @@ import hashlib
 import hmac
 import os
 import secrets
+import time
+from dataclasses import replace
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -16,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from models.accounts import ApiKey, SignInFailure, SignInFailureReason, Token, User
 from models.base import OPD_ROLES, Role
+from models.query import fetch_all
 from models.registry import Opd, Umkm, UmkmStatusChange
 from resolvers.common import (
     ANONYMOUS,
@@ -83,25 +86,82 @@ def _digest(secret: str, raw: str) -> str:
     return hmac.new(secret.encode(), raw.encode(), hashlib.sha256).hexdigest()
 
 
-async def principal_for(raw: str | None, secret: str, now: dt.datetime) -> Principal:
+class CredentialCache:
+    """Recently checked credentials, so that a session's requests do not each look their token up: digest ->
+    (principal, when the entry stops being trusted, when the credential expires).
+
+    An entry lives `seconds` (PASAR_CREDENTIAL_CACHE_SECONDS; 0 turns the cache off) and never past its token's
+    expiry. This process forgets a credential the moment it changes here: `logout` and `revoke_api_key` drop it, and
+    every mutation empties the cache (`forget_all`: a role, an activation or a membership may have changed). Another
+    process learns within `seconds`. Only good credentials are kept (a bad one is looked up and counted every time);
+    an owner's UMKM are read per request (`owned_umkm_ids`), since a UMKM can be created for an existing owner."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[Principal, float, dt.datetime | None]] = {}
+
+    def get(self, digest: str, now: dt.datetime) -> Principal | None:
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        principal, until, expires_at = entry
+        if time.monotonic() >= until or (expires_at is not None and now >= expires_at):
+            self._entries.pop(digest, None)
+            return None
+        return principal
+
+    def put(self, digest: str, principal: Principal, seconds: float, expires_at: dt.datetime | None) -> None:
+        if seconds <= 0:
+            return
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()  # cheaper than an LRU, and rare: the entries live seconds
+        self._entries[digest] = (principal, time.monotonic() + seconds, expires_at)
+
+    def forget(self, digest: str) -> None:
+        self._entries.pop(digest, None)
+
+    def forget_all(self) -> None:
+        self._entries.clear()
+
+
+credentials = CredentialCache()
+
+
+async def owned_umkm_ids(user_id: int) -> frozenset[int]:
+    rows = await fetch_all("SELECT id FROM umkm WHERE owner_id = ?", [user_id])
+    return frozenset(r["id"] for r in rows)
+
+
+async def principal_for(raw: str | None, secret: str, now: dt.datetime, cache_seconds: float = 0) -> Principal:
     """Resolve `Authorization: Bearer <raw>`; an unknown, expired or revoked credential is anonymous, marked as
-    rejected (`REJECTED`) so that the answer can say the session ended instead of "sign in first"."""
+    rejected (`REJECTED`) so that the answer can say the session ended instead of "sign in first". With
+    `cache_seconds`, a good credential checked that recently is not looked up again (`CredentialCache`)."""
     if not raw:
         return ANONYMOUS
     digest = _digest(secret, raw)
+    cached = credentials.get(digest, now) if cache_seconds > 0 else None
+    if cached is not None:
+        if cached.role is Role.UMKM_OWNER and cached.user_id is not None:
+            return replace(cached, umkm_ids=await owned_umkm_ids(cached.user_id))
+        return cached
     if raw.startswith(KEY_PREFIX):
         key = await ApiKey.get_or_none(key_hash=digest, revoked_at=None)
         if key is None:
             return REJECTED
-        return Principal(api_key_id=key.id, scopes=frozenset(key.scopes))
+        principal = Principal(api_key_id=key.id, scopes=frozenset(key.scopes))
+        credentials.put(digest, principal, cache_seconds, None)
+        return principal
     token = await Token.get_or_none(token_hash=digest, revoked_at=None, expires_at__gt=now).select_related("user")
     if token is None or not token.user.active:
         return REJECTED
     user = token.user
     umkm_ids: frozenset[int] = frozenset()
     if user.role is Role.UMKM_OWNER:
-        umkm_ids = frozenset(await Umkm.filter(owner_id=user.id).values_list("id", flat=True))
-    return Principal(user_id=user.id, role=user.role, opd_id=user.opd_id, umkm_ids=umkm_ids)
+        umkm_ids = await owned_umkm_ids(user.id)
+    principal = Principal(user_id=user.id, role=user.role, opd_id=user.opd_id, umkm_ids=umkm_ids)
+    credentials.put(digest, principal, cache_seconds, token.expires_at)
+    return principal
 
 
 async def session_holds(ctx: Ctx) -> bool:
@@ -117,10 +177,11 @@ async def authenticate(ctx: Ctx, raw: str | None) -> Principal:
     """The caller of a request (`principal_for`), with partner-key guessing counted per client address: a `pk_` key
     from an address with too many failures is refused (TooManyAttempts) before it is looked up, and a key that
     matches none is recorded as BAD_API_KEY. Session tokens are random and long: they are not counted."""
+    seconds = getattr(ctx.settings, "credential_cache_seconds", 0)
     if not raw or not raw.startswith(KEY_PREFIX):
-        return await principal_for(raw, ctx.settings.secret, ctx.clock.now())
+        return await principal_for(raw, ctx.settings.secret, ctx.clock.now(), seconds)
     await check_key_guessing(ctx)
-    principal = await principal_for(raw, ctx.settings.secret, ctx.clock.now())
+    principal = await principal_for(raw, ctx.settings.secret, ctx.clock.now(), seconds)
     if principal.credential_rejected:
         await key_failed(ctx)
     return principal
@@ -164,6 +225,7 @@ async def login(ctx: Ctx, email: str, password: str) -> tuple[str, User]:
 async def logout(ctx: Ctx, raw_token: str | None) -> bool:
     if not raw_token:
         return False
+    credentials.forget(_digest(ctx.settings.secret, raw_token))
     revoked = await Token.filter(token_hash=_digest(ctx.settings.secret, raw_token), revoked_at=None).update(
         revoked_at=ctx.clock.now()
     )
@@ -303,6 +365,7 @@ async def revoke_api_key(ctx: Ctx, key_id: int) -> ApiKey:
             raise DomainError("ALREADY_REVOKED", "This API key was revoked already.", "id")
         key.revoked_at = ctx.clock.now()
         await key.save(update_fields=["revoked_at"])
+    credentials.forget_all()  # the cache is keyed by the key's digest, which is not stored
     return key
 
 

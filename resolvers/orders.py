@@ -115,11 +115,17 @@ async def get_order(ctx: Ctx, order_id: int) -> Order | None:
 async def read_order(ctx: Ctx, order_id: int) -> Any | None:
     """The order if the caller may see it, as a light row with its UMKM and OPD joined in (`models.orders.ORDER_READ`):
     one statement for the check and the read."""
-    q = _visible(ctx)
-    if q is None:
+    qs = order_read_query(ctx, order_id)
+    if qs is None:
         return None
-    rows = await joined_rows(Order.filter(q, id=order_id).limit(1), ORDER_READ)
+    rows = await joined_rows(qs, ORDER_READ)
     return rows[0] if rows else None
+
+
+def order_read_query(ctx: Ctx, order_id: int) -> QuerySet[Order] | None:
+    """The query of `read_order` (read with `ORDER_READ`), None when the caller sees no order at all."""
+    q = _visible(ctx)
+    return None if q is None else Order.filter(q, id=order_id).limit(1)
 
 
 # ---------------------------------------------------------------- placing
@@ -690,9 +696,14 @@ async def rating_averages(umkm_ids: list[int]) -> list[float | None]:
     return [by_id.get(i) for i in umkm_ids]
 
 
+def items_query(order_ids: list[int]) -> QuerySet[OrderItem]:
+    """The items of these orders, in order (read with `ITEM_READ`)."""
+    return OrderItem.filter(order_id__in=list(set(order_ids))).order_by("id")
+
+
 async def item_rows_for(order_ids: list[int]) -> list[list[Any]]:
     """Items of each order as light rows with their product and its UMKM (`models.orders.ITEM_READ`): one statement."""
     grouped: dict[int, list[Any]] = {i: [] for i in order_ids}
-    for item in await joined_rows(OrderItem.filter(order_id__in=list(set(order_ids))).order_by("id"), ITEM_READ):
+    for item in await joined_rows(items_query(order_ids), ITEM_READ):
         grouped[item.order_id].append(item)
     return [grouped[i] for i in order_ids]

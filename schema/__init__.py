@@ -14,6 +14,7 @@ from schema.analytics import AnalyticsQuery
 from schema.bulk import BulkMutation, BulkPlan, BulkQuery
 from schema.catalog import CatalogMutation, CatalogQuery, Product
 from schema.clocks import ClocksMutation
+from schema.compiled import compiled_execute
 from schema.documents import DocumentsMutation, DocumentsQuery
 from schema.errors import ErrorCodes
 from schema.fairness import FairnessQuery
@@ -25,6 +26,7 @@ from schema.orders import Order, OrdersMutation, OrdersQuery, OrdersSubscription
 from schema.registry import Category, Kecamatan, Kelurahan, Opd, RegistryMutation, RegistryQuery, Umkm
 from schema.relay import Node, from_global_id
 from schema.scalars import SCALAR_MAP
+from schema.sessions import ForgetCredentialsAfterMutations
 from schema.sqlcount import SqlCounter
 from schema.webhooks import WebhooksMutation, WebhooksQuery
 
@@ -97,11 +99,15 @@ class PasarSchema(strawberry.Schema):
     def process_errors(self, errors: list, execution_context: Any = None) -> None:
         return None
 
+    def _get_execute_function(self) -> Any:
+        """graphql-core's executor, or a compiled plan for a document that has one (schema/compiled.py)."""
+        return compiled_execute(super()._get_execute_function())
+
 
 def build_schema() -> strawberry.Schema:
     # SqlCounter does nothing unless the app's settings ask for it (tests, benchmarks).
     # RequestFacts first: it leaves last, when ErrorCodes has coded the errors (schema/logs.py).
-    extensions = [RequestFacts, ErrorCodes, *limit_extensions(), InputText, SqlCounter]
+    extensions = [RequestFacts, ErrorCodes, *limit_extensions(), InputText, SqlCounter, ForgetCredentialsAfterMutations]
     return PasarSchema(
         query=Query,
         mutation=Mutation,

@@ -67,8 +67,15 @@ class Context:
     response: Any = None
     request_id: str = ""
     raw_token: str | None = None
-    loaders: Loaders = field(default_factory=Loaders)
     connection_params: dict | None = None
     client_address: str = ""  # schema.client.client_address: the throttle counts by it
     admission: Any = None  # the process's schema.admission.CostGate: costly requests wait their turn
     language: str = "en"  # of the messages: schema.i18n.negotiate(Accept-Language)
+    _loaders: Loaders | None = field(default=None, repr=False)
+
+    @property
+    def loaders(self) -> Loaders:
+        """Made on first use: most requests (one joined statement per list) never need one."""
+        if self._loaders is None:
+            self._loaders = Loaders()
+        return self._loaders

@@ -157,6 +157,17 @@ def _cursor_fits(qs: QuerySet, order: list[tuple[str, bool]], values: list[Any])
     return True
 
 
+def check_page(
+    qs: QuerySet, order: list[tuple[str, bool]], first: int | None, after: str | None
+) -> tuple[int, list[Any] | None]:
+    """The page size and the decoded cursor of a page request, or BAD_USER_INPUT."""
+    n = check_first(first)
+    cursor = decode_cursor(after)
+    if cursor is not None and not _cursor_fits(qs, order, cursor):
+        raise BadUserInput("`after` is not a cursor from this list.")
+    return n, cursor
+
+
 async def paginate(
     qs: QuerySet,
     order: list[tuple[str, bool]],
@@ -168,14 +179,23 @@ async def paginate(
 ) -> Connection:
     """One SQL statement for the page; `totalCount` runs its own COUNT only when asked for. With `joins`, `convert`
     gets light rows with those relations joined in (`models.query.joined_rows`) instead of model instances."""
-    n = check_first(first)
-    cursor = decode_cursor(after)
-    if cursor is not None and not _cursor_fits(qs, order, cursor):
-        raise BadUserInput("`after` is not a cursor from this list.")
+    n, cursor = check_page(qs, order, first, after)
     try:
         rows, has_next = await keyset_page(qs, order, n, cursor, joins)
     except (ValueError, TypeError) as e:
         raise BadUserInput("`after` is not a cursor from this list.") from e
+    return connection_of(rows, has_next, order, after, convert, count_qs if count_qs is not None else qs)
+
+
+def connection_of(
+    rows: list[Any],
+    has_next: bool,
+    order: list[tuple[str, bool]],
+    after: str | None,
+    convert: Callable[[Any], Any],
+    count_qs: QuerySet | None,
+) -> Connection:
+    """The page as a connection: an edge per row with its cursor, and the page's info."""
     edges = [Edge(cursor=encode_cursor(row_key(r, order)), node=convert(r)) for r in rows]
     return Connection(
         edges=edges,
@@ -185,5 +205,5 @@ async def paginate(
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
-        _count_qs=count_qs if count_qs is not None else qs,
+        _count_qs=count_qs,
     )

@@ -1,0 +1,590 @@
+"""Compiled reads: a query document whose fields all have a compiled form runs without graphql-core's executor.
+
+Compiled so far: `products(first, after, orderBy)` (no `filter`), `order(id)`, `kecamatans` and `categories` (read
+by their rule, written by the plan), with every plain field of the types they reach and the relations read with them
+(`JOINED_RELATIONS`, within the read shapes `PRODUCT_LISTING`, `ORDER_READ`, `ITEM_READ`). For such a document
+(found by its text and operation name; a bounded LRU) a plan is built once: the statements
+(`models.query.PreparedRows`: Tortoise writes each one once, per kind of caller, from the same rule as the general
+path — `resolvers.catalog.product_query`, `resolvers.orders.order_read_query` and `items_query` with the caller's
+visibility — and the same read shape) and a writer that turns the rows into the answer's dict, in the document's key
+order, through the same Strawberry objects (`Product.from_row`, `Order.from_row`, the same connection and cursors)
+and the same GraphQL scalars. Per request only the variables are coerced (graphql-core), the arguments checked (the
+general path's own checks) and the statements run with the values and the caller bound.
+
+Everything around execution stays as it is: parsing and validation (cached by document), the cost (computed per
+request from the variables, `schema/cost.py`), the error codes, the statement count, the log line, the time limit,
+the encoding. A plan does not exist for what the compiler does not know: any other root field, an argument it does
+not compile (`filter`), a field with a resolver of its own or with permission classes (personal data, counts,
+events), a relation not read with its object, a fragment or a directive, a subscription or a mutation, several root
+fields of which one reads nested rows. Such a document runs through the general executor; why is logged once per
+document at INFO (names of the schema only, never a literal of the document). Owners (whose rows depend on their
+UMKM), arguments the general path would refuse (`first` out of range, a forged cursor, an ID of another type) and a
+page the plan cannot write are answered by the general executor as well, per request. `PASAR_COMPILED_READS=0` turns
+compiled reads off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    GraphQLEnumType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.utilities import get_operation_ast
+
+from models import catalog as catalog_models
+from models import orders as order_models
+from models.base import Role
+from models.query import PreparedRows, after_filter, cursor_value
+from resolvers import catalog as rules
+from resolvers import orders as order_rules
+from resolvers import registry as registry_rules
+from resolvers.common import BadUserInput, DomainError, Principal
+from schema.catalog import Product
+from schema.orders import Order, OrderItem
+from schema.registry import Category, Kecamatan
+from schema.relay import check_page, connection_of, decode_id
+
+log = logging.getLogger("pasar.compiled")
+MAX_PLANS = 256
+DEFINITION = "strawberry-definition"
+
+# Fields with a resolver whose compiled form is the relation that came joined with the row: the private attribute
+# the resolver returns when it is there (else the resolver would batch-load it, which a plan does not do).
+JOINED_RELATIONS = {
+    ("Product", "umkm"): "_umkm",
+    ("Product", "category"): "_category",
+    ("Umkm", "kecamatan"): "_kecamatan",
+    ("Order", "items"): "_items",  # read by the plan of `order(id)` when asked for (`OrderField`)
+}
+
+
+class NotCompiled(Exception):
+    """The document has a part without a compiled form; the message says which (schema names only)."""
+
+
+class Fallback(Exception):
+    """This request is answered by the general executor (its arguments are refused there, or a value is missing)."""
+
+
+def caller_kind(principal: Principal) -> str | None:
+    """Callers who see the same rows: everything (admins, analysts), the public's rows (everyone else without a
+    UMKM); None for an owner, whose rows depend on his UMKM (not compiled)."""
+    if principal.sees_everything:
+        return "all"
+    if principal.umkm_ids:
+        return None
+    return "public"
+
+
+# ---------------------------------------------------------------- writers of selections
+
+
+Writer = Callable[[Any], Any]
+
+
+def _leaf_writer(type_: Any) -> Writer:
+    non_null = isinstance(type_, GraphQLNonNull)
+    inner = type_.of_type if non_null else type_
+    if isinstance(inner, GraphQLList):
+        item = _leaf_writer(inner.of_type)
+
+        def write_list(value: Any) -> Any:
+            if value is None:
+                if non_null:
+                    raise Fallback
+                return None
+            return [item(v) for v in value]
+
+        return write_list
+    if not isinstance(inner, (GraphQLScalarType, GraphQLEnumType)):
+        raise NotCompiled(f"type {inner} is not a leaf")
+    serialize = inner.serialize
+
+    def write_leaf(value: Any) -> Any:
+        if value is None:
+            if non_null:
+                raise Fallback
+            return None
+        out = serialize(value)
+        if out is None:
+            raise Fallback
+        return out
+
+    return write_leaf
+
+
+def _object_writer(
+    schema: GraphQLSchema, type_: Any, selection_set: SelectionSetNode | None, joins: frozenset[str]
+) -> Writer:
+    non_null = isinstance(type_, GraphQLNonNull)
+    inner = type_.of_type if non_null else type_
+    if isinstance(inner, GraphQLList):
+        item = _object_writer(schema, inner.of_type, selection_set, joins)
+
+        def write_list(value: Any) -> Any:
+            if value is None:
+                if non_null:
+                    raise Fallback
+                return None
+            return [item(v) for v in value]
+
+        return write_list
+    if not isinstance(inner, GraphQLObjectType):
+        raise NotCompiled(f"type {inner} is abstract")
+    if selection_set is None:
+        raise NotCompiled(f"type {inner.name} without a selection")
+    fields = _selection(schema, inner, selection_set, joins)
+
+    def write_object(value: Any) -> Any:
+        if value is None:
+            if non_null:
+                raise Fallback
+            return None
+        return {key: write(get(value)) for key, get, write in fields}
+
+    return write_object
+
+
+def _typename(name: str) -> Callable[[Any], str]:
+    return lambda _value: name
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _attribute(name: str) -> Callable[[Any], Any]:
+    def get(value: Any) -> Any:
+        return getattr(value, name)
+
+    return get
+
+
+def _joined(name: str) -> Callable[[Any], Any]:
+    def get(value: Any) -> Any:
+        related = getattr(value, name, None)
+        if related is None:
+            raise Fallback  # not joined: the general path batch-loads it
+        return related
+
+    return get
+
+
+def _below(joins: frozenset[str], relation: str) -> frozenset[str]:
+    return frozenset(p[len(relation) + 2 :] for p in joins if p.startswith(relation + "__"))
+
+
+def _selection(
+    schema: GraphQLSchema, parent: GraphQLObjectType, selection_set: SelectionSetNode, joins: frozenset[str]
+) -> list[tuple[str, Callable[[Any], Any], Writer]]:
+    """The writer of each field asked for. `joins` are the relation paths read with the object (a model's read
+    shape, e.g. `PRODUCT_LISTING`): a relation field is compiled only when its rows come with the object."""
+    fields = []
+    seen: set[str] = set()
+    for node in selection_set.selections:
+        if not isinstance(node, FieldNode):
+            raise NotCompiled("a fragment")
+        if node.directives:
+            raise NotCompiled("a directive")
+        key = node.alias.value if node.alias else node.name.value
+        if key in seen:
+            raise NotCompiled("a response key asked twice")  # graphql-core merges them; the plan does not
+        seen.add(key)
+        name = node.name.value
+        if name == "__typename":
+            fields.append((key, _typename(parent.name), _identity))
+            continue
+        gfield = parent.fields.get(name)
+        if gfield is None or name.startswith("__"):
+            raise NotCompiled(f"field {parent.name}.{name}")
+        if node.arguments:
+            raise NotCompiled(f"arguments of {parent.name}.{name}")
+        definition = (gfield.extensions or {}).get(DEFINITION)
+        if definition is None or definition.permission_classes or definition.extensions:
+            raise NotCompiled(f"field {parent.name}.{name} has permissions or extensions")
+        relation = JOINED_RELATIONS.get((parent.name, name))
+        if definition.base_resolver is not None and relation is None:
+            raise NotCompiled(f"field {parent.name}.{name} has a resolver")
+        python_name = definition.python_name
+        if relation is not None and python_name not in joins:
+            raise NotCompiled(f"field {parent.name}.{name} is not read with its object")
+        get = _joined(relation) if relation is not None else _attribute(python_name)
+        if node.selection_set is None:
+            fields.append((key, get, _leaf_writer(gfield.type)))
+        else:
+            # a relation descends into its own joins; a wrapper (a connection, an edge) keeps its object's
+            below = _below(joins, python_name) if python_name in joins else joins
+            fields.append((key, get, _object_writer(schema, gfield.type, node.selection_set, below)))
+    return fields
+
+
+# ---------------------------------------------------------------- root fields
+
+
+def _sentinel_cursor(order: list[tuple[str, bool]]) -> list[Any]:
+    """Cursor values no request uses, one per sort column, for finding their places in the statement."""
+    out: list[Any] = []
+    for i, (name, _desc) in enumerate(order):
+        column = catalog_models.Product._meta.fields_map[name]
+        if column.field_type is dt.datetime:
+            out.append({"dt": dt.datetime(2001, 2, 3, 4, 5, 6, 789000 + i, tzinfo=dt.UTC).isoformat()})
+        elif column.field_type is int:
+            out.append(-987_654_321 - i)
+        else:
+            raise NotCompiled(f"sort column {name}")
+    return out
+
+
+SENTINEL_LIMIT = 987_654_3
+
+
+@dataclass
+class ProductsField:
+    """`products(first, after, orderBy)` without `filter`: one prepared statement per (caller kind, order, cursor
+    or not), built on first use."""
+
+    key: str
+    gfield: Any
+    node: FieldNode
+    write: Writer
+    statements: dict[tuple[str, str, bool], PreparedRows] = field(default_factory=dict)
+
+    async def statement(self, ctx: Any, kind: str, order_name: str, with_cursor: bool) -> PreparedRows:
+        k = (kind, order_name, with_cursor)
+        if k not in self.statements:
+            order = rules.ORDERINGS[order_name]
+            qs = await rules.product_query(ctx, rules.ProductFilter())
+            slots: dict[str, Any] = {"limit": SENTINEL_LIMIT + 1}
+            if with_cursor:
+                sentinel = _sentinel_cursor(order)
+                qs = qs.filter(after_filter(order, sentinel))  # the general path's keyset filter
+                slots.update({f"after{i}": cursor_value(v) for i, v in enumerate(sentinel)})
+            qs = qs.order_by(*[("-" if desc else "") + name for name, desc in order]).limit(SENTINEL_LIMIT + 1)
+            try:
+                self.statements[k] = PreparedRows(qs, catalog_models.PRODUCT_LISTING, slots)
+            except ValueError as e:
+                raise Fallback(str(e)) from None
+        return self.statements[k]
+
+    async def prepare(self, ctx: Any, variables: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
+        kind = caller_kind(ctx.principal)
+        if kind is None:
+            raise Fallback
+        args = get_argument_values(self.gfield, self.node, variables)
+        order_by = args.get("order_by", args.get("orderBy"))
+        order_name = getattr(order_by, "value", order_by) or "NEWEST"
+        if args.get("filter") is not None or order_name not in rules.ORDERINGS:
+            raise Fallback
+        order = rules.ORDERINGS[order_name]
+        after = args.get("after")
+        try:
+            n, cursor = check_page(catalog_models.Product.all(), order, args.get("first"), after)
+        except (BadUserInput, DomainError):
+            raise Fallback from None
+        statement = await self.statement(ctx, kind, order_name, cursor is not None)
+        values: dict[str, Any] = {"limit": n + 1}
+        if cursor is not None:
+            values.update({f"after{i}": cursor_value(v) for i, v in enumerate(cursor)})
+
+        async def run() -> Any:
+            try:
+                rows = await statement.run(values)
+            except (ValueError, TypeError):
+                raise Fallback from None  # the general path answers a cursor the database refuses
+            return self.write(connection_of(rows[:n], len(rows) > n, order, after, Product.from_row, None))
+
+        return run
+
+
+SENTINEL_ORDER, SENTINEL_USER, SENTINEL_OPD = 987_654_301, 987_654_302, 987_654_303
+
+
+class _SentinelContext:
+    """The caller's context with his user and OPD replaced by values no request has, for finding their places."""
+
+    def __init__(self, ctx: Any) -> None:
+        p = ctx.principal
+        self.settings, self.clock = ctx.settings, ctx.clock
+        self.principal = Principal(
+            user_id=SENTINEL_USER if p.user_id is not None else None,
+            role=p.role,
+            opd_id=SENTINEL_OPD if p.opd_id is not None else None,
+            api_key_id=p.api_key_id,
+            scopes=p.scopes,
+        )
+
+
+NO_ORDERS = object()  # the caller sees no order at all: null without a statement, as the general path answers
+
+
+@dataclass
+class OrderField:
+    """`order(id)`: the order with its UMKM and OPD in one prepared statement (`resolvers.orders.order_read_query`,
+    `ORDER_READ`), its items with their products and the products' UMKM in one more when asked for
+    (`items_query`, `ITEM_READ`); one statement per role, built on first use. Owners fall back (their visibility
+    depends on their UMKM)."""
+
+    key: str
+    gfield: Any
+    node: FieldNode
+    write: Writer
+    with_items: bool
+    statements: dict[str, Any] = field(default_factory=dict)
+    items: PreparedRows | None = None
+
+    def statement(self, ctx: Any, kind: str) -> Any:
+        if kind not in self.statements:
+            qs = order_rules.order_read_query(_SentinelContext(ctx), SENTINEL_ORDER)
+            try:
+                self.statements[kind] = (
+                    NO_ORDERS
+                    if qs is None
+                    else PreparedRows(
+                        qs,
+                        order_models.ORDER_READ,
+                        {"id": SENTINEL_ORDER},
+                        {"user": SENTINEL_USER, "opd": SENTINEL_OPD},
+                    )
+                )
+            except ValueError as e:
+                raise Fallback(str(e)) from None
+        return self.statements[kind]
+
+    async def prepare(self, ctx: Any, variables: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
+        p = ctx.principal
+        if p.umkm_ids or p.role is Role.UMKM_OWNER:
+            raise Fallback
+        args = get_argument_values(self.gfield, self.node, variables)
+        try:
+            order_id = decode_id(args.get("id"), "Order")
+        except DomainError:
+            raise Fallback from None
+        kind = p.role.value if p.role is not None else ("partner" if p.is_partner else "anonymous")
+        statement = self.statement(ctx, kind)
+        if statement is NO_ORDERS:
+            return _constant(self.write(None))
+        values = {"id": order_id, "user": p.user_id, "opd": p.opd_id}
+        if any(values[name] is None for name in statement.places):
+            raise Fallback  # the general path's query would test for NULL: another statement
+        if self.with_items and self.items is None:
+            try:
+                self.items = PreparedRows(
+                    order_rules.items_query([SENTINEL_ORDER]), order_models.ITEM_READ, {"id": SENTINEL_ORDER}
+                )
+            except ValueError as e:
+                raise Fallback(str(e)) from None
+        items = self.items if self.with_items else None
+
+        async def run() -> Any:
+            rows = await statement.run(values)
+            if not rows:
+                return self.write(None)
+            order = Order.from_row(rows[0])
+            if items is not None:
+                order._items = [OrderItem.from_row(r) for r in await items.run({"id": order_id})]  # type: ignore[attr-defined]
+            return self.write(order)
+
+        return run
+
+
+@dataclass
+class TableField:
+    """A whole reference table in its order (`kecamatans`, `categories`): the rule itself reads it (looked up when
+    the request runs), the plan only writes the answer."""
+
+    key: str
+    write: Writer
+    rule: str
+    convert: Callable[[Any], Any]
+
+    async def prepare(self, ctx: Any, variables: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
+        async def run() -> Any:
+            return self.write([self.convert(r) for r in await getattr(registry_rules, self.rule)()])
+
+        return run
+
+
+def _constant(value: Any) -> Callable[[], Awaitable[Any]]:
+    async def run() -> Any:
+        return value
+
+    return run
+
+
+TABLES = {"kecamatans": ("all_kecamatans", Kecamatan.from_row), "categories": ("all_categories", Category.from_row)}
+ROOTS = ("products", "order", *TABLES)
+ARGUMENTS = {"products": ("first", "after", "orderBy"), "order": ("id",), "kecamatans": (), "categories": ()}
+
+
+def _compile_root(
+    schema: GraphQLSchema, root: GraphQLObjectType, node: FieldNode
+) -> ProductsField | OrderField | TableField:
+    name = node.name.value
+    if name not in ROOTS:
+        raise NotCompiled(f"field {root.name}.{name}")
+    if node.directives:
+        raise NotCompiled("a directive")
+    for argument in node.arguments or ():
+        if argument.name.value not in ARGUMENTS[name]:
+            raise NotCompiled(f"argument {name}({argument.name.value})")
+    gfield = root.fields[name]
+    definition = (gfield.extensions or {}).get(DEFINITION)
+    if definition is None or definition.permission_classes:
+        raise NotCompiled(f"field {root.name}.{name} has permissions")
+    key = node.alias.value if node.alias else name
+    if name == "order":
+        joins = (
+            _read_shape(order_models.ORDER_READ)
+            | {"items"}
+            | {f"items__{p}" for p in _read_shape(order_models.ITEM_READ)}
+        )
+        write = _object_writer(schema, gfield.type, node.selection_set, joins)
+        selections = node.selection_set.selections if node.selection_set else ()
+        with_items = any(isinstance(n, FieldNode) and n.name.value == "items" for n in selections)
+        return OrderField(key, gfield, node, write, with_items)
+    if name in TABLES:
+        rule, convert = TABLES[name]
+        return TableField(key, _object_writer(schema, gfield.type, node.selection_set, frozenset()), rule, convert)
+    write = _object_writer(schema, gfield.type, node.selection_set, _read_shape(catalog_models.PRODUCT_LISTING))
+    return ProductsField(key, gfield, node, write)
+
+
+def _read_shape(joins: Any) -> frozenset[str]:
+    return frozenset(p for p in joins if p)
+
+
+@dataclass
+class Plan:
+    operation: OperationDefinitionNode
+    roots: list[ProductsField | OrderField | TableField]
+
+
+def compile_document(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> Plan:
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        raise NotCompiled("no single operation")
+    if operation.operation is not OperationType.QUERY:
+        raise NotCompiled(f"a {operation.operation.value}")
+    if operation.directives:
+        raise NotCompiled("a directive")
+    root = schema.query_type
+    assert root is not None
+    roots = []
+    keys = set()
+    for node in operation.selection_set.selections:
+        if not isinstance(node, FieldNode):
+            raise NotCompiled("a fragment")
+        compiled = _compile_root(schema, root, node)
+        if compiled.key in keys:
+            raise NotCompiled("a response key asked twice")
+        keys.add(compiled.key)
+        roots.append(compiled)
+    if len(roots) > 1 and any(isinstance(r, OrderField) and r.with_items for r in roots):
+        # graphql-core runs root fields side by side and batches the items after them all; a plan runs them one
+        # after the other, so the statements would come in another order
+        raise NotCompiled("several root fields and a nested read")
+    return Plan(operation, roots)
+
+
+# ---------------------------------------------------------------- the executor
+
+
+class Plans:
+    """Plans (or why there is none) by (document text, operation name); a bounded LRU."""
+
+    def __init__(self, size: int = MAX_PLANS) -> None:
+        self.size = size
+        self._plans: OrderedDict[tuple[str, str | None], Plan | NotCompiled] = OrderedDict()
+        self.compiled = 0  # requests answered by a plan (tests read these)
+        self.general = 0
+
+    def get(self, schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> Plan | None:
+        text = document.loc.source.body if document.loc is not None else None
+        if text is None:
+            return None
+        key = (text, operation_name)
+        plan = self._plans.get(key)
+        if plan is None:
+            try:
+                plan = compile_document(schema, document, operation_name)
+            except NotCompiled as e:
+                plan = e
+                log.info("compiled reads: a document falls back to the general executor: %s", e)
+            except Exception as e:  # a compiler bug must cost speed, not answers
+                plan = NotCompiled(f"the compiler failed ({type(e).__name__})")
+                log.warning("compiled reads: %s; the general executor answers the document", plan, exc_info=True)
+            self._plans[key] = plan
+            if len(self._plans) > self.size:
+                self._plans.popitem(last=False)
+        else:
+            self._plans.move_to_end(key)
+        return plan if isinstance(plan, Plan) else None
+
+    def clear(self) -> None:
+        self._plans.clear()
+
+
+plans = Plans()
+
+
+def compiled_execute(general: Callable[..., Any]) -> Callable[..., Any]:
+    """graphql-core's `execute`, answered by a plan when the document has one (Strawberry awaits what it returns)."""
+
+    def execute(schema: GraphQLSchema, document: DocumentNode, *args: Any, **kwargs: Any) -> Any:
+        context = kwargs.get("context_value")
+        settings = getattr(context, "settings", None)
+        principal = getattr(context, "principal", None)
+        if not getattr(settings, "compiled_reads", False) or principal is None or args:
+            return general(schema, document, *args, **kwargs)
+        plan = plans.get(schema, document, kwargs.get("operation_name"))
+        if plan is None:
+            plans.general += 1
+            return general(schema, document, **kwargs)
+        return _run(plan, general, schema, document, kwargs)
+
+    return execute
+
+
+async def _run(
+    plan: Plan, general: Callable[..., Any], schema: GraphQLSchema, document: DocumentNode, kwargs: dict
+) -> Any:
+    context = kwargs.get("context_value")
+    coerced = get_variable_values(
+        schema, plan.operation.variable_definitions or (), kwargs.get("variable_values") or {}
+    )
+    if not isinstance(coerced, list):  # errors: graphql-core reports them as it always does
+        try:
+            # every root checks its arguments and its caller before any statement runs: a fallback then costs no
+            # statement twice
+            runs = [(root.key, await root.prepare(context, coerced)) for root in plan.roots]
+            data = {}
+            for key, run in runs:
+                data[key] = await run()
+        except Fallback:
+            pass
+        except Exception:
+            log.debug("compiled reads: a plan failed; the general executor answers", exc_info=True)
+        else:
+            plans.compiled += 1
+            return ExecutionResult(data=data)
+    plans.general += 1
+    result = general(schema, document, **kwargs)
+    return await result if hasattr(result, "__await__") else result

@@ -1,0 +1,354 @@
+"""Compiled reads (schema/compiled.py) answer exactly as the general executor: differential tests.
+
+Every document is sent twice, to the suite's app (compiled reads on) and to a second app over the same database with
+`compiled_reads=False`, by the same caller; the answers must have the same HTTP status and the same JSON, compared
+in key order (errors, their order and paths included; `extensions` too: cost and statement count). Documents: the
+benchmark's, the ones of the tests and docs that read `products`, hand-written edge cases (aliases, `__typename`,
+every plain field, cursors and orders, refused arguments, personal fields, `totalCount`, fragments), and documents
+generated from the schema (hypothesis-graphql, as tests/test_fuzz.py). Callers: anonymous, a partner key and every
+role. The share of requests a plan answered is counted and must not be zero.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+
+import graphql
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis_graphql import from_schema
+
+from app import create_app
+from bench.harness.scenarios import S1_PRODUCTS, S2_ORDER
+from schema import compiled, schema
+from tests.conftest import gid
+from tests.test_fuzz import SCALARS
+
+CALLERS = ("anonymous", "partner", "admin", "analyst", "buyer", "treasurer", "employee", "owner", "other_owner")
+EXAMPLES = int(os.environ.get("PASAR_FUZZ_EXAMPLES") or 30)
+
+EVERY_PLAIN_FIELD = """
+query Every($first: Int, $after: String, $order: ProductOrder!) {
+  products(first: $first, after: $after, orderBy: $order) {
+    __typename
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor __typename }
+    edges {
+      cursor
+      node {
+        __typename id name description unit price imageUrls options madeToOrder stock monthlyCapacity
+        leadTimeDays minOrderQuantity active createdAt
+        umkm { __typename id name nib description address servesCityWide scale scaleSource status verifiedAt createdAt
+               kecamatan { id code name } }
+        category { id name slug description }
+      }
+    }
+  }
+}
+"""
+
+DOCUMENTS = [
+    # the benchmark's S1
+    (S1_PRODUCTS, {"first": 2}),
+    (S1_PRODUCTS, {"first": 50}),
+    (S1_PRODUCTS, {}),
+    # every plain field, each order, with and without a cursor (the cursor is filled in by the test)
+    (EVERY_PLAIN_FIELD, {"first": 2, "order": "NEWEST"}),
+    (EVERY_PLAIN_FIELD, {"first": 2, "order": "PRICE_ASC"}),
+    (EVERY_PLAIN_FIELD, {"first": 1, "order": "PRICE_DESC"}),
+    # aliases, two root fields, literals
+    (
+        "{ a: products(first: 1) { edges { node { id n: name } } } b: products(first: 3, orderBy: PRICE_ASC) "
+        "{ pageInfo { endCursor } edges { cursor } } }",
+        None,
+    ),
+    ("{ products { edges { node { name price } } } }", None),
+    # refused per request: the general executor answers (first out of range, a forged cursor, bad variables)
+    (S1_PRODUCTS, {"first": 0}),
+    (S1_PRODUCTS, {"first": 101}),
+    ("query($a: String) { products(first: 2, after: $a) { edges { cursor } } }", {"a": "bm90IGEgY3Vyc29y"}),
+    ("query($a: String) { products(first: 2, after: $a) { edges { cursor } } }", {"a": "W1s1XV0="}),
+    (S1_PRODUCTS, {"first": "many"}),
+    # not compiled: personal fields, totalCount, filter, fragments, directives, another root field
+    ("{ products(first: 3) { edges { node { umkm { name phone bankAccount ownerName } } } } }", None),
+    ("{ products(first: 3) { totalCount edges { node { id } } } }", None),
+    ('{ products(first: 3, filter: { search: "batik" }) { edges { node { id } } } }', None),
+    ("{ products(first: 3) { edges { node { ...P } } } } fragment P on Product { id name }", None),
+    ("query($x: Boolean!) { products(first: 3) { edges { node { id name @include(if: $x) } } } }", {"x": False}),
+    ("{ products(first: 2) { edges { node { id } } } kecamatans { name } }", None),
+    ("{ products(first: 2) { edges { node { umkm { kelurahan { name } } category { parent { name } } } } } }", None),
+    # a validation error and a parse error
+    ("{ products(first: 2) { edges { node { nope } } } }", None),
+    ("{ products(first: 2) { edges { node { id } } }", None),
+]
+
+
+ORDER_DOCUMENTS = [
+    # the benchmark's S2 (the id is filled in by the test)
+    (S2_ORDER, None),
+    (
+        "query($id: ID!) { order(id: $id) { __typename id number kind status total neededBy deliveryAddress note source "
+        "sourceRank createdAt acceptedAt shippedAt deliveredAt receivedBy paidAt closedReason daysToPay "
+        "umkm { id name status } opd { id code name kind address active } } }",
+        None,
+    ),
+    (
+        "query($id: ID!) { o: order(id: $id) { number items { name option unit unitPrice quantity subtotal "
+        "product { id name price active umkm { name } } } } }",
+        None,
+    ),
+    ("query($id: ID!) { o: order(id: $id) { number items { name } } again: order(id: $id) { id } }", None),
+    # not compiled, or answered by the general executor: an item's product's category (not joined), events,
+    # payment, rating, a personal field of the seller, an ID of another type, an unknown order
+    ("query($id: ID!) { order(id: $id) { items { product { category { name } } } } }", None),
+    ("query($id: ID!) { order(id: $id) { events { toStatus } payment { amount } rating { score } } }", None),
+    ("query($id: ID!) { order(id: $id) { umkm { phone } } }", None),
+    ("query($id: ID!) { order(id: $id) { umkm { kecamatan { name } } } }", None),
+    ('{ order(id: "UHJvZHVjdDox") { id } }', None),
+    ('{ order(id: "T3JkZXI6OTk5OTk5") { id } }', None),
+    ('{ order(id: "T3JkZXI6MA") { id } }', None),
+]
+
+
+def ordered(text: str) -> object:
+    """JSON with its objects as lists of pairs: equal only with the same keys in the same order."""
+    return json.loads(text, object_pairs_hook=list)
+
+
+@pytest.fixture
+async def general(settings):
+    app = create_app(dataclasses.replace(settings, compiled_reads=False), manage_database=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        yield client
+
+
+@pytest.fixture
+async def more_products(world):
+    """A few more products, some with equal prices (ties broken by id), so that pages and cursors matter."""
+    for n, price in enumerate((90_000, 90_000, 125_000, 60_000, 300_000)):
+        await world.product_for(world.umkm if n % 2 else world.other_umkm, f"Produk {n}", price, category=world.snack)
+    return world
+
+
+async def both(http, general, query: str, variables: dict | None, token: str | None) -> tuple:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    body = {"query": query, "variables": variables or {}}
+    a = await http.post("/graphql", json=body, headers=headers)
+    b = await general.post("/graphql", json=body, headers=headers)
+    return a, b
+
+
+def assert_same(a: httpx.Response, b: httpx.Response, what: object) -> None:
+    assert a.status_code == b.status_code, (what, a.text, b.text)
+    assert ordered(a.text) == ordered(b.text), (what, a.text, b.text)
+
+
+def _token(world, caller: str) -> str | None:
+    return None if caller == "anonymous" else world.tokens[caller]
+
+
+async def test_compiled_answers_equal_the_general_executor_for_every_caller(http, general, more_products):
+    world = more_products
+    before = compiled.plans.compiled
+    sent = 0
+    for caller in CALLERS:
+        for query, variables in DOCUMENTS:
+            a, b = await both(http, general, query, variables, _token(world, caller))
+            assert_same(a, b, (caller, query, variables))
+            sent += 1
+            if query == EVERY_PLAIN_FIELD and a.status_code == 200:
+                end = a.json()["data"]["products"]["pageInfo"]["endCursor"]
+                if end:  # the next page, after the cursor the compiled answer gave
+                    was = compiled.plans.compiled
+                    a, b = await both(http, general, query, {**variables, "after": end}, _token(world, caller))
+                    assert_same(a, b, (caller, query, "next page"))
+                    sent += 1
+                    if caller not in ("owner", "other_owner"):  # a page after a cursor has a plan too
+                        assert compiled.plans.compiled == was + 1, (caller, variables)
+    share = (compiled.plans.compiled - before) / sent
+    print(f"products: {compiled.plans.compiled - before} of {sent} requests answered by a plan ({share:.0%})")
+    assert share > 0.3, share  # the compiled documents are most of the list, for every kind but owners
+
+
+async def _place(gql, world, *products) -> str:
+    doc = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { orders { id } errors { code message } } }"
+    needed = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    items = [{"productId": gid("Product", p.id), "quantity": 2} for p in products]
+    data = await gql.ok(
+        doc, {"input": {"items": items, "neededBy": needed, "deliveryAddress": "Jl. Jimerto 25"}}, world.tokens["buyer"]
+    )
+    assert not data["placeOrder"]["errors"], data
+    return data["placeOrder"]["orders"][0]["id"]
+
+
+async def test_an_order_answers_the_same_compiled_for_every_caller(http, general, gql, more_products):
+    """`order(id)` of an OPD order with two lines, as every caller: buyer and treasurer of its OPD, an employee and
+    the analyst, admins, owners of its seller and of another, anonymous and a partner key (null for those)."""
+    world = more_products
+    second = await world.product_for(world.umkm, "Selendang batik", 95_000)
+    order_id = await _place(gql, world, world.product, second)
+    before, sent = compiled.plans.compiled, 0
+    for caller in CALLERS:
+        for query, _ in ORDER_DOCUMENTS:
+            a, b = await both(http, general, query, {"id": order_id}, _token(world, caller))
+            assert_same(a, b, (caller, query))
+            sent += 1
+    share = (compiled.plans.compiled - before) / sent
+    print(f"order(id): {compiled.plans.compiled - before} of {sent} requests answered by a plan ({share:.0%})")
+    assert share > 0.2, share
+
+
+TABLE_DOCUMENTS = [
+    "{ kecamatans { __typename id code name } }",
+    "{ categories { id name slug description } }",
+    "{ k: kecamatans { name } categories { slug } products(first: 2) { edges { node { name } } } }",
+    "{ kecamatans { name kelurahans { name } } }",  # not compiled: batch-loaded
+    "{ categories { name parent { name } children { name } } }",  # not compiled: batch-loaded
+]
+
+
+async def test_reference_tables_answer_the_same_compiled_for_every_caller(http, general, more_products):
+    world = more_products
+    before, sent = compiled.plans.compiled, 0
+    for caller in CALLERS:
+        for query in TABLE_DOCUMENTS:
+            a, b = await both(http, general, query, None, _token(world, caller))
+            assert_same(a, b, (caller, query))
+            sent += 1
+    print(f"tables: {compiled.plans.compiled - before} of {sent} requests answered by a plan")
+    assert compiled.plans.compiled - before >= 2 * len(CALLERS)
+
+
+async def test_owners_are_answered_by_the_general_executor(http, general, more_products):
+    """An owner also sees his own inactive products: the plans know the public's rows and everyone's, not his."""
+    world = more_products
+    await world.product_for(world.umkm, "Arsip", 10_000, active=False)
+    before = compiled.plans.compiled
+    a, b = await both(http, general, S1_PRODUCTS, {"first": 50}, world.tokens["owner"])
+    assert_same(a, b, "owner")
+    assert "Arsip" in a.text and compiled.plans.compiled == before
+    a, b = await both(http, general, S1_PRODUCTS, {"first": 50}, world.tokens["buyer"])
+    assert_same(a, b, "buyer")
+    assert "Arsip" not in a.text and compiled.plans.compiled == before + 1
+
+
+async def test_one_document_alternating_callers_keeps_each_callers_rows(http, general, more_products):
+    """The same document text from an admin (sees the suspended UMKM's product), the public and back: the plan of one
+    kind of caller is never used for another."""
+    world = more_products
+    seen = {}
+    for caller in ("admin", "anonymous", "analyst", "partner", "admin", "buyer", "anonymous", "admin"):
+        a, b = await both(http, general, S1_PRODUCTS, {"first": 50}, _token(world, caller))
+        assert_same(a, b, caller)
+        seen[caller] = "Batik suspended" in a.text
+    assert seen == {
+        "admin": True,
+        "analyst": True,
+        "anonymous": False,
+        "partner": False,
+        "buyer": False,
+    }
+
+
+async def test_a_deliberate_difference_is_caught(http, general, more_products, monkeypatch):
+    """The comparison is not blind: a compiled writer that drops the last edge is told apart."""
+    original = compiled.connection_of
+
+    def one_short(rows, *args):
+        return original(rows[:-1], *args)
+
+    monkeypatch.setattr(compiled, "connection_of", one_short)
+    compiled.plans.clear()
+    a, b = await both(http, general, S1_PRODUCTS, {"first": 50}, None)
+    with pytest.raises(AssertionError):
+        assert_same(a, b, "one short")
+
+
+async def test_compiled_reads_can_be_turned_off(general, more_products):
+    before = compiled.plans.compiled
+    r = await general.post("/graphql", json={"query": S1_PRODUCTS, "variables": {"first": 5}})
+    assert r.status_code == 200 and len(r.json()["data"]["products"]["edges"]) == 5
+    assert compiled.plans.compiled == before
+
+
+FUZZ = settings(
+    max_examples=EXAMPLES, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
+SCHEMA: graphql.GraphQLSchema = schema._schema
+
+
+@FUZZ
+@given(data=st.data())
+async def test_generated_products_documents_answer_the_same_on_both_paths(http, general, world, data):
+    doc = data.draw(from_schema(SCHEMA, fields=["products"], custom_scalars=SCALARS), label="document")
+    caller = data.draw(st.sampled_from(CALLERS), label="caller")
+    before = compiled.plans.compiled
+    a, b = await both(http, general, str(doc), None, _token(world, caller))
+    assert_same(a, b, (caller, str(doc)))
+    GENERATED["sent"] += 1
+    GENERATED["compiled"] += compiled.plans.compiled - before
+
+
+def _selection(type_: graphql.GraphQLOutputType, depth: int) -> st.SearchStrategy[str]:
+    """A selection set over the fields without arguments of `type_`, `depth` objects deep: any such field, plain,
+    permission-guarded or batch-loaded, aliased at times, with `__typename` now and then."""
+    named = graphql.get_named_type(type_)
+    names = [*sorted(n for n, f in named.fields.items() if not f.args), "__typename"]
+
+    def field(name: str) -> st.SearchStrategy[str]:
+        if name == "__typename":
+            return st.just(name)
+        inner = graphql.get_named_type(named.fields[name].type)
+        if graphql.is_leaf_type(inner):
+            return st.sampled_from((name, f"x_{name}: {name}"))
+        if depth == 0 or not isinstance(inner, graphql.GraphQLObjectType):
+            return st.just("__typename")
+        return _selection(inner, depth - 1).map(lambda sel: f"{name} {sel}")
+
+    chosen = st.lists(st.sampled_from(names), min_size=1, max_size=5, unique=True)
+    return chosen.flatmap(lambda ns: st.tuples(*[field(n) for n in ns])).map(
+        lambda parts: "{ " + " ".join(parts) + " }"
+    )
+
+
+PRODUCTS_TYPE = SCHEMA.query_type.fields["products"].type
+ORDER_TYPE = SCHEMA.query_type.fields["order"].type
+GENERATED_DOCUMENTS = st.one_of(
+    st.tuples(
+        st.integers(1, 6), st.sampled_from(("NEWEST", "PRICE_ASC", "PRICE_DESC")), _selection(PRODUCTS_TYPE, 4)
+    ).map(lambda t: f"{{ products(first: {t[0]}, orderBy: {t[1]}) {t[2]} }}"),
+    _selection(ORDER_TYPE, 3).map(lambda sel: f"query($id: ID!) {{ order(id: $id) {sel} }}"),
+)
+
+
+@FUZZ
+@given(data=st.data())
+async def test_generated_documents_over_the_compiled_types_answer_the_same(http, general, gql, world, data):
+    """Selections generated from the schema's types under `products` and `order(id)` (hypothesis), for every
+    caller: the same answer from both paths, compiled or fallen back."""
+    doc = data.draw(GENERATED_DOCUMENTS, label="document")
+    caller = data.draw(st.sampled_from(CALLERS), label="caller")
+    variables = None
+    if "order(id" in doc:
+        if not ORDER_IDS.get(id(world)):
+            second = await world.product_for(world.umkm, "Selendang batik", 95_000)
+            ORDER_IDS[id(world)] = await _place(gql, world, world.product, second)
+        variables = {"id": ORDER_IDS[id(world)]}
+    before = compiled.plans.compiled
+    a, b = await both(http, general, doc, variables, _token(world, caller))
+    assert_same(a, b, (caller, doc))
+    GENERATED["sent"] += 1
+    GENERATED["compiled"] += compiled.plans.compiled - before
+
+
+ORDER_IDS: dict[int, str] = {}
+GENERATED = {"sent": 0, "compiled": 0}  # the share of generated documents a plan answered (printed with -s)
+
+
+def test_zz_report_the_share_of_generated_documents_compiled():
+    if GENERATED["sent"]:
+        print(f"generated: {GENERATED['compiled']} of {GENERATED['sent']} requests answered by a plan")
