@@ -207,6 +207,11 @@ async def _reserve(product: Product, quantity: int, period: str, field: str, now
     return False
 
 
+async def _released(order: Order, _now: dt.datetime) -> None:
+    """After a reject or cancel: what the order reserved goes back (`_transition`'s `after`)."""
+    await _release(order)
+
+
 async def _unhold(order: Order) -> None:
     """The order is no longer open (shipped, or closed before): its units stop counting as the seller's stock."""
     if order.status not in (OrderStatus.SUBMITTED, OrderStatus.ACCEPTED):
@@ -496,9 +501,6 @@ async def reject_order(ctx: Ctx, order_id: int, reason: str) -> Order:
     if not reason:
         raise DomainError("REQUIRED", "Say why you reject the order.", "reason")
 
-    async def release(order: Order, _now: dt.datetime) -> None:
-        await _release(order)
-
     return await _transition(
         ctx,
         order_id,
@@ -507,7 +509,7 @@ async def reject_order(ctx: Ctx, order_id: int, reason: str) -> Order:
         _owner,
         note=reason,
         changes={"closed_reason": reason},
-        after=release,
+        after=_released,
     )
 
 
@@ -592,9 +594,6 @@ async def cancel_order(ctx: Ctx, order_id: int, reason: str) -> Order:
     else:
         allowed, check = (OrderStatus.SUBMITTED,), _buyer
 
-    async def release(order: Order, _now: dt.datetime) -> None:
-        await _release(order)
-
     return await _transition(
         ctx,
         order_id,
@@ -603,7 +602,7 @@ async def cancel_order(ctx: Ctx, order_id: int, reason: str) -> Order:
         check,
         note=reason,
         changes={"closed_reason": reason},
-        after=release,
+        after=_released,
     )
 
 
@@ -611,9 +610,6 @@ async def cancel_unaccepted(ctx: Ctx, order_id: int, reason: str) -> Order:
     """The platform cancels an order its seller left SUBMITTED too long (resolvers/clocks.py): SUBMITTED only, so
     that of the seller's `acceptOrder` and this, exactly one moves the order (`_transition`'s conditional update);
     stock and capacity return as in any cancel."""
-
-    async def release(order: Order, _now: dt.datetime) -> None:
-        await _release(order)
 
     return await _transition(
         ctx,
@@ -623,7 +619,7 @@ async def cancel_unaccepted(ctx: Ctx, order_id: int, reason: str) -> Order:
         lambda _p, _o: None,
         note=reason,
         changes={"closed_reason": reason},
-        after=release,
+        after=_released,
     )
 
 
