@@ -335,6 +335,9 @@ S3_NAMES = (
 )
 
 
+BASELINE_POLICY = "pemerataan-2026.11-1"  # the list this baseline computes (bench/README.md, S3)
+
+
 def _complete_months(as_of: dt.datetime, n: int) -> list[str]:
     d = as_of.astimezone(JAKARTA)
     y, m, out = d.year, d.month, []
@@ -350,6 +353,9 @@ async def under_sold(db: Counted, caller: Caller | None, variables: Mapping[str,
     """The ranking without buyer filters (no opdId/quantity): same SQL predicates, same policy arithmetic."""
     if caller is None:
         return error("Log in first.", "UNAUTHENTICATED", "underSoldUmkm")
+    if POLICY.version != BASELINE_POLICY:  # bench/README.md: S3 is out of date
+        outdated = f"the baseline computes {BASELINE_POLICY}, not {POLICY.version}"
+        return error(outdated, "BASELINE_OUTDATED", "underSoldUmkm")
     if variables.get("opdId") or variables.get("quantity"):
         return error("the baseline ranks without opdId/quantity", "BASELINE_UNSUPPORTED", "underSoldUmkm")
     category_id = from_gid(variables.get("categoryId"), "Category")
