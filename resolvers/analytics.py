@@ -81,6 +81,12 @@ def population_sql(cats: list[int]) -> str:
                       AND p."created_at" < ? AND (p."active" OR p."updated_at" >= ?))"""
 
 
+def _weighed_at(ctx: Ctx, hi: dt.datetime) -> dt.datetime:
+    """When the fair-share weights of a period are taken: its end, or for a period that has not ended, the list
+    moment of today (noon Asia/Jakarta) — the same figures all day, as the list, whenever they are asked."""
+    return min(hi, ranking.list_moment(ctx.clock.now().astimezone(JAKARTA).date()))
+
+
 async def _weights(rows: list[dict], end: dt.datetime) -> dict[int, float]:
     """Each member's fair-share weight at the period's end, as the ranking weighs it: a_i(1 + γN_i)."""
     policy = ranking.POLICY
@@ -107,7 +113,7 @@ async def equity_report(ctx: Ctx, category_id: int, start: dt.date, end: dt.date
             JOIN "umkm" u ON u."id" = m.umkm_id""",
         [*period, sql_time(lo), sql_time(hi)],
     )
-    weights = await _weights(members, min(hi, ctx.clock.now()))
+    weights = await _weights(members, _weighed_at(ctx, hi))
     total_w = sum(weights.values())
     # the weights inline as literals (our own floats, never input): one VALUES row per member
     rows = ", ".join(f"({int(u)}, {w / total_w if total_w > 0 else 0.0!r})" for u, w in sorted(weights.items()))
@@ -173,7 +179,7 @@ async def equity_by_category(ctx: Ctx, start: dt.date, end: dt.date) -> list[tup
         for u in await Umkm.filter(id__in=unseen).values("id", "verified_at"):
             verified[u["id"]] = u["verified_at"]
     weights = await _weights(
-        [{"umkm_id": u, "verified_at": v} for u, v in sorted(verified.items())], min(hi, ctx.clock.now())
+        [{"umkm_id": u, "verified_at": v} for u, v in sorted(verified.items())], _weighed_at(ctx, hi)
     )
     out = []
     for c in tops:
