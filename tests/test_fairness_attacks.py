@@ -8,8 +8,11 @@ import datetime as dt
 
 import pytest
 
+from models.base import JAKARTA
 from models.catalog import Product
-from models.fairness import CategoryOrderQuantity
+from models.fairness import CategoryOrderQuantity, FairnessExposure
+from resolvers import fairness_snapshot
+from resolvers.fairness_policy import POLICY
 from resolvers.invalidation import invalidate
 from tests.conftest import gid
 from tests.test_fairness import AS_OF, AS_OF_DT, city, names, ranking, row, today_is_as_of  # noqa: F401
@@ -352,3 +355,19 @@ async def test_a_seller_reads_its_own_standing_in_indonesian_or_english(gql, wor
     assert theirs["umkmFairness"] == [{"rank": arjuna["rank"], "umkm": {"name": "Arjuna"}}]
     mine = (await gql.ok(MINE, {}, world.tokens["owner"]))["myFairness"]  # another owner: its own UMKM only
     assert {r["umkm"]["name"] for r in mine} <= {world.umkm.name}
+
+
+async def test_the_exposure_log_keeps_its_stated_retention_and_no_more(world):
+    """Reading the list writes showings; the server's refresh loop deletes those older than `exposure_keep_days`, so
+    reads do not write without bound. A showing inside the retention stays."""
+    keep = POLICY.exposure_keep_days
+    now = dt.datetime.now(dt.UTC)
+    today = now.astimezone(JAKARTA).date()
+    common = dict(
+        buyer_id=world.users["buyer"].id, opd_id=world.opd.id, category_id=world.batik.id, product_id=1, rank=1
+    )
+    old = await FairnessExposure.create(day=today - dt.timedelta(days=keep + 1), umkm_id=world.umkm.id, **common)
+    kept = await FairnessExposure.create(day=today - dt.timedelta(days=keep - 1), umkm_id=world.umkm.id, **common)
+    await fairness_snapshot.refresh(now)
+    assert not await FairnessExposure.exists(id=old.id)
+    assert await FairnessExposure.exists(id=kept.id)
