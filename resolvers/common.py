@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import math
 import re
@@ -13,6 +14,12 @@ from models.base import Role
 
 NIB_LENGTH = 13  # the one place that knows how long a NIB is (OSS practice today)
 MAX_RUPIAH = 10**15  # a sanity bound for any single amount, far above any pagu or price
+
+
+def global_id(type_name: str, pk: int) -> str:
+    """The API's opaque id of a row: `Type:pk` in unpadded URL-safe base64 (the one formula; `schema.relay` and
+    the webhook payloads both use it)."""
+    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ subscriptions' bus after commit (`order_messages`).
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from typing import Any
 
@@ -48,11 +47,6 @@ ORDER_TOPIC = {
 
 def enabled(ctx: Ctx) -> bool:
     return bool(getattr(ctx.settings, "outbox", True))
-
-
-def global_id(type_name: str, pk: int) -> str:
-    """The API's opaque id of a row (the same as `schema.relay.to_global_id`; tests/test_outbox.py checks it)."""
-    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
 
 
 async def record(ctx: Ctx, topic: str, aggregate: str, payload: dict[str, Any]) -> OutboxEvent | None:

@@ -21,8 +21,8 @@ from tortoise.transactions import in_transaction
 from models.accounts import ApiKey
 from models.outbox import DeliveryAttempt, DeliveryStatus, OutboxEvent, Webhook, WebhookDelivery
 from resolvers import netguard
-from resolvers.common import AccessError, Ctx, DomainError, Principal, Validator
-from resolvers.outbox import WEBHOOK_TOPICS, global_id, is_personal
+from resolvers.common import AccessError, Ctx, DomainError, Principal, Validator, global_id
+from resolvers.outbox import WEBHOOK_TOPICS, is_personal
 
 MAX_WEBHOOKS_PER_KEY = 10
 MAX_ATTEMPTS_SHOWN = 20

@@ -13,7 +13,7 @@ import strawberry
 from tortoise.queryset import QuerySet
 
 from models.query import Joins, keyset_page, row_key
-from resolvers.common import BadUserInput, DomainError, Label, label
+from resolvers.common import BadUserInput, DomainError, Label, global_id, label
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
@@ -23,7 +23,7 @@ MAX_CURSOR_TEXT = 1_000
 
 
 def to_global_id(type_name: str, pk: int) -> strawberry.ID:
-    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("="))
+    return strawberry.ID(global_id(type_name, pk))
 
 
 def from_global_id(gid: str) -> tuple[str, int] | None:

@@ -33,8 +33,8 @@ from models.accounts import ApiKey
 from models.orders import Order
 from models.outbox import DeliveryAttempt, DeliveryStatus, EmailMessage, OutboxEvent, Webhook, WebhookDelivery
 from resolvers import dispatch, netguard, outbox
-from resolvers.common import SystemClock
-from schema.relay import to_global_id
+from resolvers.common import SystemClock, global_id
+from schema.relay import from_global_id, to_global_id
 from tests.conftest import GQL, SECRET, TEST_URL, World, gid
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -549,7 +549,8 @@ async def test_the_connection_goes_to_the_checked_address_with_the_original_host
 
 
 def test_global_ids_in_payloads_are_the_apis():
-    assert outbox.global_id("Order", 42) == to_global_id("Order", 42)
+    assert from_global_id(to_global_id("Order", 42)) == ("Order", 42)
+    assert global_id("Order", 42) == to_global_id("Order", 42)
 
 
 # ---------------------------------------------------------------- e-mail
