@@ -1,7 +1,8 @@
 """The under-sold ranking's speed, side by side in one run (docs/FAIRNESS.md, "Speed").
 
     python -m bench.fairness_speed --database-url postgres://postgres@127.0.0.1:5432/bench_l \\
-        [--rounds 7] [--clients 4] [--duration 20] [--endpoint] [--endpoint-rounds 3] [--json FILE]
+        [--rounds 7] [--clients 4] [--duration 20] [--endpoint] [--endpoint-rounds 3] [--orders-per-second R]
+        [--json FILE]
 
 On a data set from `bench.dataset` (the fairness statistics are rebuilt first when empty), for the largest
 top-level category (by products in its subtree) and the median one, `asOf` noon of today (Asia/Jakarta):
@@ -24,6 +25,12 @@ top-level category (by products in its subtree) and the median one, `asOf` noon 
    UMKM and category (S1), interleaved, `--endpoint-rounds` rounds at 1 connection (p50) and 4 (req/s). The gate:
    underSoldUmkm's p50 at most 2× products'.
 
+**While orders arrive** (`--orders-per-second R`, PostgreSQL): during parts 3 and 4 a second server of ours takes
+`placeOrder` of one line at R a second from an OPD buyer (`opd.buyer1.dispendik@bench.pasar.id`), for random
+stocked products in the largest category's subtree: each order counts provisionally in its seller's received share
+and moves that seller's snapshot row, as in production. The orders stay in the data set (they are marked
+`bench.fairness_speed` in their note). The report says how many were placed and how many were refused.
+
 Exit status 1 when any top 20 differs or the rebuild finds drift. The numbers are only as quiet as the machine.
 """
 
@@ -38,6 +45,7 @@ import random
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -72,9 +80,9 @@ def summary_ms(values: list[float]) -> dict:
 
 
 def _open() -> str:
-    from models.orders import OPEN_STATUSES
+    from models.orders import OPEN_SQL
 
-    return ", ".join(f"'{s.value}'" for s in OPEN_STATUSES)
+    return OPEN_SQL
 
 
 def _lines_time() -> str:
@@ -164,7 +172,10 @@ async def three_ways(category_id: int, as_of: dt.datetime, rounds: int, snapshot
     cats = await category_subtree(category_id)
     times: dict[str, list[float]] = {"lines": [], "stats": [], "snapshot": []}
     mismatches = []
-    await fs.snapshot(category_id, as_of)  # fresh before the rounds
+    # built afresh before the rounds: orders placed since the last build moved only their sellers' rows (the other
+    # rows keep their figures until the next build), so only a fresh build equals the computed ranking
+    await invalidate([category_id])
+    await fs.snapshot(category_id, as_of)
 
     async def lines():
         r = await compute_ranking(category_id, cats, as_of, received_from=received_from_order_lines)
@@ -269,6 +280,106 @@ async def concurrent(url: str, category_id: int, as_of: dt.datetime, clients: in
     return out
 
 
+class OrderWriter:
+    """Orders arriving while the list is read: a second server of ours takes `placeOrder` of one line at `rate` a
+    second (a thread paced by the clock; a slow answer delays the next order, it never piles them up)."""
+
+    DOC = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { orders { id } errors { code } } }"
+
+    def __init__(self, url: str, category_id: int, rate: float, tmp: Path, seed: int) -> None:
+        self.url, self.category_id, self.rate, self.tmp = url, category_id, rate, tmp
+        self.rng = random.Random(seed)
+        self.placed = 0
+        self.refused: dict[str, int] = {}
+        self.failed = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._server = None
+        self._started = 0.0
+        self.seconds = 0.0
+
+    async def products(self) -> list[tuple[int, int, str | None]]:
+        import asyncpg
+
+        from resolvers.categories import category_subtree
+
+        cats = await category_subtree(self.category_id)
+        conn = await asyncpg.connect(self.url.replace("postgres://", "postgresql://", 1))
+        try:
+            rows = await conn.fetch(
+                """SELECT p.id, p.min_order_quantity, p.options FROM product p JOIN umkm u ON u.id = p.umkm_id
+                   WHERE p.category_id = ANY($1::int[]) AND p.active AND NOT p.made_to_order
+                     AND u.status = 'VERIFIED' AND p.lead_time_days <= 45
+                     AND p.stock >= 3 * p.min_order_quantity
+                   ORDER BY p.id LIMIT 2000""",
+                cats,
+            )
+        finally:
+            await conn.close()
+        # a product with options (sizes) is ordered in its first option
+        return [(r["id"], r["min_order_quantity"], (json.loads(r["options"]) or [None])[0]) for r in rows]
+
+    def start(self, products: list[tuple[int, int, str | None]]) -> None:
+        from bench.harness import run as h
+
+        if not products:
+            raise SystemExit("no stocked product in the largest category to order")
+        logdir = self.tmp / "writer-logs"
+        logdir.mkdir(exist_ok=True)
+        self._server = h.start_ours(self.url, None, logdir, count_sql=False, name="writer")
+        h.wait_ready(self._server)
+        token = h.login(self._server.port, "opd.buyer1.dispendik@bench.pasar.id")
+        needed_by = (h.jakarta_today() + dt.timedelta(days=60)).isoformat()
+
+        def loop() -> None:
+            interval = 1.0 / self.rate
+            next_at = time.monotonic()
+            while not self._stop.is_set():
+                pid, qty, option = self.rng.choice(products)
+                inp = {
+                    "items": [{"productId": h.sc_gid("Product", pid), "quantity": qty, "option": option}],
+                    "neededBy": needed_by,
+                    "deliveryAddress": "Jl. Jimerto 25-27, Surabaya",
+                    "note": "bench.fairness_speed",
+                }
+                try:
+                    body = h.gql(self._server.port, self.DOC, {"input": inp}, token)
+                    payload = (body.get("data") or {}).get("placeOrder") or {}
+                    if payload.get("orders"):
+                        self.placed += 1
+                    else:
+                        codes = [e.get("code") for e in payload.get("errors") or body.get("errors") or []]
+                        for code in codes or ["NO_ANSWER"]:
+                            self.refused[code] = self.refused.get(code, 0) + 1
+                except Exception:  # a benchmark counts what failed and goes on
+                    self.failed += 1
+                next_at = max(next_at + interval, time.monotonic())
+                self._stop.wait(max(0.0, next_at - time.monotonic()))
+
+        self._started = time.monotonic()
+        self._thread = threading.Thread(target=loop, name="order-writer", daemon=True)
+        self._thread.start()
+        log(f"orders arriving: {self.rate:g} a second over {len(products)} products")
+
+    def stop(self) -> dict:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=120)
+        if self._server is not None:
+            self._server.stop()
+        self.seconds = time.monotonic() - self._started
+        out = {
+            "rate_asked": self.rate,
+            "placed": self.placed,
+            "refused": self.refused,
+            "failed": self.failed,
+            "seconds": self.seconds,
+            "placed_per_s": self.placed / self.seconds if self.seconds else 0.0,
+        }
+        log(f"orders arriving: {out}")
+        return out
+
+
 def endpoint(url: str, category_id: int, rounds: int, duration: int, tmp: Path) -> dict:
     """Our server: underSoldUmkm(first: 20) vs products(first: 20), interleaved rounds, wrk at c=1 and c=4."""
     from bench.harness import run as h
@@ -341,6 +452,8 @@ async def run(args) -> dict:
     from resolvers.fairness_stats import rebuild_stats
 
     await Tortoise.init(config=models.tortoise_config(args.database_url, pool_size=max(4, args.clients + 1)))
+    tmp = tempfile.TemporaryDirectory()
+    writer: OrderWriter | None = None
     try:
         out: dict = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "machine": machine()}
         counts = (
@@ -375,17 +488,25 @@ async def run(args) -> dict:
                 cid, as_of, args.rounds if label == "largest" else max(3, args.rounds // 2), args.snapshot_reads, rng
             )
         largest = out["categories"]["largest"]["id"]
+        if args.orders_per_second:
+            writer = OrderWriter(args.database_url, largest, args.orders_per_second, Path(tmp.name), args.seed)
+            products = await writer.products()
+            writer.start(products)
         if args.clients:
             log(f"{args.clients} concurrent clients on the largest category")
             out["concurrent"] = await concurrent(args.database_url, largest, as_of, args.clients, args.duration)
     finally:
         await Tortoise.close_connections()
-    if args.endpoint:
-        log("endpoint: underSoldUmkm(first: 20) vs products(first: 20)")
-        with tempfile.TemporaryDirectory() as tmp:
+    try:
+        if args.endpoint:
+            log("endpoint: underSoldUmkm(first: 20) vs products(first: 20)")
             out["endpoint"] = endpoint(
-                args.database_url, largest, args.endpoint_rounds, args.endpoint_duration, Path(tmp)
+                args.database_url, largest, args.endpoint_rounds, args.endpoint_duration, Path(tmp.name)
             )
+    finally:
+        if writer is not None:
+            out["orders_arriving"] = writer.stop()
+        tmp.cleanup()
     return out
 
 
@@ -425,6 +546,13 @@ def report(r: dict) -> str:
             lines.append(f"| {name} | {q['p50_ms']:.2f} ms | {q['p99_ms']:.2f} ms | {q['rps_c4']:,.1f} |")
         a, lo, hi = e["ratio_p50"]
         lines.append(f"\nunderSoldUmkm / products p50: **{a:.2f}×** ({lo:.2f}–{hi:.2f}); gate ≤ {GATE_ENDPOINT}×")
+    if "orders_arriving" in r:
+        w = r["orders_arriving"]
+        lines.append(
+            f"\nwhile orders arrived (parts 3 and 4): {w['placed']:,} orders placed in {w['seconds']:.0f} s "
+            f"({w['placed_per_s']:.1f} a second, {w['rate_asked']:g} asked); refused {w['refused'] or 'none'}, "
+            f"failed {w['failed']}"
+        )
     largest = r["categories"]["largest"]
     verdicts = [
         f"(a)/(c) largest {largest['ratio_lines_to_snapshot_p50']:,.0f}× (gate ≥ {GATE_SQL:.0f}×): "
@@ -448,6 +576,9 @@ def parse_args(argv):
     p.add_argument("--endpoint-rounds", type=int, default=3)
     p.add_argument("--endpoint-duration", type=int, default=5)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--orders-per-second", type=float, default=0.0, help="placeOrder a second during parts 3 and 4 (PostgreSQL)"
+    )
     p.add_argument("--json", type=Path)
     return p.parse_args(argv)
 
@@ -457,6 +588,7 @@ def main(argv=None) -> int:
     if not args.database_url.startswith("postgres"):
         args.clients = 0  # the concurrent part runs raw asyncpg
         args.endpoint = False
+        args.orders_per_second = 0.0
     r = asyncio.run(run(args))
     print(report(r))
     if args.json:

@@ -19,9 +19,11 @@ class UmkmCategorySales(Model):
     weighted = fields.FloatField(default=0.0)
     amount = fields.BigIntField(default=0)
     sales = fields.IntField(default=0)
-    last_sale_at = fields.DatetimeField(null=True)  # the latest order (open or counted): "least recently awarded"
+    last_sale_at = fields.DatetimeField(null=True)  # the latest counted sale (its delivery)
     # open orders (SUBMITTED, ACCEPTED, SHIPPED), weighted at ordering: provisionally received until delivery
     open_weighted = fields.FloatField(default=0.0, db_default=0.0)
+    # the latest ordering of an order still open; with last_sale_at: "least recently awarded" (resolvers/ranking.py)
+    last_open_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "umkm_category_sales"

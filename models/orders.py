@@ -25,6 +25,7 @@ class OrderStatus(str, Enum):
 OPEN_STATUSES = (OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.SHIPPED)
 COUNTED_STATUSES = (OrderStatus.DELIVERED, OrderStatus.PAID)
 COUNTED_SQL = ", ".join(f"'{s.value}'" for s in COUNTED_STATUSES)  # for raw SQL: o."status" IN ({COUNTED_SQL})
+OPEN_SQL = ", ".join(f"'{s.value}'" for s in OPEN_STATUSES)  # for raw SQL: o."status" IN ({OPEN_SQL})
 
 
 class OrderKind(str, Enum):

@@ -11,34 +11,50 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from models.fairness import CategoryOrderQuantity, CategorySales, UmkmCategorySales
-from models.orders import COUNTED_SQL, OPEN_STATUSES, OrderItem
+from models.orders import COUNTED_SQL, OPEN_SQL, OrderItem
 from models.query import as_datetime, begin_writing, fetch_all
 from resolvers.fairness_policy import growth
 from resolvers.invalidation import invalidate
 
-OPEN_SQL = ", ".join(f"'{s.value}'" for s in OPEN_STATUSES)
 
-
-async def record_open(umkm_id: int, by_category: dict[int, int], at: dt.datetime, sign: int = 1) -> None:
+async def record_open(
+    umkm_id: int, by_category: dict[int, int], at: dt.datetime, sign: int = 1, order_id: int | None = None
+) -> None:
     """An order placed (+1, weighted at its ordering time `at`) or closed — delivered, rejected, cancelled (-1, the
-    same `at`): its rupiah count provisionally as received while it is open (docs/FAIRNESS.md, "Open orders").
-    Invalidates nothing: the caller moves the seller's row (ordering) or invalidates (closing without a sale). The
-    latest award (`last_sale_at`) moves only with a counted sale: a cancelled order leaves no trace in the order."""
+    same `at`, and the closing `order_id`): its rupiah count provisionally as received while it is open
+    (docs/FAIRNESS.md, "Open orders"). Invalidates nothing: the caller moves the seller's row (ordering) or
+    invalidates (closing without a sale). `last_open_at` is the seller's latest ordering among its orders still
+    open: placing sets it, closing takes it back to the latest other open order, so a cancelled order leaves no
+    trace in the "least recently awarded" order; a delivered one is awarded through `last_sale_at`."""
     g = growth(at)
     for category_id, amount in sorted(by_category.items()):
         w = sign * amount * g
         await UmkmCategorySales.bulk_create(
             [UmkmCategorySales(umkm_id=umkm_id, category_id=category_id)], ignore_conflicts=True
         )
-        await UmkmCategorySales.filter(umkm_id=umkm_id, category_id=category_id).update(
-            open_weighted=F("open_weighted") + w
-        )
+        row = UmkmCategorySales.filter(umkm_id=umkm_id, category_id=category_id)
+        await row.update(open_weighted=F("open_weighted") + w)
+        if sign > 0:
+            await row.filter(Q(last_open_at__isnull=True) | Q(last_open_at__lt=at)).update(last_open_at=at)
+        else:
+            await row.update(last_open_at=await _latest_open(umkm_id, category_id, order_id))
         await CategorySales.bulk_create([CategorySales(category_id=category_id)], ignore_conflicts=True)
         await CategorySales.filter(category_id=category_id).update(open_weighted=F("open_weighted") + w)
+
+
+async def _latest_open(umkm_id: int, category_id: int, closing: int | None) -> dt.datetime | None:
+    """The latest ordering among the seller's other open orders with a line in the category (a write-time read)."""
+    rows = await fetch_all(
+        'SELECT MAX(o."created_at") AS at FROM "order" o WHERE o."umkm_id" = ? AND o."id" <> ? '
+        f'AND o."status" IN ({OPEN_SQL}) AND EXISTS (SELECT 1 FROM "order_item" i '
+        'WHERE i."order_id" = o."id" AND i."category_id" = ?)',
+        [umkm_id, closing or 0, category_id],
+    )
+    return as_datetime(rows[0]["at"]) if rows and rows[0]["at"] is not None else None
 
 
 async def record_sale(
@@ -197,6 +213,7 @@ async def rebuild_stats(fix: bool = True, tolerance: float = 1e-6) -> StatsDrift
                         sales=fresh.get((u, c), (0.0, 0, 0))[2],
                         open_weighted=open_per.get((u, c), (0.0, None))[0],
                         last_sale_at=last.get((u, c)),
+                        last_open_at=open_per.get((u, c), (0.0, None))[1],
                     )
                     for (u, c) in sorted(keys)
                 ],

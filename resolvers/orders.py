@@ -231,7 +231,7 @@ async def _release(order: Order) -> None:
     await _unhold(order)
     if order.status in OPEN_STATUSES:
         amounts = await fairness_stats.order_amounts_by_category(order.id)
-        await fairness_stats.record_open(order.umkm_id, amounts, order.created_at, -1)
+        await fairness_stats.record_open(order.umkm_id, amounts, order.created_at, -1, order.id)
         restocked |= set(amounts)
     items = await OrderItem.filter(order_id=order.id).select_related("product").order_by("product_id", "id")
     for item in items:

@@ -199,14 +199,18 @@ async def received(cats: list[int], umkm_ids: list[int]) -> tuple[dict[int, floa
 
 
 async def last_awarded(cats: list[int], umkm_ids: list[int]) -> dict[int, dt.datetime]:
-    """Each seller's latest counted sale in the category (none: never awarded, first in its bucket)."""
+    """Each seller's latest award in the category: its latest counted sale or its latest order still open, whichever
+    is later (none: never awarded, first in its bucket). An open order awards at once, as it moves the seller's row
+    to the end of its bucket when it is placed (`fairness_snapshot.order_placed`), so a later build of the same list
+    keeps it there; a cancelled or rejected order is no longer open and leaves no trace."""
     if not umkm_ids:
         return {}
     rows = await fetch_all(
-        f'SELECT "umkm_id" AS umkm_id, MAX("last_sale_at") AS at FROM "umkm_category_sales" '
-        f'WHERE "category_id" IN ({int_list(cats)}) AND "last_sale_at" IS NOT NULL GROUP BY "umkm_id"'
+        f'SELECT "umkm_id" AS umkm_id, MAX("last_sale_at") AS sale, MAX("last_open_at") AS open '
+        f'FROM "umkm_category_sales" WHERE "category_id" IN ({int_list(cats)}) '
+        'AND ("last_sale_at" IS NOT NULL OR "last_open_at" IS NOT NULL) GROUP BY "umkm_id"'
     )
-    return {r["umkm_id"]: as_datetime(r["at"]) for r in rows}
+    return {r["umkm_id"]: max(as_datetime(t) for t in (r["sale"], r["open"]) if t is not None) for r in rows}
 
 
 async def reported_omzet(months: list[str], umkm_ids: list[int] | None = None) -> dict[int, list[int]]:

@@ -43,7 +43,7 @@ async def sale_counted(order: Order, delivered_at: dt.datetime, *, was_open: boo
     amounts = await order_amounts_by_category(order.id)
     await record_sale(order.umkm_id, amounts, delivered_at, lists_moved=was_open)
     if was_open:
-        await record_open(order.umkm_id, amounts, order.created_at, -1)
+        await record_open(order.umkm_id, amounts, order.created_at, -1, order.id)
     await record_quantities(order.id)
 
 

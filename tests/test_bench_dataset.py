@@ -127,6 +127,38 @@ def test_the_fairness_benchmark_fails_when_the_statistics_drift(loaded, tmp_path
     assert " 0 differing" not in r.stdout
 
 
+def count_rows(url: str, sql: str) -> int:
+    import asyncpg
+
+    async def run() -> int:
+        conn = await asyncpg.connect(parse_target(url).dsn)
+        try:
+            return await conn.fetchval(sql)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def test_the_fairness_benchmark_reads_the_list_while_orders_arrive(loaded, tmp_path):
+    url, _summary = loaded
+    if not url.startswith("postgres"):
+        pytest.skip("orders arrive through a second server and the list is read by raw asyncpg: PostgreSQL only")
+    out = tmp_path / "arriving.json"
+    args = ["--database-url", url, "--rounds", "1", "--snapshot-reads", "2", "--clients", "2", "--duration", "3"]
+    r = bench("bench.fairness_speed", *args, "--orders-per-second", "5", "--json", str(out))
+    assert r.returncode == 0, r.stdout + r.stderr
+    result = json.loads(out.read_text())
+    arriving = result["orders_arriving"]
+    assert arriving["placed"] > 0 and arriving["failed"] == 0, arriving
+    assert result["concurrent"]["snapshot"]["n"] > 0
+    assert "while orders arrived" in r.stdout
+    assert count_rows(url, 'SELECT count(*) FROM "order" WHERE "note" = \'bench.fairness_speed\'') == arriving["placed"]
+    again = bench("bench.fairness_speed", "--database-url", url, "--rounds", "1", "--snapshot-reads", "1",
+                  "--clients", "0")  # fmt: skip
+    assert again.returncode == 0 and " 0 differing" in again.stdout, again.stdout + again.stderr
+
+
 def test_same_seed_gives_the_same_data_and_a_loaded_database_needs_fresh(loaded, tmp_path):
     url, first = loaded
     refused = bench("bench.dataset", *ARGS, "--database-url", url)

@@ -248,6 +248,28 @@ async def test_an_open_order_moves_only_its_sellers_row_at_ordering_and_a_cancel
     assert names(back) == names(before) and "NEVER_SOLD" in row(back, top)["reasons"]
 
 
+async def test_a_rebuild_keeps_an_open_order_as_the_latest_award_and_a_cancel_takes_it_back(gql, world, city):
+    """An order moves its seller to the end of its new bucket at once. A later build of the same day's list (any
+    change in the category rebuilds it) used to put the seller back in front of its bucket, as if the open order had
+    not been awarded: one seller could collect an order per rebuild. The build now counts the open order as the
+    seller's latest award; cancelling it leaves no trace."""
+    for days, name in enumerate(("Eka", "Dewi", "Bima", "Arjuna"), start=2):
+        await city.sale(name, 300_000, days)
+    await invalidate()
+    before = names(await ranking(gql, world, d=None))
+    order = await place(gql, world, city.products["Citra"].id, 2, source="SEARCH")  # Rp300,000, open
+    moved = names(await ranking(gql, world, d=None))
+    await invalidate()
+    rebuilt = names(await ranking(gql, world, d=None))
+    assert moved[:2] == ["Fajar", "Citra"], (before, moved)  # in place: only Citra's row moved (out of the top bucket)
+    # five sellers with Rp300,000 each share one bucket: the least recently awarded first, the open order last
+    assert rebuilt == ["Fajar", "Arjuna", "Bima", "Dewi", "Eka", "Citra"], (before, moved, rebuilt)
+    cancel = "mutation($input: OrderReasonInput!) { cancelOrder(input: $input) { errors { code } } }"
+    body = await gql.ok(cancel, {"input": {"id": order["id"], "reason": "salah pesan"}}, world.tokens["buyer"])
+    assert body["cancelOrder"]["errors"] == []
+    assert names(await ranking(gql, world, d=None)) == before
+
+
 async def test_delivery_ends_the_provisional_count_without_moving_the_list_again(gql, world, city):
     from models.fairness import CategorySales, UmkmCategorySales
     from resolvers.fairness_stats import rebuild_stats
