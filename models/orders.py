@@ -161,6 +161,10 @@ class CapacityUse(Model):
     product = fields.ForeignKeyField("models.Product", related_name="capacity_uses", on_delete=fields.CASCADE)
     period = fields.CharField(max_length=7)
     used = fields.IntField(default=0)
+    # units of `used` promised to orders still open (SUBMITTED, ACCEPTED), and the latest such promise: a rival's
+    # recent reservation does not take the seller off the under-sold list (resolvers/ranking.py, `available_sql`)
+    held = fields.IntField(default=0, db_default=0)
+    held_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "capacity_use"

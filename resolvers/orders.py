@@ -181,9 +181,9 @@ async def _replay(placement: Placement, basket_hash: str) -> list[Order]:
 
 
 async def _reserve(product: Product, quantity: int, period: str, field: str, now: dt.datetime) -> bool:
-    """Stock: a conditional decrement, the units held by the open order (`held`, `held_at`: a rival's recent
-    reservation does not take the seller off the under-sold list). Made to order: the month's capacity, a
-    conditional increment. True when the stock ran out."""
+    """Stock: a conditional decrement. Made to order: the month's capacity, a conditional increment. Either way the
+    units are held by the open order (`held`, `held_at`: a rival's recent reservation does not take the seller off
+    the under-sold list). True when the stock ran out."""
     if not product.made_to_order:
         moved = await Product.filter(id=product.id, stock__gte=quantity).update(
             stock=F("stock") - quantity, held=F("held") + quantity, held_at=now
@@ -194,7 +194,7 @@ async def _reserve(product: Product, quantity: int, period: str, field: str, now
     cap = product.monthly_capacity or 0
     await CapacityUse.bulk_create([CapacityUse(product_id=product.id, period=period, used=0)], ignore_conflicts=True)
     moved = await CapacityUse.filter(product_id=product.id, period=period, used__lte=cap - quantity).update(
-        used=F("used") + quantity
+        used=F("used") + quantity, held=F("held") + quantity, held_at=now
     )
     if not moved:
         raise DomainError(
@@ -213,15 +213,19 @@ async def _released(order: Order, _now: dt.datetime) -> None:
 
 
 async def _unhold(order: Order) -> None:
-    """The order is no longer open (shipped, or closed before): its units stop counting as the seller's stock."""
+    """The order is no longer open (shipped, or closed before): its units stop counting as the seller's stock or
+    capacity left."""
     if order.status not in (OrderStatus.SUBMITTED, OrderStatus.ACCEPTED):
         return
-    for product_id, quantity in (
-        await OrderItem.filter(order_id=order.id, capacity_period=None)
+    for product_id, period, quantity in (
+        await OrderItem.filter(order_id=order.id)
         .order_by("product_id", "id")
-        .values_list("product_id", "quantity")
+        .values_list("product_id", "capacity_period", "quantity")
     ):
-        await Product.filter(id=product_id).update(held=F("held") - quantity)
+        if period is None:
+            await Product.filter(id=product_id).update(held=F("held") - quantity)
+        else:
+            await CapacityUse.filter(product_id=product_id, period=period).update(held=F("held") - quantity)
 
 
 async def _release(order: Order) -> None:

@@ -104,12 +104,20 @@ def held_since(as_of: dt.datetime, policy: Policy = POLICY) -> dt.datetime:
 
 
 def available_sql(pr: str = "pr", cu: str = "cu") -> str:
-    """SQL: what a product can still deliver — its stock plus the units held by recent open orders (parameter: the
-    `held_since` moment), or, made to order, its capacity left in the month (`cu`, the month's capacity use)."""
+    """SQL: what a product can still deliver — its stock, or, made to order, its capacity left in the month (`cu`,
+    the month's capacity use) — plus the units held by recent open orders: two parameters, the `held_since` moment
+    twice (`available_params`)."""
     return (
         f'(CASE WHEN {pr}."made_to_order" THEN COALESCE({pr}."monthly_capacity", 0) - COALESCE({cu}."used", 0) '
+        f'+ CASE WHEN {cu}."held_at" >= ? THEN {cu}."held" ELSE 0 END '
         f'ELSE {pr}."stock" + CASE WHEN {pr}."held_at" >= ? THEN {pr}."held" ELSE 0 END END)'
     )
+
+
+def available_params(as_of: dt.datetime, policy: Policy = POLICY) -> list:
+    """The parameters of `available_sql`, in its order."""
+    since = sql_time(held_since(as_of, policy))
+    return [since, since]
 
 
 def eligible_sql(
@@ -131,7 +139,7 @@ def eligible_sql(
             r AS (SELECT price, ROW_NUMBER() OVER (ORDER BY price) AS rn, COUNT(*) OVER () AS n FROM s),
             m AS (SELECT AVG(price) AS median FROM r WHERE rn IN ((n + 1) / 2, (n + 2) / 2))"""
     )
-    params: list = [sql_time(held_since(as_of, policy)), period_of(as_of), UmkmStatus.VERIFIED.value, Scale.BESAR.value]
+    params: list = [*available_params(as_of, policy), period_of(as_of), UmkmStatus.VERIFIED.value, Scale.BESAR.value]
     if fixed:
         params.append(median)
     params.append(quantity)
@@ -347,7 +355,7 @@ def _qualifying(umkm: str, cats: list[int], median: float | None, as_of: dt.date
             LEFT JOIN "capacity_use" cu ON cu."product_id" = pr."id" AND cu."period" = ?
             WHERE pr."umkm_id" = {umkm} AND pr."category_id" IN ({int_list(cats)}) AND pr."active"
               AND pr."price" >= ? AND pr."price" <= ? AND {available_sql()} >= ?""",
-        [period_of(as_of), lo, hi, sql_time(held_since(as_of, policy)), quantity],
+        [period_of(as_of), lo, hi, *available_params(as_of, policy), quantity],
     )
 
 

@@ -180,6 +180,36 @@ async def test_reserving_a_rivals_whole_stock_does_not_knock_it_off_until_the_or
     assert body["fairnessCheck"] == {"eligible": False, "excludedBecause": ["NO_STOCK"]}
 
 
+async def test_booking_a_rivals_whole_monthly_capacity_does_not_knock_it_off_until_the_order_ships(gql, world, city):
+    """Griefing, made to order: a buyer books all of Eka's capacity for the month. Eka used to leave the list at
+    once (CAPACITY_SHORT for any quantity). A recent open booking now counts as capacity Eka still has, like a
+    reservation of stock; once the goods ship the capacity is really used and Eka leaves; a cancel gives it back."""
+    await Product.filter(id=city.products["Eka"].id).update(made_to_order=True, monthly_capacity=120, stock=0)
+    assert names(await ranking(gql, world, q=100)) == ["Eka"]
+    place = """mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { orders { id } errors { code } } }"""
+    book = {
+        "items": [{"productId": gid("Product", city.products["Eka"].id), "quantity": 120}],
+        "neededBy": SOON,
+        "deliveryAddress": "Jl. Jimerto 25-27, Surabaya",
+    }
+    body = (await gql.ok(place, {"input": book}, world.tokens["buyer"]))["placeOrder"]
+    assert body["errors"] == [], body
+    assert names(await ranking(gql, world, q=100)) == ["Eka"]
+    cancel = "mutation($input: OrderReasonInput!) { cancelOrder(input: $input) { errors { code } } }"
+    v = {"input": {"id": body["orders"][0]["id"], "reason": "salah pesan"}}
+    assert (await gql.ok(cancel, v, world.tokens["buyer"]))["cancelOrder"]["errors"] == []
+    assert names(await ranking(gql, world, q=100)) == ["Eka"]
+    body = (await gql.ok(place, {"input": book}, world.tokens["buyer"]))["placeOrder"]
+    for step in ("acceptOrder", "shipOrder"):
+        done = await gql.ok(
+            f"mutation($i: OrderIdInput!) {{ {step}(input: $i) {{ errors {{ code }} }} }}",
+            {"i": {"id": body["orders"][0]["id"]}},
+            world.tokens["other_owner"],
+        )
+        assert done[step]["errors"] == [], done
+    assert names(await ranking(gql, world, q=100)) == []  # the month's capacity is spent
+
+
 async def test_concurrent_requests_on_a_stale_list_agree_and_build_it_once(gql, world, city):
     await city.sale("Eka", 2_000_000, 5)
     results = await asyncio.gather(*[ranking(gql, world) for _ in range(4)])
