@@ -1150,7 +1150,8 @@ async def _export_ocds(settings: Settings, args: argparse.Namespace) -> None:
     head = ocds.package_head(f"{args.base_url.rstrip('/')}/ocds/releases?{query}", SystemClock().now())
 
     async def work() -> int:
-        releases = ocds.all_releases(start, end, settings.ocid_prefix)
+        # the range checked and its first page read before a byte is written: a refusal leaves no file behind
+        releases = await ocds.all_releases(start, end, settings.ocid_prefix)
         if args.output is None:
             return await ocds.write_package(sys.stdout, head, releases)
         with args.output.open("w", encoding="utf-8") as out:
