@@ -628,10 +628,8 @@
       }
     });
     translatePage();
-    if (state.token) {
-      loadDocument().catch(() => null); // the first requests need it: fetched while the rest of the page loads
-      load();
-    } else forget();
+    if (state.token) load();
+    else forget();
   }
 
   start();
