@@ -100,6 +100,7 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_VARIABLES_DEPTH = 10
 MAX_VARIABLES_VALUES = 10_000
 REQUEST_TIMEOUT_SECONDS = 30.0
+DOWNLOAD_TIMEOUT_SECONDS = 900.0  # a year of `L` orders as XLSX: ~330 s on a loaded 2-core machine
 OCID_PREFIX = "ocds-xxxxxx-pasar"  # a placeholder until the city registers its own prefix
 OCID_PREFIX_RE = re.compile(r"ocds-[a-z0-9]{6}(-[A-Za-z0-9-]{1,60})?")
 
@@ -174,6 +175,8 @@ class Settings:
     max_variables_values: int = MAX_VARIABLES_VALUES
     max_mutation_fields: int = MAX_MUTATION_FIELDS
     request_timeout_seconds: float = REQUEST_TIMEOUT_SECONDS
+    # a download (/ekspor/…) in all; each page it reads within the request timeout (exports/http.py)
+    download_timeout_seconds: float = DOWNLOAD_TIMEOUT_SECONDS
     # admission control on estimated cost, per process (schema/admission.py); rate 0 turns it off
     admission_threshold: int = ADMISSION_THRESHOLD
     admission_rate: int = ADMISSION_RATE
@@ -252,6 +255,9 @@ class Settings:
             max_variables_values=_int(env, "PASAR_MAX_VARIABLES_VALUES", MAX_VARIABLES_VALUES, 1, 10**7),
             max_mutation_fields=_int(env, "PASAR_MAX_MUTATION_FIELDS", MAX_MUTATION_FIELDS, 1, 1000),
             request_timeout_seconds=_float(env, "PASAR_REQUEST_TIMEOUT_SECONDS", REQUEST_TIMEOUT_SECONDS, 0.001, 3600),
+            download_timeout_seconds=_float(
+                env, "PASAR_DOWNLOAD_TIMEOUT_SECONDS", DOWNLOAD_TIMEOUT_SECONDS, 0.001, 24 * 3600
+            ),
             admission_threshold=_int(env, "PASAR_ADMISSION_THRESHOLD", ADMISSION_THRESHOLD, 0, 10**9),
             admission_rate=_int(env, "PASAR_ADMISSION_RATE", ADMISSION_RATE, 0, 10**9),
             admission_max_wait_seconds=_float(
@@ -1150,7 +1156,8 @@ async def _export_ocds(settings: Settings, args: argparse.Namespace) -> None:
     head = ocds.package_head(f"{args.base_url.rstrip('/')}/ocds/releases?{query}", SystemClock().now())
 
     async def work() -> int:
-        releases = ocds.all_releases(start, end, settings.ocid_prefix)
+        # the range checked and its first page read before a byte is written: a refusal leaves no file behind
+        releases = await ocds.all_releases(start, end, settings.ocid_prefix)
         if args.output is None:
             return await ocds.write_package(sys.stdout, head, releases)
         with args.output.open("w", encoding="utf-8") as out:

@@ -1,10 +1,22 @@
 """The download routes' answers, given the request's context (app.py authenticates and rate-limits as for /graphql):
 `/ekspor/{report}.{csv|xlsx}` and `/ocds/releases`. A refusal is JSON in the GraphQL error shape, with the code the
-GraphQL field would give, and an HTTP status: 401 UNAUTHENTICATED, 403 FORBIDDEN, 400 BAD_USER_INPUT, 404 NOT_FOUND."""
+GraphQL field would give, and an HTTP status: 401 UNAUTHENTICATED, 403 FORBIDDEN, 400 BAD_USER_INPUT, 404 NOT_FOUND,
+and 503 TIMEOUT for a download that ran out of time before its first byte.
+
+Time limits: a download's rule and each page of rows it reads run within the request timeout
+(`PASAR_REQUEST_TIMEOUT_SECONDS`), and the whole download within `PASAR_DOWNLOAD_TIMEOUT_SECONDS` from the request's
+start. XLSX is written whole before it is sent, and CSV's first page is read before its headers: running out of time
+there is the 503. Later, with CSV already under way, the download is stopped by breaking off the response (no
+last chunk), so that a cut file never looks complete; the access line says TIMEOUT. `/ocds/releases` reads one page
+within the request timeout."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
+import time
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,7 +26,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from exports import ocds
 from exports.cells import LANGS, pick_lang
-from exports.tables import TABLES, Refused, open_table
+from exports.tables import TABLES, Refused, Rows, open_table
 from exports.writers import csv_chunks, file_chunks, remove, xlsx_file
 from models.base import JAKARTA
 from resolvers.common import AccessError, Ctx, DomainError
@@ -27,11 +39,13 @@ MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX}
 STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
 OCDS_PARAMS = ("from", "to", "cursor", "limit")
 OCDS_PAGE = 100
+log = logging.getLogger("pasar.exports")
+now = time.monotonic  # the clock of the time limits (a test replaces it)
 
 
-def refusal(code: str, message: str, field: str | None = None, status: int | None = None) -> JSONResponse:
+def refusal(code: str, message: str, field: str | None = None, status: int | None = None, **extra: Any) -> JSONResponse:
     note_codes([code])
-    extensions: dict[str, Any] = {"code": code}
+    extensions: dict[str, Any] = {"code": code, **extra}
     if field:
         extensions["field"] = field
     return JSONResponse(
@@ -55,8 +69,68 @@ def _single(request: Request) -> dict[str, str] | JSONResponse:
     return params
 
 
+class DownloadStopped(Exception):
+    """A download ran out of time: a page of rows took longer than the request timeout, or the whole download longer
+    than the download timeout."""
+
+    def __init__(self, seconds: float, limit: str) -> None:
+        super().__init__(f"The download took longer than {seconds:g} s ({limit}) and was stopped.")
+        self.seconds, self.limit = seconds, limit
+
+    def response(self) -> JSONResponse:
+        return refusal("TIMEOUT", str(self), status=503, timeoutSeconds=self.seconds)
+
+
+class TimeLimits:
+    """The time limits of one download: each step (the rule, a page of rows) within `per_step` seconds and all of
+    them by `total` seconds after the start."""
+
+    def __init__(self, per_step: float, total: float) -> None:
+        self.per_step, self.total = per_step, total
+        self.deadline = now() + total
+
+    async def run(self, step: Any) -> Any:
+        """Await `step` (a coroutine) within the limits, or raise DownloadStopped."""
+        left = self.deadline - now()
+        if left <= 0:
+            getattr(step, "close", lambda: None)()  # never awaited: closed, not left to warn
+            raise DownloadStopped(self.total, "PASAR_DOWNLOAD_TIMEOUT_SECONDS")
+        per_step = self.per_step <= left
+        try:
+            async with asyncio.timeout(min(self.per_step, left)):
+                return await step
+        except TimeoutError:
+            if per_step:
+                raise DownloadStopped(self.per_step, "a page of rows: PASAR_REQUEST_TIMEOUT_SECONDS") from None
+            raise DownloadStopped(self.total, "PASAR_DOWNLOAD_TIMEOUT_SECONDS") from None
+
+    async def rows(self, rows: Rows) -> Rows:
+        """The pages of `rows`, each read within the limits."""
+        pages = aiter(rows)
+        while True:
+            try:
+                page = await self.run(anext(pages))
+            except StopAsyncIteration:
+                return
+            yield page
+
+
+async def _csv_stream(first: list, rest: Rows) -> AsyncIterator[list]:
+    """The first page (read before the answer started), then the rest; running out of time now breaks the answer
+    off (the exception reaches the server, which closes the connection without the last chunk)."""
+    yield first
+    try:
+        async for page in rest:
+            yield page
+    except DownloadStopped as e:
+        note_codes(["TIMEOUT"])
+        log.warning("download stopped after its first bytes: %s", e)
+        raise
+
+
 async def export(request: Request, ctx: Ctx) -> Response:
-    """A report as CSV (streamed) or XLSX (written to a temporary file, then streamed)."""
+    """A report as CSV (streamed) or XLSX (written to a temporary file, then streamed), within the time limits."""
+    limits = TimeLimits(ctx.settings.request_timeout_seconds, ctx.settings.download_timeout_seconds)
     report, fmt = request.path_params["report"], request.path_params["fmt"]
     note_caller(ctx.principal, f"ekspor/{report[:40]}.{fmt[:8]}")
     table = TABLES.get(report)
@@ -70,13 +144,15 @@ async def export(request: Request, ctx: Ctx) -> Response:
     if lang is None:
         return refusal("BAD_USER_INPUT", f"`lang` must be one of {', '.join(LANGS)}.", "lang")
     try:
-        rows = await open_table(table, ctx, params)
+        rows = limits.rows(await limits.run(open_table(table, ctx, params)))
     except Refused as e:
         return refusal(e.code, e.message)
     except DomainError as e:
         return _domain(e)
     except AccessError as e:
         return refusal(e.code, str(e))
+    except DownloadStopped as e:
+        return e.response()
     day = ctx.clock.now().astimezone(JAKARTA).date().isoformat()
     headers = {
         "content-disposition": f'attachment; filename="{report}-{day}.{fmt}"',
@@ -84,8 +160,16 @@ async def export(request: Request, ctx: Ctx) -> Response:
         "cache-control": "no-store",
     }
     if fmt == "csv":
-        return StreamingResponse(csv_chunks(table.columns, lang, rows), media_type=MEDIA[fmt], headers=headers)
-    path = await xlsx_file(table.title(lang), table.columns, lang, rows)
+        try:
+            first = await anext(rows, [])
+        except DownloadStopped as e:
+            return e.response()
+        chunks = csv_chunks(table.columns, lang, _csv_stream(first, rows))
+        return StreamingResponse(chunks, media_type=MEDIA[fmt], headers=headers)
+    try:
+        path = await xlsx_file(table.title(lang), table.columns, lang, rows)
+    except DownloadStopped as e:  # xlsx_file removed its temporary file
+        return e.response()
     # removed when read, or after the answer if the client left before the first chunk
     cleanup = BackgroundTask(remove, path)
     return StreamingResponse(file_chunks(path), media_type=MEDIA[fmt], headers=headers, background=cleanup)
@@ -137,7 +221,11 @@ async def ocds_releases(request: Request, ctx: Ctx) -> Response:
         limit = params.get("limit") or str(OCDS_PAGE)
         if not limit.isdigit() or not 1 <= int(limit) <= MAX_PAGE:
             raise AccessError(f"`limit` must be a whole number from 1 to {MAX_PAGE}.", "BAD_USER_INPUT")
-        releases, nxt = await ocds.page(start, end, after, int(limit), ctx.settings.ocid_prefix)
+        step = ocds.page(start, end, after, int(limit), ctx.settings.ocid_prefix)
+        limits = TimeLimits(ctx.settings.request_timeout_seconds, ctx.settings.request_timeout_seconds)
+        releases, nxt = await limits.run(step)
+    except DownloadStopped as e:
+        return e.response()
     except DomainError as e:
         return _domain(e)
     except AccessError as e:

@@ -12,6 +12,7 @@ from typing import Any
 
 from models.base import JAKARTA
 from models.orders import OrderStatus
+from resolvers.common import DomainError
 from resolvers.open_data import PublicOrder, PublicParty, published_orders
 
 VERSION = "1.1"
@@ -178,23 +179,46 @@ def package(uri: str, published: dt.datetime, releases: list[dict]) -> dict:
     return {**package_head(uri, published), "releases": releases}
 
 
+def no_releases(start: dt.date, end: dt.date) -> DomainError:
+    """A range (or the rest of it after a cursor) without a published order has no package: an OCDS 1.1 release
+    package holds at least one release (`minItems: 1`), so the answer is this refusal instead of an invalid package."""
+    return DomainError(
+        "NO_RELEASES",
+        "No published order was placed from {start} to {end} (after the cursor, if one was given); an OCDS 1.1 "
+        "release package holds at least one release.",
+        "from",
+        start=start.isoformat(),
+        end=end.isoformat(),
+    )
+
+
 async def page(
     start: dt.date, end: dt.date, after: tuple[dt.datetime, int] | None, limit: int, prefix: str
 ) -> tuple[list[dict], tuple[dt.datetime, int] | None]:
-    """A page of releases and the cursor after it (None on the last page)."""
+    """A page of releases (at least one) and the cursor after it (None on the last page); `no_releases` when there
+    is none."""
     rows, more = await published_orders(start, end, after, limit)
+    if not rows:
+        raise no_releases(start, end)
     releases = [release(o, prefix) for o in rows]
-    return releases, ((rows[-1].created_at, rows[-1].id) if more and rows else None)
+    return releases, ((rows[-1].created_at, rows[-1].id) if more else None)
 
 
 async def all_releases(start: dt.date, end: dt.date, prefix: str, per_page: int = 500) -> AsyncIterator[dict]:
-    after = None
-    while True:
-        releases, after = await page(start, end, after, per_page, prefix)
-        for r in releases:
+    """Every release of the range, a page at a time. The first page is read before this returns, so that a range
+    that is not valid or holds no published order (`no_releases`) is refused before anything is written."""
+    first, after = await page(start, end, None, per_page, prefix)
+
+    async def releases() -> AsyncIterator[dict]:
+        nonlocal after
+        for r in first:
             yield r
-        if after is None:
-            return
+        while after is not None:
+            more, after = await page(start, end, after, per_page, prefix)
+            for r in more:
+                yield r
+
+    return releases()
 
 
 async def write_package(out: Any, head: dict, releases: AsyncIterator[dict]) -> int:

@@ -232,6 +232,14 @@ def jakarta_month_sql(column: str) -> str:
     return f"strftime('%Y-%m', {column}, '+7 hours')"
 
 
+def days_since_jakarta_day_sql(day_column: str, instant_column: str) -> str:
+    """SQL for the whole days from the Asia/Jakarta date of a UTC timestamp column to a date column (day − date), an
+    integer on both engines (Jakarta has no daylight saving: UTC+7)."""
+    if dialect() == "postgres":
+        return f"({day_column} - CAST({instant_column} AT TIME ZONE 'Asia/Jakarta' AS DATE))"
+    return f"CAST(julianday({day_column}) - julianday(date({instant_column}, '+7 hours')) AS INTEGER)"
+
+
 def as_datetime(value: Any) -> dt.datetime | None:
     """A timestamp read by raw SQL as an aware datetime (SQLite gives Tortoise's stored text; naive means UTC)."""
     if value is None:

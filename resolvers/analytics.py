@@ -8,15 +8,14 @@ VERIFIED UMKM only except to admins and analysts.
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from dataclasses import dataclass
 
 from models.base import JAKARTA, Scale, UmkmStatus
 from models.orders import COUNTED_SQL, OrderKind
-from models.query import as_datetime, fetch_all, int_list, sql_time
-from models.registry import Category, Opd, Umkm
+from models.query import as_datetime, days_since_jakarta_day_sql, fetch_all, int_list, sql_time
+from models.registry import Category, Opd
 from resolvers import privacy, ranking
-from resolvers.categories import category_roots, category_subtree
+from resolvers.categories import categories_with_roots, category_roots, category_subtree
 from resolvers.common import Ctx, DomainError
 from resolvers.equity import equity_reference, equity_sql
 from resolvers.fairness_policy import active_fraction, need
@@ -67,18 +66,29 @@ class EquityReport:
     figures: dict
 
 
+def _seller_during_sql() -> str:
+    """Conditions on `u` (an UMKM) for a seller during a period (parameters: its end, its start): verified before its
+    end and not out of VERIFIED before its start (VERIFIED now, or a status change at or after the start), of a scale
+    other than BESAR. The status history is read as one set (`IN`), not per UMKM: PostgreSQL plans the correlated form
+    as a sub-plan per row, whose estimated cost set off its JIT compiler (~0.8 s a statement on `S`)."""
+    return f"""u."scale" <> '{Scale.BESAR.value}' AND u."verified_at" IS NOT NULL AND u."verified_at" < ?
+          AND (u."status" = '{UmkmStatus.VERIFIED.value}' OR u."id" IN (
+                SELECT sc."umkm_id" FROM "umkm_status_change" sc WHERE sc."created_at" >= ?))"""
+
+
+# Conditions on `p` (a product) listed during a period (parameters: its end, its start): created before the end, and
+# active now or changed (archived) at or after the start.
+LISTED_DURING_SQL = """p."created_at" < ? AND (p."active" OR p."updated_at" >= ?)"""
+
+
 def population_sql(cats: list[int]) -> str:
-    """The UMKM a period's equity figures are over (parameters: the period's start and end instants, twice, then the
-    sales sub-select's two): those that sold in it, and those that were sellers during it — verified before its end
-    and not out of VERIFIED before its start (VERIFIED now, or a status change at or after the start), of a scale
-    other than BESAR, with a product in the category listed during it (created before the end, and active now or
-    changed — archived — at or after the start)."""
+    """The UMKM a period's equity figures are over (parameters: the period's end and start instants, twice): those
+    that were sellers during it (`_seller_during_sql`) with a product in the category listed during it
+    (`LISTED_DURING_SQL`). `equity_report` adds those that sold in it."""
     return f"""SELECT u."id" AS umkm_id, u."verified_at" AS verified_at FROM "umkm" u
-        WHERE u."scale" <> '{Scale.BESAR.value}' AND u."verified_at" IS NOT NULL AND u."verified_at" < ?
-          AND (u."status" = '{UmkmStatus.VERIFIED.value}' OR EXISTS (
-                SELECT 1 FROM "umkm_status_change" sc WHERE sc."umkm_id" = u."id" AND sc."created_at" >= ?))
+        WHERE {_seller_during_sql()}
           AND EXISTS (SELECT 1 FROM "product" p WHERE p."umkm_id" = u."id" AND p."category_id" IN ({int_list(cats)})
-                      AND p."created_at" < ? AND (p."active" OR p."updated_at" >= ?))"""
+                      AND {LISTED_DURING_SQL})"""
 
 
 def _weighed_at(ctx: Ctx, hi: dt.datetime) -> dt.datetime:
@@ -139,52 +149,76 @@ async def equity_report(ctx: Ctx, category_id: int, start: dt.date, end: dt.date
     )
 
 
+def root_case_sql(roots: dict[int, int], column: str) -> str:
+    """SQL for the top-level ancestor of the category in `column` (NULL for a category not in `roots`)."""
+    whens = " ".join(f"WHEN {int(c)} THEN {int(r)}" for c, r in sorted(roots.items()))
+    return f"CASE {column} {whens} END" if whens else "NULL"
+
+
+def members_by_root_sql(roots: dict[int, int], kinds: str) -> str:
+    """Every top-level category's equity members over a period with their counted sales, in one statement: per
+    (top-level category, UMKM) the UMKM's `verified_at`, `amount` and `orders` (0 for members without sales).
+    Members are the period's population of the category (`_seller_during_sql` with a product of the category or
+    its descendants `LISTED_DURING_SQL`) plus every UMKM that sold in it. Parameters: the period's start and end
+    (the sales), then its end, start, end, start (the population). An order's lines are summed per order first, so
+    that `orders` is a plain count (an order has one seller) and both groupings are hash aggregates."""
+    line_root, product_root = root_case_sql(roots, 'i."category_id"'), root_case_sql(roots, 'p."category_id"')
+    return f"""WITH s AS (
+            SELECT root, umkm_id, SUM(amount) AS amount, COUNT(*) AS orders FROM (
+                SELECT {line_root} AS root, o."umkm_id" AS umkm_id, o."id" AS order_id, SUM(i."subtotal") AS amount
+                FROM "order_item" i JOIN "order" o ON o."id" = i."order_id"
+                WHERE o."status" IN ({COUNTED_SQL}) AND o."delivered_at" >= ? AND o."delivered_at" < ?{kinds}
+                GROUP BY {line_root}, o."umkm_id", o."id") per_order
+            GROUP BY root, umkm_id
+        ), pop AS (
+            SELECT DISTINCT {product_root} AS root, u."id" AS umkm_id
+            FROM "umkm" u JOIN "product" p ON p."umkm_id" = u."id"
+            WHERE {_seller_during_sql()} AND {LISTED_DURING_SQL}
+        )
+        SELECT m.root AS root, m.umkm_id AS umkm_id, u."verified_at" AS verified_at,
+               COALESCE(s.amount, 0) AS amount, COALESCE(s.orders, 0) AS orders
+        FROM (SELECT root, umkm_id FROM pop UNION SELECT root, umkm_id FROM s) m
+        JOIN "umkm" u ON u."id" = m.umkm_id
+        LEFT JOIN s ON s.root = m.root AND s.umkm_id = m.umkm_id
+        WHERE m.root IS NOT NULL"""
+
+
 async def equity_by_category(ctx: Ctx, start: dt.date, end: dt.date) -> list[tuple[Category, EquityReport]]:
     """`equity_report` for every top-level category (by name): the city's overview in one call.
 
-    The same members, sales and figures as `equity_report`, read differently: the period's order lines are read
-    once for all categories (one statement grouped by top-level category and UMKM, instead of three per category),
-    and each category's figures come from its per-UMKM sums by `equity_reference`, the definition the SQL of
-    `equity_sql` is tested against. On the `S` data set this is what keeps the dashboard's first view short."""
+    The same members, sales and figures as `equity_report`, read differently: three statements whatever the number
+    of categories and UMKM — the category tree; every category's members with their sales (`members_by_root_sql`);
+    the members' reported omzet (their need weights, once for all: a weight belongs to the UMKM, not the category).
+    Each category's figures come from its per-UMKM sums by `equity_reference`, the definition the SQL of
+    `equity_sql` is tested against."""
     lo, hi = day_bounds(start, end)
-    tops = await Category.filter(parent_id=None).order_by("name", "id")
-    roots = await category_roots()
+    categories, roots = await categories_with_roots()
+    tops = [c for c in categories if c.parent_id is None]
     if not tops:
         return []
-    root_of = " ".join(f"WHEN {int(c)} THEN {int(r)}" for c, r in roots.items())
     rows = await fetch_all(
-        f"""SELECT CASE i."category_id" {root_of} END AS root, o."umkm_id" AS umkm_id,
-                   SUM(i."subtotal") AS amount, COUNT(DISTINCT o."id") AS orders
-            FROM "order_item" i JOIN "order" o ON o."id" = i."order_id"
-            WHERE o."status" IN ({COUNTED_SQL}) AND o."delivered_at" >= ? AND o."delivered_at" < ?{_kinds_sql(ctx)}
-            GROUP BY CASE i."category_id" {root_of} END, o."umkm_id\"""",
-        [sql_time(lo), sql_time(hi)],
+        members_by_root_sql(roots, _kinds_sql(ctx)),
+        [sql_time(lo), sql_time(hi), sql_time(hi), sql_time(lo), sql_time(hi), sql_time(lo)],
     )
     sales: dict[int, dict[int, int]] = {}
     purchases: dict[int, int] = {}
-    for r in rows:
-        sales.setdefault(r["root"], {})[r["umkm_id"]] = int(r["amount"])
-        purchases[r["root"]] = purchases.get(r["root"], 0) + int(r["orders"])  # an order has one seller
-    # The population of the period per category (`population_sql`, one statement each) plus whoever sold in it;
-    # their need weights once for all (a weight belongs to the UMKM, not to the category).
-    period = [sql_time(hi), sql_time(lo), sql_time(hi), sql_time(lo)]
     members: dict[int, set[int]] = {}
     verified: dict[int, object] = {}
-    for c in tops:
-        population = await fetch_all(population_sql([k for k, r in roots.items() if r == c.id]), period)
-        verified.update((r["umkm_id"], r["verified_at"]) for r in population)
-        members[c.id] = {r["umkm_id"] for r in population} | set(sales.get(c.id, {}))
-    unseen = sorted({u for m in members.values() for u in m} - set(verified))
-    if unseen:
-        for u in await Umkm.filter(id__in=unseen).values("id", "verified_at"):
-            verified[u["id"]] = u["verified_at"]
+    for r in rows:
+        root, umkm = r["root"], r["umkm_id"]
+        members.setdefault(root, set()).add(umkm)
+        verified[umkm] = r["verified_at"]
+        orders = int(r["orders"])
+        if orders:  # a counted order has lines: sellers are the members with orders
+            sales.setdefault(root, {})[umkm] = int(r["amount"])
+            purchases[root] = purchases.get(root, 0) + orders
     weights = await _weights(
         [{"umkm_id": u, "verified_at": v} for u, v in sorted(verified.items())], _weighed_at(ctx, hi)
     )
     out = []
     for c in tops:
         sold = sales.get(c.id, {})
-        ids = sorted(members[c.id])
+        ids = sorted(members.get(c.id, ()))
         total, total_w = sum(sold.values()), sum(weights.get(u, 0.0) for u in ids)
         fair = [total * weights.get(u, 0.0) / total_w if total_w > 0 else 0.0 for u in ids]
         figures = equity_reference([sold.get(u, 0) for u in ids], fair=fair, purchases=purchases.get(c.id, 0))
@@ -202,41 +236,54 @@ class SalesRankRow:
     days_since_verification: int | None
 
 
-async def umkm_sales_ranking(
-    ctx: Ctx, category_id: int, start: dt.date, end: dt.date, most: bool
-) -> list[SalesRankRow]:
+def _ranking_sql(cats: list[int], kinds: str, shown: str, most: bool) -> str:
+    """The ranking with each row's position (`pos`, from 1) and the number of rows (`total`), in one statement that
+    returns the rows with `pos` in (?, ?] — or one row of NULLs and the total when none are (a page past the end).
+    Parameters: the period's start and end, then the page's bounds."""
+    # an order's lines summed per order first: `orders` is then a plain count and the grouping a hash aggregate
+    sales = f"""SELECT umkm_id, SUM(amount) AS amount, COUNT(*) AS orders, COUNT(DISTINCT opd_id) AS opds FROM (
+                    SELECT o."umkm_id" AS umkm_id, o."id" AS order_id, o."opd_id" AS opd_id, SUM(i."subtotal") AS amount
+                    FROM "order_item" i JOIN "order" o ON o."id" = i."order_id"
+                    WHERE i."category_id" IN ({int_list(cats)}) AND o."status" IN ({COUNTED_SQL})
+                      AND o."delivered_at" >= ? AND o."delivered_at" < ?{kinds}
+                    GROUP BY o."umkm_id", o."id", o."opd_id") per_order
+                GROUP BY umkm_id"""
+    if most:
+        ranked = f"""SELECT s.umkm_id AS umkm_id, s.amount AS amount, s.orders AS orders, s.opds AS opds,
+                            u."verified_at" AS verified_at, ROW_NUMBER() OVER (ORDER BY s.amount DESC, s.umkm_id) AS pos
+                     FROM ({sales}) s JOIN "umkm" u ON u."id" = s.umkm_id {shown}"""
+    else:
+        ranked = f"""SELECT u."id" AS umkm_id, COALESCE(s.amount, 0) AS amount, COALESCE(s.orders, 0) AS orders,
+                            COALESCE(s.opds, 0) AS opds, u."verified_at" AS verified_at,
+                            ROW_NUMBER() OVER (ORDER BY COALESCE(s.amount, 0), u."verified_at", u."id") AS pos
+                     FROM "umkm" u LEFT JOIN ({sales}) s ON s.umkm_id = u."id"
+                     WHERE u."status" = '{UmkmStatus.VERIFIED.value}' AND u."id" IN (
+                         SELECT p."umkm_id" FROM "product" p
+                         WHERE p."category_id" IN ({int_list(cats)}) AND p."active")"""
+    return f"""WITH r AS ({ranked})
+        SELECT t.total AS total, page.umkm_id AS umkm_id, page.amount AS amount, page.orders AS orders,
+               page.opds AS opds, page.verified_at AS verified_at
+        FROM (SELECT COUNT(*) AS total FROM r) t
+        LEFT JOIN (SELECT * FROM r WHERE r.pos > ? AND r.pos <= ?) page ON 1 = 1
+        ORDER BY page.pos"""
+
+
+async def sales_ranking_page(
+    ctx: Ctx, category_id: int, start: dt.date, end: dt.date, most: bool, offset: int = 0, limit: int | None = None
+) -> tuple[list[SalesRankRow], int]:
     """MOST: who the OPD buy from often (by rupiah); LEAST: who sold least or never (never-sellers first,
-    longest-verified first)."""
+    longest-verified first). The rows from position `offset` + 1, at most `limit` of them (all without), and how
+    many rows the whole ranking has: one statement after the category tree, whatever the page or the category."""
     cats = await _cats(category_id)
     lo, hi = day_bounds(start, end)
-    sales = f"""SELECT o."umkm_id" AS umkm_id, SUM(i."subtotal") AS amount, COUNT(DISTINCT o."id") AS orders,
-                       COUNT(DISTINCT o."opd_id") AS opds
-                FROM "order_item" i JOIN "order" o ON o."id" = i."order_id"
-                WHERE i."category_id" IN ({int_list(cats)}) AND o."status" IN ({COUNTED_SQL})
-                  AND o."delivered_at" >= ? AND o."delivered_at" < ?{_kinds_sql(ctx)}
-                GROUP BY o."umkm_id\""""
     shown = "" if privacy.sees_every_umkm(ctx.principal) else f"""WHERE u."status" = '{UmkmStatus.VERIFIED.value}'"""
-    if most:
-        rows = await fetch_all(
-            f"""SELECT s.umkm_id, s.amount, s.orders, s.opds, u."verified_at" AS verified_at
-                FROM ({sales}) s JOIN "umkm" u ON u."id" = s.umkm_id {shown}
-                ORDER BY s.amount DESC, s.umkm_id""",
-            [sql_time(lo), sql_time(hi)],
-        )
-    else:
-        rows = await fetch_all(
-            f"""SELECT u."id" AS umkm_id, COALESCE(s.amount, 0) AS amount, COALESCE(s.orders, 0) AS orders,
-                       COALESCE(s.opds, 0) AS opds, u."verified_at" AS verified_at
-                FROM "umkm" u LEFT JOIN ({sales}) s ON s.umkm_id = u."id"
-                WHERE u."status" = 'VERIFIED' AND u."id" IN (
-                    SELECT DISTINCT p."umkm_id" FROM "product" p
-                    WHERE p."category_id" IN ({int_list(cats)}) AND p."active")
-                ORDER BY COALESCE(s.amount, 0), u."verified_at", u."id\"""",
-            [sql_time(lo), sql_time(hi)],
-        )
+    last = offset + limit if limit is not None else 2**62
+    rows = await fetch_all(_ranking_sql(cats, _kinds_sql(ctx), shown, most), [sql_time(lo), sql_time(hi), offset, last])
     now = ctx.clock.now()
     out = []
     for r in rows:
+        if r["umkm_id"] is None:  # past the end: the total alone
+            continue
         v = as_datetime(r["verified_at"])
         out.append(
             SalesRankRow(
@@ -247,7 +294,15 @@ async def umkm_sales_ranking(
                 days_since_verification=(now - v).days if v else None,
             )
         )
-    return out
+    return out, int(rows[0]["total"]) if rows else 0
+
+
+async def umkm_sales_ranking(
+    ctx: Ctx, category_id: int, start: dt.date, end: dt.date, most: bool
+) -> list[SalesRankRow]:
+    """The whole ranking (`sales_ranking_page` without a limit): the download's rows."""
+    rows, _ = await sales_ranking_page(ctx, category_id, start, end, most)
+    return rows
 
 
 @dataclass
@@ -290,21 +345,22 @@ async def opd_spending(ctx: Ctx, year: int) -> list[OpdSpending]:
             {base} GROUP BY o."opd_id\"""",
         params,
     )
-    # median days to pay per OPD, by window functions over paid OPD orders
-    days = await fetch_all(
+    # the median days from delivery (its Asia/Jakarta day) to payment per OPD, over its paid OPD orders: the middle
+    # row, or the mean of the two middle rows, of each OPD's days in order (window functions, both engines)
+    medians = await fetch_all(
         f"""WITH d AS (
-                SELECT o."opd_id" AS opd_id, p."paid_on" AS paid_on, o."delivered_at" AS delivered_at
+                SELECT o."opd_id" AS opd_id, {days_since_jakarta_day_sql('p."paid_on"', 'o."delivered_at"')} AS days
                 FROM "order" o JOIN "payment" p ON p."order_id" = o."id"
                 WHERE o."kind" = '{OrderKind.OPD.value}' AND o."delivered_at" >= ? AND o."delivered_at" < ?
+            ), r AS (
+                SELECT opd_id, days, ROW_NUMBER() OVER (PARTITION BY opd_id ORDER BY days) AS rn,
+                       COUNT(*) OVER (PARTITION BY opd_id) AS cnt
+                FROM d
             )
-            SELECT opd_id, paid_on, delivered_at FROM d""",
+            SELECT opd_id, AVG(days) AS median FROM r WHERE rn IN ((cnt + 1) / 2, (cnt + 2) / 2) GROUP BY opd_id""",
         params,
     )
-    per_days: dict[int, list[int]] = {}
-    for r in days:
-        delivered = as_datetime(r["delivered_at"]).astimezone(JAKARTA).date()
-        paid = r["paid_on"] if isinstance(r["paid_on"], dt.date) else dt.date.fromisoformat(str(r["paid_on"])[:10])
-        per_days.setdefault(r["opd_id"], []).append((paid - delivered).days)
+    median_days = {r["opd_id"]: float(r["median"]) for r in medians}
     budgets = {
         r["opd_id"]: int(r["amount"])
         for r in await fetch_all(
@@ -318,7 +374,6 @@ async def opd_spending(ctx: Ctx, year: int) -> list[OpdSpending]:
         spend = int(r.get("spend") or 0)
         pagu = budgets.get(opd.id)
         share = spend / pagu if pagu else None
-        d = per_days.get(opd.id)
         staff = (int(r.get(k) or 0) for k in ("staff_buyers", "staff_orders", "staff_spend"))
         staff_purchases, staff_spend = privacy.staff_figures(ctx.principal, *staff)
         out.append(
@@ -332,7 +387,7 @@ async def opd_spending(ctx: Ctx, year: int) -> list[OpdSpending]:
                 pagu_share=share,
                 meets_small_business_rule=None if share is None else share >= SMALL_BUSINESS_SHARE,
                 fairness_list_share=(int(r.get("listed") or 0) / spend) if spend else None,
-                median_days_to_pay=float(statistics.median(d)) if d else None,
+                median_days_to_pay=median_days.get(opd.id),
                 unpaid_delivered=int(r.get("unpaid") or 0),
                 staff_purchases=staff_purchases,
                 staff_spend=staff_spend,

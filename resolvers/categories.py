@@ -24,9 +24,8 @@ async def category_subtree(category_id: int) -> list[int]:
     return out
 
 
-async def category_roots() -> dict[int, int]:
-    """Each category's top-level ancestor (itself for a top-level one)."""
-    parent = dict(await Category.all().values_list("id", "parent_id"))
+def roots_of(parent: dict[int, int | None]) -> dict[int, int]:
+    """Each category's top-level ancestor (itself for a top-level one), given each category's parent."""
     roots = {}
     for cid in parent:
         r = cid
@@ -34,3 +33,14 @@ async def category_roots() -> dict[int, int]:
             r = parent[r]
         roots[cid] = r
     return roots
+
+
+async def category_roots() -> dict[int, int]:
+    """Each category's top-level ancestor (itself for a top-level one)."""
+    return roots_of(dict(await Category.all().values_list("id", "parent_id")))
+
+
+async def categories_with_roots() -> tuple[list[Category], dict[int, int]]:
+    """Every category, by name then id (the database's order), and each one's top-level ancestor: one statement."""
+    rows = await Category.all().order_by("name", "id")
+    return rows, roots_of({c.id: c.parent_id for c in rows})

@@ -189,17 +189,18 @@ class AnalyticsQuery:
         first: int | None = 20,
         after: str | None = None,
     ) -> SalesRankConnection:
-        rows = await rules.umkm_sales_ranking(
+        n = check_first(first)
+        cur = decode_int_cursor(after, 1)
+        start = cur[0] if cur is not None else 0
+        page, total = await rules.sales_ranking_page(
             info.context,
             decode_id(category_id, "Category", "categoryId"),
             period_from,
             period_to,
             order is SalesOrder.MOST,
+            start,
+            n,
         )
-        n = check_first(first)
-        cur = decode_int_cursor(after, 1)
-        start = cur[0] if cur is not None else 0
-        page = rows[start : start + n]
         return SalesRankConnection(
             edges=[
                 SalesRankEdge(
@@ -213,8 +214,8 @@ class AnalyticsQuery:
                 )
                 for i, r in enumerate(page)
             ],
-            total_count=len(rows),
-            has_next_page=start + n < len(rows),
+            total_count=total,
+            has_next_page=start + n < total,
         )
 
     @strawberry.field(

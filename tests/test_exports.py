@@ -414,9 +414,11 @@ async def test_an_unknown_report_or_format_or_category_is_not_found(http, world)
     assert r.status_code == 404 and r.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
-async def test_downloads_count_against_the_callers_rate_limit_like_graphql_requests(settings, world):
+async def test_downloads_count_against_the_callers_rate_limit_like_graphql_requests(settings, gql, world):
     """The same limit, the same 429 and headers as /graphql: a download is one request of its caller."""
     import dataclasses
+
+    await buy(gql, world, world.product, 1)  # an order to publish: open data of an empty range is a 400
 
     import httpx
 
@@ -435,3 +437,110 @@ async def test_downloads_count_against_the_callers_rate_limit_like_graphql_reque
         assert int(refused.headers["retry-after"]) >= 1
         # open data: anonymous, by address
         assert [(await client.get("/ocds/releases")).status_code for _ in range(3)] == [200, 200, 429]
+
+
+# ---------------------------------------------------------------- time limits
+
+
+@pytest.fixture
+def limited_http(settings):
+    """A client of an app with other time limits: `async with limited_http(download_timeout_seconds=…) as http`."""
+    from dataclasses import replace
+
+    import httpx
+
+    from app import create_app
+
+    def make(**limits) -> httpx.AsyncClient:
+        app = create_app(replace(settings, **limits), manage_database=False)
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
+    return make
+
+
+def fake_clock(monkeypatch, *readings: float) -> None:
+    """The downloads' time-limit clock reads `readings` in turn, then the last one for ever."""
+    from exports import http as downloads
+
+    left = list(readings)
+    monkeypatch.setattr(downloads, "now", lambda: left.pop(0) if len(left) > 1 else left[0])
+
+
+def temporary_workbooks() -> set[str]:
+    import os
+    import tempfile
+
+    return {d for d in os.listdir(tempfile.gettempdir()) if d.startswith("pasar-export-")}
+
+
+async def test_a_download_that_runs_out_of_time_before_its_first_byte_is_a_503(gql, world, monkeypatch, limited_http):
+    """The clock passes PASAR_DOWNLOAD_TIMEOUT_SECONDS (50 s) before the first page: CSV and XLSX alike answer 503
+    TIMEOUT and no file, and leave no temporary workbook."""
+    await world_with_orders(gql, world)
+    before = temporary_workbooks()
+    async with limited_http(download_timeout_seconds=50) as http:
+        for fmt in ("csv", "xlsx"):
+            fake_clock(monkeypatch, 0, 1, 100)  # the start, the rule, the first page
+            r = await download(http, f"/ekspor/orders.{fmt}", world.tokens["admin"])
+            assert r.status_code == 503, r.text
+            error = r.json()["errors"][0]
+            assert error["extensions"] == {"code": "TIMEOUT", "timeoutSeconds": 50}
+            assert "PASAR_DOWNLOAD_TIMEOUT_SECONDS" in error["message"]
+    assert temporary_workbooks() == before
+
+
+async def test_a_csv_download_that_runs_out_of_time_midway_is_broken_off(gql, world, monkeypatch, limited_http):
+    """Past the first page, a CSV already under way is broken off rather than ended as if complete; an XLSX (written
+    whole before it is sent) is still a 503. Pages of one order; the clock passes the limit before the second."""
+    from exports import http as downloads
+    from exports import tables
+
+    monkeypatch.setattr(tables, "PAGE", 1)
+    await world_with_orders(gql, world)
+    before = temporary_workbooks()
+    async with limited_http(download_timeout_seconds=50) as http:
+        fake_clock(monkeypatch, 0, 1, 2, 100)  # the start, the rule, the first page, the second page
+        with pytest.raises(downloads.DownloadStopped):
+            await download(http, "/ekspor/orders.csv", world.tokens["admin"])
+        fake_clock(monkeypatch, 0, 1, 2, 100)
+        r = await download(http, "/ekspor/orders.xlsx", world.tokens["admin"])
+        assert r.status_code == 503 and r.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"
+        # within the limit, the same download is whole
+        fake_clock(monkeypatch, 0)
+        rows = csv_rows(await download(http, "/ekspor/orders.csv", world.tokens["admin"]))
+        assert len(rows) == 1 + await Order.all().count()
+    assert temporary_workbooks() == before
+
+
+async def test_a_page_of_rows_that_hangs_is_stopped_by_the_request_timeout(gql, world, monkeypatch, limited_http):
+    """Each page a download reads runs within PASAR_REQUEST_TIMEOUT_SECONDS: a page read that never ends is stopped
+    (the whole download's limit is far away), as is a page of open data."""
+    import asyncio
+
+    from exports import ocds, tables
+
+    async def hangs(*args, **kwargs):
+        await asyncio.Event().wait()
+
+    await world_with_orders(gql, world)
+    monkeypatch.setattr(tables, "keyset_page", hangs)
+    monkeypatch.setattr(ocds, "published_orders", hangs)
+    async with limited_http(request_timeout_seconds=0.05, download_timeout_seconds=3600) as http:
+        for fmt in ("csv", "xlsx"):
+            r = await download(http, f"/ekspor/orders.{fmt}", world.tokens["admin"])
+            assert r.status_code == 503, r.text
+            error = r.json()["errors"][0]
+            assert error["extensions"] == {"code": "TIMEOUT", "timeoutSeconds": 0.05}
+            assert "PASAR_REQUEST_TIMEOUT_SECONDS" in error["message"]
+        r = await http.get("/ocds/releases")
+        assert r.status_code == 503 and r.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"
+
+
+def test_the_download_time_limit_is_a_setting():
+    from app import DOWNLOAD_TIMEOUT_SECONDS, Settings, SettingsError
+
+    assert Settings.from_env({}).download_timeout_seconds == DOWNLOAD_TIMEOUT_SECONDS == 900
+    assert Settings.from_env({"PASAR_DOWNLOAD_TIMEOUT_SECONDS": "60"}).download_timeout_seconds == 60
+    for bad in ("0", "-5", "soon"):
+        with pytest.raises(SettingsError, match="PASAR_DOWNLOAD_TIMEOUT_SECONDS"):
+            Settings.from_env({"PASAR_DOWNLOAD_TIMEOUT_SECONDS": bad})

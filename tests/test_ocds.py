@@ -143,9 +143,33 @@ async def test_pages_follow_one_another_without_gaps_or_repeats(gql, http, world
     # signed in or not, the same data
     _p, as_admin = await all_pages(http, f"from={NEAR}&to={FAR}&limit=2", world.tokens["admin"])
     assert [r["ocid"] for r in as_admin] == [r["ocid"] for r in releases]
-    # a range that holds none of them
-    _p, none = await all_pages(http, "from=2020-01-01&to=2020-12-31")
-    assert none == []
+    # a range that holds none of them: no package (OCDS 1.1 wants at least one release) but a clear refusal
+    r = await http.get("/ocds/releases?from=2020-01-01&to=2020-12-31")
+    assert r.status_code == 400, r.text
+    error = r.json()["errors"][0]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "from"}
+    assert error["message"].startswith("No published order was placed from 2020-01-01 to 2020-12-31")
+
+
+async def test_a_range_without_published_orders_is_refused_not_an_invalid_package(gql, http, world):
+    """An OCDS 1.1 release package holds at least one release: a range with no order, or only personal orders (never
+    published), or `from` after `to`, is a 400 with the reason; a range with one published order is a valid
+    package of one release."""
+    empty = await http.get(f"/ocds/releases?from={NEAR}&to={FAR}")
+    assert empty.status_code == 400 and "No published order" in empty.json()["errors"][0]["message"]
+    await buy(gql, world, world.product, 1, token="employee")  # personal: never published
+    personal_only = await http.get(f"/ocds/releases?from={NEAR}&to={FAR}")
+    assert personal_only.status_code == 400 and "No published order" in personal_only.text
+    backwards = await http.get(f"/ocds/releases?from={FAR}&to={NEAR}")
+    assert backwards.status_code == 400
+    assert backwards.json()["errors"][0] == {
+        "message": "`from` is after `to`.",
+        "extensions": {"code": "BAD_USER_INPUT", "field": "from"},
+    }
+    await buy(gql, world, world.product, 1)
+    packages, releases = await all_pages(http, f"from={NEAR}&to={FAR}")
+    assert len(packages) == 1 and len(releases) == 1
+    assert_valid(packages[0])
 
 
 @pytest.mark.parametrize(
@@ -193,5 +217,16 @@ async def test_the_command_line_writes_what_the_endpoint_serves(gql, http, world
     assert other.returncode == 0 and '"ocid": "ocds-ab12cd-sby-' in other.stdout
     bad = await asyncio.to_thread(pasar, "--from", "2024-01-01", "--to", "2026-01-01")
     assert bad.returncode != 0 and "At most 366 days" in bad.stderr
+    # a range without published orders, and one backwards: an error and nothing written (no half a package)
+    for args, reason in (
+        (("--from", "2020-01-01", "--to", "2020-12-31"), "No published order was placed from 2020-01-01"),
+        (("--from", FAR, "--to", NEAR), "`from` is after `to`"),
+    ):
+        refused = tmp_path / "refused.json"
+        r = await asyncio.to_thread(pasar, *args, "--output", str(refused))
+        assert r.returncode == 1 and reason in r.stderr, (args, r.stderr)
+        assert not refused.exists()
+        r = await asyncio.to_thread(pasar, *args)
+        assert r.returncode == 1 and reason in r.stderr and r.stdout == ""
     wrong = await asyncio.to_thread(pasar, PASAR_OCID_PREFIX="my prefix")
     assert wrong.returncode == 2 and "PASAR_OCID_PREFIX" in wrong.stderr

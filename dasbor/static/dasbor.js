@@ -1,10 +1,13 @@
 // The dashboard of the mayor's office: a client of /graphql and nothing else.
 //
-// It sends the operations of queries.graphql (the whole file with an operationName): `Masuk` to sign in, `Dasbor`
-// for the first view (one request), `DasborPenjualan` for the sales ranking of the chosen category, `Keluar` to sign
-// out. The token lives in this tab only (sessionStorage) and goes out as `Authorization: Bearer …`; no cookie.
-// Every figure shown is the API's; the page only formats it. Every chart has a table with the same numbers, each
-// cell carrying the API's value in `data-value`.
+// It sends the operations of queries.graphql (the whole file with an operationName): `Masuk` to sign in; for the
+// first view `DasborAwal`, `DasborPemerataan`, `DasborOpd` and `DasborKecamatan` at once, each section drawn as its
+// answer arrives, and `DasborPenjualan` (the sales ranking of the first category) as soon as `DasborAwal` named it;
+// `DasborPenjualan` again when another category is chosen; `Keluar` to sign out. When every section is drawn the
+// page sets `document.body.dataset.ready = "true"` and the performance mark `dasbor-ready` (bench/ measures the
+// first view up to it). The token lives in this tab only (sessionStorage) and goes out as
+// `Authorization: Bearer …`; no cookie. Every figure shown is the API's; the page only formats it. Every chart has a
+// table with the same numbers, each cell carrying the API's value in `data-value`.
 "use strict";
 
 (function () {
@@ -24,8 +27,13 @@
     lang: sessionStorage.getItem(LANG_KEY) === "en" ? "en" : "id",
     document: null,
     periods: null,
-    data: null,
-    sales: null,
+    me: null, // DasborAwal: who is signed in, and the top-level categories
+    categories: null,
+    equity: null, // DasborPemerataan
+    opd: null, // DasborOpd
+    kecamatan: null, // DasborKecamatan
+    sales: null, // DasborPenjualan
+    load: 0, // the current first view: answers of an earlier one are dropped
     salesCategory: null,
     charts: {},
     started: performance.now(),
@@ -33,6 +41,11 @@
   window.dasborTimings = {};
 
   const $ = (id) => document.getElementById(id);
+  // The scripts are deferred, this one before the chart library, so that its requests leave before the library is
+  // parsed; drawing waits for the document (and so for every deferred script).
+  const documentReady = new Promise((resolve) =>
+    document.readyState === "loading" ? document.addEventListener("DOMContentLoaded", resolve, { once: true }) : resolve()
+  );
 
   // ------------------------------------------------------------ words and numbers
 
@@ -104,11 +117,14 @@
     }
   }
 
-  async function loadDocument() {
+  function loadDocument() {
+    // one fetch shared by the requests sent at once; forgotten if it failed, so that the next try fetches again
     if (state.document === null) {
-      const r = await fetch(DOCUMENT, { credentials: "omit" });
-      if (!r.ok) throw new ApiError("DOCUMENT", DOCUMENT + ": HTTP " + r.status);
-      state.document = await r.text();
+      state.document = fetch(DOCUMENT, { credentials: "omit" }).then((r) => {
+        if (!r.ok) throw new ApiError("DOCUMENT", DOCUMENT + ": HTTP " + r.status);
+        return r.text();
+      });
+      state.document.catch(() => (state.document = null));
     }
     return state.document;
   }
@@ -188,8 +204,13 @@
 
   // ------------------------------------------------------------ sections
 
+  function busy(section, yes) {
+    $(section).setAttribute("aria-busy", String(yes));
+  }
+
   function renderEquity() {
-    const rows = state.data.equityByCategory;
+    if (!state.equity) return;
+    const rows = state.equity.equityByCategory;
     const deciles = Array.from({ length: 11 }, (_, i) => i / 10);
     chart("chart-lorenz", {
       type: "line",
@@ -242,16 +263,21 @@
     );
   }
 
+  function topCategories() {
+    // the API's order (by name), as equityByCategory's rows
+    return (state.categories || []).filter((c) => c.parent === null);
+  }
+
   function renderCategoryPicker() {
     const select = $("sales-category");
-    const rows = state.data.equityByCategory;
-    if (state.salesCategory === null && rows.length) state.salesCategory = rows[0].category.id;
+    const rows = topCategories();
+    if (state.salesCategory === null && rows.length) state.salesCategory = rows[0].id;
     select.textContent = "";
-    for (const r of rows) {
+    for (const c of rows) {
       const o = document.createElement("option");
-      o.value = r.category.id;
-      o.textContent = r.category.name;
-      o.selected = r.category.id === state.salesCategory;
+      o.value = c.id;
+      o.textContent = c.name;
+      o.selected = c.id === state.salesCategory;
       select.appendChild(o);
     }
   }
@@ -303,7 +329,8 @@
   }
 
   function renderOpd() {
-    const rows = state.data.opdSpending.slice().sort((a, b) => (b.paguShare ?? -1) - (a.paguShare ?? -1) || a.opd.code.localeCompare(b.opd.code));
+    if (!state.opd) return;
+    const rows = state.opd.opdSpending.slice().sort((a, b) => (b.paguShare ?? -1) - (a.paguShare ?? -1) || a.opd.code.localeCompare(b.opd.code));
     $("opd-help").textContent = t("opdHelp", { d: LATE_DAYS });
     chart("chart-opd", {
       type: "bar",
@@ -363,9 +390,10 @@
   }
 
   function renderKecamatan() {
-    const c = state.data.omzetCompliance;
+    if (!state.kecamatan) return;
+    const c = state.kecamatan.omzetCompliance;
     const byId = new Map(c.byKecamatan.map((k) => [k.kecamatan.id, k]));
-    const rows = state.data.lowIncomeByKecamatan;
+    const rows = state.kecamatan.lowIncomeByKecamatan;
     $("kecamatan-help").textContent = t("kecamatanHelp", {
       period: month(c.period),
       due: day(c.due.slice(0, 10)),
@@ -409,15 +437,13 @@
           { text: num(c.onTime), value: c.onTime, field: "onTime" },
           { text: num(c.late), value: c.late, field: "late" },
           { text: num(c.missing), value: c.missing, field: "missing" },
-          { text: num(state.data.lowIncomeUmkm.totalCount), value: state.data.lowIncomeUmkm.totalCount, field: "lowIncome" },
+          { text: num(state.kecamatan.lowIncomeUmkm.totalCount), value: state.kecamatan.lowIncomeUmkm.totalCount, field: "lowIncome" },
         ],
       }
     );
   }
 
-  function renderAll() {
-    translatePage();
-    if (!state.data) return;
+  function renderHeader() {
     const p = state.periods;
     const line = $("periods");
     line.textContent = t("periodLine", { from: day(p.periodFrom), to: day(p.periodTo), year: p.year, period: month(p.period) });
@@ -425,9 +451,15 @@
     line.dataset.periodTo = p.periodTo;
     line.dataset.year = String(p.year);
     line.dataset.period = p.period;
-    $("who-name").textContent = state.data.me.fullName + " (" + state.data.me.role + ")";
-    renderEquity();
+    $("who-name").textContent = state.me.fullName + " (" + state.me.role + ")";
     renderCategoryPicker();
+  }
+
+  function renderAll() {
+    translatePage();
+    if (!state.me) return;
+    renderHeader();
+    renderEquity();
     renderSales();
     renderOpd();
     renderKecamatan();
@@ -447,9 +479,9 @@
   }
 
   function forget(message) {
+    state.load += 1; // answers still on their way are dropped
     state.token = null;
-    state.data = null;
-    state.sales = null;
+    state.me = state.categories = state.equity = state.opd = state.kecamatan = state.sales = null;
     sessionStorage.removeItem(TOKEN_KEY);
     show("login");
     const err = $("login-error");
@@ -459,47 +491,82 @@
 
   async function loadSales() {
     const p = state.periods;
-    state.sales = await gql("DasborPenjualan", {
+    const load = state.load;
+    busy("sales", true);
+    const sales = await gql("DasborPenjualan", {
       categoryId: state.salesCategory,
       periodFrom: p.periodFrom,
       periodTo: p.periodTo,
       first: RANK_FIRST,
     });
+    await documentReady;
+    if (load !== state.load) return;
+    state.sales = sales;
     renderSales();
+    busy("sales", false);
+    window.dasborTimings.sales = performance.now() - state.started;
   }
 
   function failed(e) {
     if (e.code === "UNAUTHENTICATED") return forget(t("sessionEnded"));
     if (e.code === "FORBIDDEN") return forget(t("wrongRole"));
     const wait = e.extra.retryAfter ? " " + t("tryAgainIn", { s: e.extra.retryAfter }) : "";
-    show(state.data ? "content" : "login", t("failed") + ": " + e.message + wait);
+    show(state.me ? "content" : "login", t("failed") + ": " + e.message + wait);
+  }
+
+  // One section of the first view: its request, then (the content shown and this view still current) its drawing:
+  // charts are drawn in a visible box, at their size.
+  async function section(name, operation, variables, load, shown, render) {
+    busy(name, true);
+    const data = await gql(operation, variables);
+    await shown;
+    if (load !== state.load) return;
+    state[name] = data;
+    render();
+    busy(name, false);
+    window.dasborTimings[name] = performance.now() - state.started;
   }
 
   async function load() {
+    const load = ++state.load;
     show("loading", t("loading"));
     state.periods = periods();
     const p = state.periods;
-    try {
-      state.data = await gql("Dasbor", {
-        periodFrom: p.periodFrom,
-        periodTo: p.periodTo,
-        year: p.year,
-        period: p.period,
-        threshold: LOW_INCOME_THRESHOLD,
-        months: LOW_INCOME_MONTHS,
-      });
-      if (!SHOWN_ROLES.includes(state.data.me.role)) return forget(t("wrongRole"));
-      state.salesCategory = null;
-      state.sales = null;
-      renderAll();
+    state.me = state.categories = state.equity = state.opd = state.kecamatan = state.sales = null;
+    state.salesCategory = null;
+    document.body.dataset.ready = "false";
+    busy("sales", true);
+    // who is signed in and the categories: the content is shown, and the sales ranking of the first category asked
+    let contentShown;
+    const shown = new Promise((resolve) => (contentShown = resolve));
+    const first = gql("DasborAwal", {}).then(async (d) => {
+      if (!d.me) throw new ApiError("UNAUTHENTICATED", "");
+      if (!SHOWN_ROLES.includes(d.me.role)) throw new ApiError("FORBIDDEN", "");
+      await documentReady;
+      if (load !== state.load) return;
+      state.me = d.me;
+      state.categories = d.categories;
+      translatePage();
+      renderHeader();
       show("content");
+      contentShown();
       window.dasborTimings.overview = performance.now() - state.started;
       if (state.salesCategory !== null) await loadSales();
+    });
+    const sections = [
+      first,
+      section("equity", "DasborPemerataan", { periodFrom: p.periodFrom, periodTo: p.periodTo }, load, shown, renderEquity),
+      section("opd", "DasborOpd", { year: p.year }, load, shown, renderOpd),
+      section("kecamatan", "DasborKecamatan", { period: p.period, threshold: LOW_INCOME_THRESHOLD, months: LOW_INCOME_MONTHS }, load, shown, renderKecamatan),
+    ];
+    try {
+      await Promise.all(sections);
+      if (load !== state.load) return;
       window.dasborTimings.ready = performance.now() - state.started;
       performance.mark("dasbor-ready");
       document.body.dataset.ready = "true";
     } catch (e) {
-      failed(e);
+      if (load === state.load) failed(e);
     }
   }
 
