@@ -24,7 +24,7 @@ from models.registry import (
     UmkmServedKecamatan,
     UmkmStatusChange,
 )
-from resolvers import accounts, outbox
+from resolvers import accounts, clusters, outbox
 from resolvers.categories import category_subtree
 from resolvers.common import (
     AccessError,
@@ -107,6 +107,7 @@ class UmkmFields:
     bank_name: str | None = None
     bank_account: str | None = None
     bank_account_name: str | None = None
+    owner_nik: str | None = None  # 16 digits; stored only as a keyed hash and its last four (resolvers/clusters.py)
 
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{6,18}$")
@@ -133,6 +134,7 @@ def _validate_umkm(v: Validator, f: UmkmFields, *, creating: bool) -> None:
         ("bankAccountName", f.bank_account_name, 200),
     ):
         v.text(name, value, max_length=max_length, required=False)
+    clusters.validate_nik(v, f.owner_nik)
     if f.served_kecamatan_ids is not None and len(f.served_kecamatan_ids) > 31:
         v.add("servedKecamatanIds", "TOO_MANY", "Surabaya has 31 kecamatan.")
     if f.scale is Scale.BESAR:
@@ -265,7 +267,9 @@ async def _register(
             bank_name=(f.bank_name or "").strip(),
             bank_account=(f.bank_account or "").strip(),
             bank_account_name=(f.bank_account_name or "").strip(),
+            **clusters.identity_columns(ctx, nik=f.owner_nik or "", bank_account=f.bank_account or "", phone=f.phone),
         )
+        await clusters.recluster([umkm.id])  # one share per business actor: its cluster, held if it must wait
         await _set_served(umkm, f.served_kecamatan_ids or [])
         await UmkmStatusChange.create(
             umkm=umkm, from_status=None, to_status=UmkmStatus.PENDING, actor_id=user.id, note="registered"
@@ -315,7 +319,12 @@ async def update_umkm(ctx: Ctx, umkm_id: int, f: UmkmFields) -> Umkm:
             umkm.serves_city_wide = f.serves_city_wide
         if f.scale is not None and umkm.scale_source is ScaleSource.DECLARED:
             umkm.scale = f.scale
+        identity = clusters.identity_columns(ctx, nik=f.owner_nik, bank_account=f.bank_account, phone=f.phone)
+        for attr, value in identity.items():
+            setattr(umkm, attr, value)
         await umkm.save()
+        if identity:
+            await clusters.recluster([umkm.id])
         await invalidate()  # scale may have changed: every category's eligible set
         if f.served_kecamatan_ids is not None or kel is not None:
             ids = f.served_kecamatan_ids
@@ -365,6 +374,8 @@ async def verify_umkm(ctx: Ctx, umkm_id: int, decision: str, note: str | None) -
         await UmkmStatusChange.create(
             umkm_id=umkm_id, from_status=umkm.status, to_status=to_status, actor_id=p.user_id, note=note
         )
+        if to_status is UmkmStatus.REJECTED:  # a rejected registration links no one
+            await clusters.recluster([umkm_id])
         if to_status in UMKM_TOPIC:
             await outbox.record(
                 ctx,
