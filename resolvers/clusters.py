@@ -287,17 +287,12 @@ async def recluster_all(key: bytes) -> int:
 # ---------------------------------------------------------------- an admin's decision
 
 
-REASON_REQUIRED = "Say why."
-
-
 async def decide(ctx: Ctx, umkm_id: int, decision: str, reason: str | None) -> Umkm:
     """JOIN: the UMKM shares the share of the earlier UMKM it is linked to. SPLIT: its own share, its links to every
     UMKM there is now ignored. Appends the decision (who, when, which, why) and recomputes the clusters."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError("REQUIRED", "Say why: the reason is kept in the cluster's history.", "reason")
-    if len(reason) > 2000:
-        raise DomainError("TOO_LONG", "At most {max} characters.", "reason", max=2000)
+    v = Validator()
+    reason = v.text("reason", reason, max_length=2000, required=True) or ""
+    v.raise_if_any()
     async with in_transaction():
         umkm = await Umkm.get_or_none(id=umkm_id)
         if umkm is None:
@@ -333,16 +328,31 @@ class Cluster:
     held: int
 
 
-async def cluster_keys(after: int | None, limit: int, only_held: bool) -> list[int]:
-    """A page of cluster keys (ascending): clusters of more than one UMKM, and UMKM that a held newcomer waits on."""
-    since = after if after is not None else 0
+def _keys_sql(only_held: bool) -> str:
     held = 'SELECT "cluster_pending_on" AS k FROM "umkm" WHERE "cluster_pending_on" IS NOT NULL'
     joined = 'SELECT "cluster_id" AS k FROM "umkm" WHERE "cluster_id" IS NOT NULL'
-    source = held if only_held else f"{held} UNION {joined}"
+    return held if only_held else f"{held} UNION {joined}"
+
+
+async def cluster_keys(after: int | None, limit: int, only_held: bool) -> list[int]:
+    """A page of cluster keys (ascending): clusters of more than one UMKM, and the UMKM (or clusters) that a held
+    newcomer waits on; `only_held`: these last ones only."""
     rows = await fetch_all(
-        f"SELECT DISTINCT x.k AS k FROM ({source}) x WHERE x.k > ? ORDER BY x.k LIMIT {int(limit)}", [since]
+        f"SELECT DISTINCT x.k AS k FROM ({_keys_sql(only_held)}) x WHERE x.k > ? ORDER BY x.k LIMIT {int(limit)}",
+        [after if after is not None else 0],
     )
     return [int(r["k"]) for r in rows]
+
+
+@dataclass
+class KeyCount:
+    """`totalCount` of the clusters' connection: its own statement, run only when asked for."""
+
+    only_held: bool
+
+    async def count(self) -> int:
+        rows = await fetch_all(f"SELECT COUNT(DISTINCT x.k) AS n FROM ({_keys_sql(self.only_held)}) x")
+        return int(rows[0]["n"])
 
 
 async def clusters(keys: list[int], max_members: int) -> list[Cluster]:
