@@ -40,6 +40,7 @@ class Owners:
     def __init__(self, gql, world):
         self.gql, self.w = gql, world
         self.ids: dict[str, int] = {}
+        self.products: dict[str, int] = {}
         self.tokens: dict[str, str] = {}
 
     async def register(self, name: str, *, token: str | None = None, email: str | None = None, **extra) -> dict:
@@ -78,6 +79,7 @@ class Owners:
         body = (await self.gql.ok(CREATE, {"input": product}, token))["createProduct"]
         assert body["errors"] == [], body
         self.ids[name] = pk
+        self.products[name] = from_global_id(body["product"]["id"])[1]
         return pk
 
 
@@ -120,6 +122,28 @@ async def test_a_split_owner_gets_one_share_not_three(gql, world, city, owners):
     r = await ranking(gql, world)
     shared = {row(r, n)["score"]["received"] for n in ("Sri Satu", "Sri Dua", "Sri Tiga")}
     assert len(shared) == 1  # one received figure for the actor, summed over its members
+
+
+async def test_an_order_to_one_member_moves_its_business_actors_rows_in_place(gql, world, city, owners):
+    """An open order counts at ordering and moves its seller's row without a rebuild; a cluster's rows share one
+    received figure, so they move together, to the end of the list."""
+    from models.fairness import RankingSnapshot
+    from tests.test_fairness_attacks import RANKING_DOC, place
+
+    await owners.seller("Sri Satu", bankAccount=BANK)
+    await owners.seller("Sri Dua", owner="Sri Satu", bankAccount=BANK)
+    before = await ranking(gql, world, token="buyer", d=None)
+    built = (await RankingSnapshot.get(category_id=world.batik.id)).built_at
+    await place(gql, world, owners.products["Sri Dua"], 5, source="SEARCH")
+    v = {"c": gid("Category", world.batik.id), "first": 100}
+    body = (await gql.raw(RANKING_DOC, v, token=world.tokens["analyst"])).json()
+    after = body["data"]["underSoldUmkm"]
+    assert not [q for q in body["extensions"]["sql"] if "umkm_category_sales" in q], "no rebuild for an order"
+    assert (await RankingSnapshot.get(category_id=world.batik.id)).built_at == built
+    assert set(names(after)[-2:]) == {"Sri Satu", "Sri Dua"}, (names(before), names(after))
+    moved = [row(after, n) for n in ("Sri Satu", "Sri Dua")]
+    assert moved[0]["score"] == moved[1]["score"] and moved[0]["score"]["receivedShare"] > 0
+    assert all("NEVER_SOLD" not in m["reasons"] for m in moved)
 
 
 async def test_a_newcomer_with_an_earlier_umkms_identifier_is_held_until_an_admin_decides(gql, world, city, owners):
