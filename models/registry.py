@@ -108,6 +108,10 @@ class Umkm(TimestampedModel):
     owner_nik_last4 = fields.CharField(max_length=4, null=True)
     bank_key = fields.CharField(max_length=64, null=True, db_index=True)
     phone_key = fields.CharField(max_length=64, null=True, db_index=True)
+    # since when it holds each (null: since it registered): a link holds the one that took the identifier later
+    owner_nik_at = fields.DatetimeField(null=True)
+    bank_key_at = fields.DatetimeField(null=True)
+    phone_key_at = fields.DatetimeField(null=True)
     # The cluster: the lowest UMKM id of the business actor it belongs to (null: a cluster of one). Maintained at write
     # time (registration, change of NIK, bank account or phone, verification, an admin's decision).
     cluster_id = fields.IntField(null=True, db_index=True)
@@ -138,8 +142,9 @@ class UmkmServedKecamatan(Model):
 class UmkmClusterDecision(Model):
     """Append-only history of admins' decisions on a UMKM's cluster: who, when, which, why. The latest one rules.
 
-    JOIN: the UMKM's links to earlier UMKM count (it shares their share). SPLIT: its links to every UMKM up to
-    `upto_umkm_id` (the newest UMKM at the decision) are ignored, the owner account's included: its own share."""
+    JOIN: the UMKM's links that exist at the decision count (it shares one share with those UMKM). SPLIT: they are
+    ignored, the owner account's included: its own share. Links made later are judged again. `upto_umkm_id`: the
+    newest UMKM at the decision, for the record."""
 
     id = fields.IntField(primary_key=True)
     umkm: fields.ForeignKeyRelation[Umkm] = fields.ForeignKeyField(

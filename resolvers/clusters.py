@@ -5,14 +5,16 @@ keyed hash (HMAC-SHA256 with the server's identity key, `PASAR_IDENTITY_KEY`) an
 account and the phone, normalised, are keyed the same way (`umkm.bank_key`, `umkm.phone_key`), so a link is found by
 an index and the hashes say nothing without the key.
 
-The links, for two UMKM A (earlier, lower id) and B (later), neither REJECTED:
+The links, for two UMKM that share an identifier, neither REJECTED: A took it first, B later (`umkm.owner_nik_at`,
+`bank_key_at`, `phone_key_at`: set when the value is given or changed; registration time before; ties: the lower id
+first). So an established UMKM that copies a newer one's bank account through `updateUmkm` is the newcomer.
 
-- an admin's SPLIT of either (its latest decision) that covers the other (`upto_umkm_id` at or above its id):
-  ignored, the owner account's link included;
+- an admin's SPLIT of either (its latest decision) taken when the link existed: ignored, the owner account's link
+  included;
 - the same owner account: one actor;
-- another owner account (NIK, bank account or phone): one actor when B's latest decision is JOIN; otherwise B is
-  **held** (`umkm.cluster_pending_on`, share 0) and the link joins nothing, so an identifier copied from an earlier
-  UMKM never reduces that UMKM's share.
+- another owner account (NIK, bank account or phone): one actor when an admin JOINed either of them after the link
+  came to be; otherwise B is **held** (`umkm.cluster_pending_on`, share 0) and the link joins nothing, so an
+  identifier copied from an earlier UMKM never reduces that UMKM's share.
 
 A cluster is a connected set of joined links (union-find); `umkm.cluster_id` is its lowest UMKM id, null for a
 cluster of one. `recluster` keeps both columns at write time — registration, a change of NIK, bank account or
@@ -23,6 +25,7 @@ Ground floor: imports models, `common` and `invalidation` only.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import re
@@ -34,7 +37,7 @@ from tortoise.transactions import in_transaction
 
 from models.base import UmkmStatus
 from models.catalog import Product
-from models.query import fetch_all, int_list
+from models.query import as_datetime, fetch_all, int_list
 from models.registry import Umkm, UmkmClusterDecision
 from resolvers.common import Ctx, DomainError, Validator
 from resolvers.invalidation import invalidate
@@ -45,6 +48,7 @@ DEV_IDENTITY_KEY = "pasar-dev-identity-key-not-for-production"
 NIK_RE = re.compile(r"^[0-9]{16}$")
 DECISIONS = ("JOIN", "SPLIT")
 LINKS = ("OWNER", "NIK", "BANK", "PHONE")
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 MAX_COMPONENT = 5_000  # a component larger than this is cut: an identifier shared that widely is not one business
 
 
@@ -99,6 +103,19 @@ def identity_columns(
     return out
 
 
+SINCE = {"owner_nik_hash": "owner_nik_at", "bank_key": "bank_key_at", "phone_key": "phone_key_at"}
+
+
+def taken(umkm: Umkm | None, columns: dict, now: dt.datetime) -> dict:
+    """`columns` with the time each changed identifier was taken: `now` for a value new to this UMKM (it is the
+    newcomer on that identifier), the stored time for one unchanged."""
+    out = dict(columns)
+    for col, at in SINCE.items():
+        if col in columns and (umkm is None or getattr(umkm, col) != columns[col]):
+            out[at] = now
+    return out
+
+
 # ---------------------------------------------------------------- computing the clusters
 
 
@@ -112,16 +129,27 @@ class Node:
     status: str
     cluster_id: int | None
     pending_on: int | None
+    since: dict[str, dt.datetime]  # since when it holds each identifier (OWNER: since it registered)
 
 
 NODE_COLUMNS = (
     'SELECT "id", "owner_id", "owner_nik_hash" AS nik, "bank_key" AS bank, "phone_key" AS phone, "status", '
-    '"cluster_id", "cluster_pending_on" AS pending_on FROM "umkm" WHERE '
+    '"cluster_id", "cluster_pending_on" AS pending_on, "created_at", "owner_nik_at", "bank_key_at", "phone_key_at" '
+    'FROM "umkm" WHERE '
 )
 
 
 def _node(r: dict) -> Node:
-    return Node(r["id"], r["owner_id"], r["nik"], r["bank"], r["phone"], r["status"], r["cluster_id"], r["pending_on"])
+    created = as_datetime(r["created_at"]) or EPOCH
+    since = {
+        "OWNER": created,
+        "NIK": as_datetime(r["owner_nik_at"]) or created,
+        "BANK": as_datetime(r["bank_key_at"]) or created,
+        "PHONE": as_datetime(r["phone_key_at"]) or created,
+    }
+    return Node(
+        r["id"], r["owner_id"], r["nik"], r["bank"], r["phone"], r["status"], r["cluster_id"], r["pending_on"], since
+    )
 
 
 async def component(umkm_ids: list[int]) -> dict[int, Node]:
@@ -180,21 +208,29 @@ async def latest_decisions(umkm_ids: list[int]) -> dict[int, UmkmClusterDecision
     return out
 
 
-def links(nodes: dict[int, Node]) -> list[tuple[int, int, str]]:
-    """Every pair (earlier, later, kind) that shares an identifier, REJECTED UMKM left out."""
-    groups: dict[tuple[str, object], list[int]] = defaultdict(list)
+@dataclass
+class Link:
+    older: int
+    newer: int  # the one that took the identifier later (ties: the higher id)
+    kind: str
+    since: dt.datetime  # when the link came to be: the newer one's taking of the identifier
+
+
+def links(nodes: dict[int, Node]) -> list[Link]:
+    """Every pair of UMKM that share an identifier, REJECTED UMKM left out; `older` held it first."""
+    groups: dict[tuple[str, object], list[Node]] = defaultdict(list)
     for n in nodes.values():
         if n.status == UmkmStatus.REJECTED.value:
             continue
-        groups[("OWNER", n.owner_id)].append(n.id)
+        groups[("OWNER", n.owner_id)].append(n)
         for kind, val in (("NIK", n.nik), ("BANK", n.bank), ("PHONE", n.phone)):
             if val:
-                groups[(kind, val)].append(n.id)
+                groups[(kind, val)].append(n)
     out = []
-    for (kind, _), ids in groups.items():
-        ids.sort()
-        for j, b in enumerate(ids):
-            out.extend((a, b, kind) for a in ids[:j])
+    for (kind, _), group in groups.items():
+        group.sort(key=lambda n: (n.since[kind], n.id))
+        for j, b in enumerate(group):
+            out.extend(Link(a.id, b.id, kind, b.since[kind]) for a in group[:j])
     return out
 
 
@@ -210,16 +246,18 @@ def assign(
             x = parent[x]
         return x
 
-    def splits(x: int, other: int) -> bool:
+    def decided(x: int, link: Link, decision: str) -> bool:
+        """x's latest decision is `decision` and was taken when the link already existed."""
         d = decisions.get(x)
-        return d is not None and d.decision == "SPLIT" and other <= d.upto_umkm_id
+        return d is not None and d.decision == decision and as_datetime(d.created_at) >= link.since
 
     held: dict[int, list[int]] = defaultdict(list)
-    for a, b, kind in links(nodes):
-        if splits(a, b) or splits(b, a):
+    for link in links(nodes):
+        a, b = link.older, link.newer
+        if decided(a, link, "SPLIT") or decided(b, link, "SPLIT"):
             continue
-        d = decisions.get(b)
-        if kind == "OWNER" or nodes[a].owner_id == nodes[b].owner_id or (d is not None and d.decision == "JOIN"):
+        same_owner = link.kind == "OWNER" or nodes[a].owner_id == nodes[b].owner_id
+        if same_owner or decided(b, link, "JOIN") or decided(a, link, "JOIN"):
             ra, rb = find(a), find(b)
             if ra != rb:
                 parent[max(ra, rb)] = min(ra, rb)
@@ -233,10 +271,9 @@ def assign(
     for i in nodes:
         cluster = root[i] if len(members[find(i)]) > 1 else None
         on = None
-        if held.get(i):
-            earlier = [a for a in held[i] if find(a) != find(i)]
-            if earlier:
-                on = root[min(earlier)]
+        earlier = [a for a in held.get(i, []) if find(a) != find(i)]
+        if earlier:
+            on = root[min(earlier)]
         out[i] = (cluster, on)
     return out
 
@@ -247,41 +284,46 @@ async def recluster(umkm_ids: list[int]) -> bool:
     nodes = await component(umkm_ids)
     if not nodes:
         return False
-    wanted = assign(nodes, await latest_decisions(list(nodes)))
+    return bool(await _store(nodes, assign(nodes, await latest_decisions(list(nodes)))))
+
+
+async def _store(nodes: dict[int, Node], wanted: dict[int, tuple[int | None, int | None]]) -> int:
+    """Write the cluster columns that changed, invalidate the rankings of the categories their UMKM sell in."""
     by_value: dict[tuple[int | None, int | None], list[int]] = defaultdict(list)
     for i, value in wanted.items():
         if (nodes[i].cluster_id, nodes[i].pending_on) != value:
             by_value[value].append(i)
     if not by_value:
-        return False
+        return 0
     changed = []
     for (cluster, on), ids in sorted(by_value.items(), key=lambda kv: min(kv[1])):
-        await Umkm.filter(id__in=ids).update(cluster_id=cluster, cluster_pending_on=on)
+        for k in range(0, len(ids), 500):
+            await Umkm.filter(id__in=ids[k : k + 500]).update(cluster_id=cluster, cluster_pending_on=on)
         changed += ids
-    categories = await Product.filter(umkm_id__in=changed).distinct().values_list("category_id", flat=True)
+    categories = set()
+    for k in range(0, len(changed), 500):
+        part = changed[k : k + 500]
+        categories |= set(await Product.filter(umkm_id__in=part).distinct().values_list("category_id", flat=True))
     if categories:
-        await invalidate(set(categories))
-    return True
+        await invalidate(categories)
+    return len(changed)
 
 
 async def recluster_all(key: bytes) -> int:
     """Every cluster from scratch (after the migration that added them, or a bulk load; `pasar fairness rebuild`
-    runs it): fills the bank account and phone keys from the stored values, then recomputes the cluster columns.
-    Returns how many components changed."""
+    runs it): fills the bank account and phone keys from the stored values, then computes every cluster at once
+    (one read of `umkm`, one of the decisions) and stores what changed. Returns how many UMKM changed."""
     rows = await fetch_all('SELECT "id", "bank_account", "phone", "bank_key", "phone_key" FROM "umkm" ORDER BY "id"')
     for r in rows:
         cols = identity_columns(None, nik=None, bank_account=r["bank_account"], phone=r["phone"], key=key)
         if (cols["bank_key"], cols["phone_key"]) != (r["bank_key"], r["phone_key"]):
             await Umkm.filter(id=r["id"]).update(**cols)
-    done: set[int] = set()
-    changed = 0
-    for r in rows:
-        if r["id"] in done:
-            continue
-        done |= set(await component([r["id"]]))
-        async with in_transaction():
-            changed += await recluster([r["id"]])
-    return changed
+    async with in_transaction():
+        nodes = {r["id"]: _node(r) for r in await fetch_all(NODE_COLUMNS + "1 = 1")}
+        decisions: dict[int, UmkmClusterDecision] = {}
+        for d in await UmkmClusterDecision.all().order_by("id"):
+            decisions[d.umkm_id] = d
+        return await _store(nodes, assign(nodes, decisions))
 
 
 # ---------------------------------------------------------------- an admin's decision

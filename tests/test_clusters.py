@@ -196,6 +196,25 @@ async def test_a_newcomer_with_an_earlier_umkms_identifier_is_held_until_an_admi
     assert (await gql.ok(HISTORY, one, world.tokens["admin"]))["umkmClusterDecisions"]["totalCount"] == 1
 
 
+async def test_an_established_seller_copying_a_newer_ones_bank_account_is_the_newcomer(gql, world, city, owners, clock):
+    """Who is held is who took the identifier later, not who registered later: an old seller that types a newer
+    seller's bank account into `updateUmkm` is held itself; the newer seller keeps its share."""
+    await owners.seller("Lama", bankAccount="5550001111")
+    await owners.seller("Baru", bankAccount=BANK)
+    clock.at(AS_OF_DT + dt.timedelta(minutes=5))
+    update = """mutation($input: UpdateUmkmInput!) { updateUmkm(input: $input) { errors { code } } }"""
+    v = {"input": {"id": gid("Umkm", owners.ids["Lama"]), "bankAccount": BANK}}
+    assert (await gql.ok(update, v, owners.tokens["Lama"]))["updateUmkm"]["errors"] == []
+    r = await ranking(gql, world)
+    assert "SHARE_ON_HOLD" in row(r, "Lama")["reasons"] and row(r, "Lama")["score"]["targetShare"] == 0
+    baru = row(r, "Baru")
+    assert baru["score"]["targetShare"] == pytest.approx(1.0) and "SHARE_ON_HOLD" not in baru["reasons"]
+    # giving the own account back ends the link: no longer held
+    v["input"]["bankAccount"] = "5550001111"
+    assert (await gql.ok(update, v, owners.tokens["Lama"]))["updateUmkm"]["errors"] == []
+    assert row(await ranking(gql, world), "Lama")["score"]["targetShare"] == pytest.approx(1.0)
+
+
 async def test_the_nik_is_validated_kept_only_as_a_keyed_hash_and_shown_only_to_admins(gql, world, owners):
     bad = await owners.register("Salah", ownerNik="12345")
     assert [(e["field"], e["code"]) for e in bad["errors"]] == [("ownerNik", "INVALID_NIK")]

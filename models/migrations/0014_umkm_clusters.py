@@ -3,6 +3,18 @@ from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
+# Tortoise's AddField creates no index for `db_index=True` on either engine: the lookups of resolvers/clusters.py
+# (links by keyed identifier, members of a cluster) and the decisions of a UMKM need them.
+INDEXES = [
+    ("idx_umkm_owner_nik_hash", "umkm", "owner_nik_hash"),
+    ("idx_umkm_bank_key", "umkm", "bank_key"),
+    ("idx_umkm_phone_key", "umkm", "phone_key"),
+    ("idx_umkm_cluster_id", "umkm", "cluster_id"),
+    ("idx_umkm_cluster_pending_on", "umkm", "cluster_pending_on"),
+    ("idx_umkm_cluster_decision_umkm_id", "umkm_cluster_decision", "umkm_id"),
+]
+
+
 class Migration(migrations.Migration):
     dependencies = [('models', '0013_provisional_orders')]
 
@@ -41,6 +53,11 @@ class Migration(migrations.Migration):
         ),
         ops.AddField(
             model_name='Umkm',
+            name='bank_key_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name='Umkm',
             name='cluster_id',
             field=fields.IntField(null=True, db_index=True),
         ),
@@ -48,6 +65,11 @@ class Migration(migrations.Migration):
             model_name='Umkm',
             name='cluster_pending_on',
             field=fields.IntField(null=True, db_index=True),
+        ),
+        ops.AddField(
+            model_name='Umkm',
+            name='owner_nik_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
         ),
         ops.AddField(
             model_name='Umkm',
@@ -63,5 +85,14 @@ class Migration(migrations.Migration):
             model_name='Umkm',
             name='phone_key',
             field=fields.CharField(null=True, db_index=True, max_length=64),
+        ),
+        ops.AddField(
+            model_name='Umkm',
+            name='phone_key_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.RunSQL(
+            [f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ("{column}")' for name, table, column in INDEXES],
+            reverse_sql=[f'DROP INDEX IF EXISTS "{name}"' for name, _, _ in INDEXES],
         ),
     ]
