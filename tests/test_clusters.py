@@ -268,3 +268,24 @@ async def test_equity_figures_count_business_actors_not_umkm_rows(gql, world, cl
     rows = (await gql.ok(BY_CATEGORY, {"f": today, "t": today}, world.tokens["analyst"]))["equityByCategory"]
     batik = next(r["report"] for r in rows if r["category"]["slug"] == world.batik.slug)
     assert batik == after
+
+
+async def test_statement_counts_do_not_grow_with_clusters_or_page_size(gql, world, city, owners):
+    """The list read from its snapshot costs what it cost before clusters; the clusters' page costs the same for 1
+    or 3 clusters (the keys, then every member of the page in one statement)."""
+    from tests.test_fairness import RANKING
+
+    for i in range(3):
+        await owners.seller(f"Induk {i}")
+        await owners.seller(f"Cabang {i}", owner=f"Induk {i}")
+    variables = {"c": gid("Category", world.batik.id), "d": AS_OF_DT.date().isoformat()}
+    first = (await gql.raw(RANKING, variables, token=world.tokens["buyer"])).json()["extensions"]["sql"]
+    assert sum('"cluster_id" IN' in q for q in first) == 1, first  # the build: one statement for the members
+    second = (await gql.raw(RANKING, variables, token=world.tokens["buyer"])).json()["extensions"]["sql"]
+    assert len(second) <= 5, second  # as without clusters (tests/test_fairness_snapshot.py)
+    counts = []
+    for n in (1, 3):
+        body = (await gql.raw(CLUSTERS, {"first": n}, token=world.tokens["admin"])).json()
+        assert len(body["data"]["umkmClusters"]["edges"]) == n
+        counts.append(len([q for q in body["extensions"]["sql"] if "COUNT(DISTINCT" not in q]))
+    assert counts[0] == counts[1], counts
