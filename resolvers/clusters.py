@@ -42,7 +42,7 @@ from models.registry import Umkm, UmkmClusterDecision
 from resolvers.common import Ctx, DomainError, Validator
 from resolvers.invalidation import invalidate
 
-# The key of development and tests: production sets PASAR_IDENTITY_KEY (app.Settings refuses this one there).
+# The key of development and tests; production sets PASAR_IDENTITY_KEY (app.Settings; README, "Configuration").
 DEV_IDENTITY_KEY = "pasar-dev-identity-key-not-for-production"
 
 NIK_RE = re.compile(r"^[0-9]{16}$")
