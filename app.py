@@ -52,6 +52,7 @@ from models.query import database_unreachable
 from models.registry import Opd, Umkm
 from resolvers import accounts, clocks, dispatch, documents, fairness_snapshot
 from resolvers.accounts import authenticate
+from resolvers.clusters import DEV_IDENTITY_KEY, recluster_all
 from resolvers.common import (
     REJECTED,
     Clock,
@@ -156,6 +157,9 @@ def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ..
 class Settings:
     database_url: str | None = None
     secret: str = DEV_SECRET
+    # PASAR_IDENTITY_KEY: the key of the owner NIK, bank account and phone hashes that link UMKM into clusters
+    # (resolvers/clusters.py); set it once in production and keep it: a new key unlinks every stored hash
+    identity_key: str = DEV_IDENTITY_KEY
     host: str = "127.0.0.1"
     port: int = 8000
     graphiql: bool = True
@@ -229,6 +233,9 @@ class Settings:
         secret = env.get("PASAR_SECRET") or DEV_SECRET
         if len(secret) < 16:
             raise SettingsError("PASAR_SECRET must be at least 16 characters")
+        identity_key = env.get("PASAR_IDENTITY_KEY") or DEV_IDENTITY_KEY
+        if len(identity_key) < 16:
+            raise SettingsError("PASAR_IDENTITY_KEY must be at least 16 characters")
         origins = tuple(o.strip() for o in env.get("PASAR_CORS_ORIGINS", "").split(",") if o.strip())
         for o in origins:
             if o != "*" and not o.startswith(("http://", "https://")):
@@ -236,6 +243,7 @@ class Settings:
         settings = cls(
             database_url=env.get("DATABASE_URL") or None,
             secret=secret,
+            identity_key=identity_key,
             host=env.get("PASAR_HOST") or "127.0.0.1",
             port=_int(env, "PASAR_PORT", 8000, 1, 65535),
             graphiql=_bool(env, "PASAR_GRAPHIQL", True),
@@ -1040,6 +1048,8 @@ async def _fairness_rebuild(settings: Settings, check_only: bool) -> None:
         started = time.perf_counter()
         drift = await rebuild_stats(fix=not check_only)
         _report_fairness(drift, time.perf_counter() - started)
+        if not check_only:  # the business actors' clusters (resolvers/clusters.py), from the stored identifiers
+            print(f"clusters: {await recluster_all(settings.identity_key.encode())} changed", flush=True)
         if drift.rows_differing and check_only:
             raise SystemExit(1)
 

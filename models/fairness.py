@@ -101,6 +101,7 @@ class RankingSnapshot(Model):
     median_price = fields.FloatField(null=True)
     typical_quantity = fields.IntField(db_default=1, default=1)  # the day's median order quantity, fixed with the band
     total_received = fields.FloatField(db_default=0.0, default=0.0)  # T_c at the list's moment, moved by orders
+    actors = fields.IntField(default=0, db_default=0)  # business actors (clusters) on the list; 0: as `eligible`
     built_at = fields.DatetimeField(null=True)
     build_ms = fields.IntField(default=0)
 
@@ -131,6 +132,9 @@ class RankingRow(Model):
     bucket = fields.IntField()
     rotation = fields.BigIntField()
     reasons = fields.CharField(max_length=200)
+    cluster_id = fields.IntField(
+        null=True
+    )  # the business actor's cluster when it has other members: they move together
 
     class Meta:
         table = "fairness_rank_row"

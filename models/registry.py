@@ -101,6 +101,23 @@ class Umkm(TimestampedModel):
     bank_name = fields.CharField(max_length=100, default="")
     bank_account = fields.CharField(max_length=50, default="")
     bank_account_name = fields.CharField(max_length=200, default="")
+    # The business actor (docs/FAIRNESS.md, "One share per business actor"). The owner's NIK is kept only as a keyed
+    # hash (HMAC-SHA256 with PASAR_IDENTITY_KEY) and its last four digits; the bank account and the phone, normalised,
+    # are keyed the same way so that links are found by an index. All three are written by resolvers/clusters.py.
+    owner_nik_hash = fields.CharField(max_length=64, null=True, db_index=True)
+    owner_nik_last4 = fields.CharField(max_length=4, null=True)
+    bank_key = fields.CharField(max_length=64, null=True, db_index=True)
+    phone_key = fields.CharField(max_length=64, null=True, db_index=True)
+    # since when it holds each (null: since it registered): a link holds the one that took the identifier later
+    owner_nik_at = fields.DatetimeField(null=True)
+    bank_key_at = fields.DatetimeField(null=True)
+    phone_key_at = fields.DatetimeField(null=True)
+    # The cluster: the lowest UMKM id of the business actor it belongs to (null: a cluster of one). Maintained at write
+    # time (registration, change of NIK, bank account or phone, verification, an admin's decision).
+    cluster_id = fields.IntField(null=True, db_index=True)
+    # Held at share 0: one of its identifiers is held by an earlier UMKM of another owner account, and no admin has
+    # decided yet. The cluster (its id) it waits on.
+    cluster_pending_on = fields.IntField(null=True, db_index=True)
 
     class Meta:
         table = "umkm"
@@ -120,6 +137,31 @@ class UmkmServedKecamatan(Model):
     class Meta:
         table = "umkm_served_kecamatan"
         unique_together = (("umkm", "kecamatan"),)
+
+
+class UmkmClusterDecision(Model):
+    """Append-only history of admins' decisions on a UMKM's cluster: who, when, which, why. The latest one rules.
+
+    JOIN: the UMKM's links that exist at the decision count (it shares one share with those UMKM). SPLIT: they are
+    ignored, the owner account's included: its own share. Links made later are judged again. `upto_umkm_id`: the
+    newest UMKM at the decision, for the record."""
+
+    id = fields.IntField(primary_key=True)
+    umkm: fields.ForeignKeyRelation[Umkm] = fields.ForeignKeyField(
+        "models.Umkm", related_name="cluster_decisions", on_delete=fields.CASCADE
+    )
+    decision = fields.CharField(max_length=5)  # JOIN | SPLIT
+    reason = fields.TextField()
+    upto_umkm_id = fields.IntField()
+    cluster_before = fields.IntField(null=True)  # the cluster it was in (or held against) at the decision
+    actor = fields.ForeignKeyField(
+        "models.User", related_name="cluster_decisions", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "umkm_cluster_decision"
+        ordering = ["id"]
 
 
 class UmkmStatusChange(Model):

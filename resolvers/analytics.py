@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from models.base import JAKARTA, Scale, UmkmStatus
 from models.orders import COUNTED_SQL, OrderKind
 from models.query import as_datetime, days_since_jakarta_day_sql, fetch_all, int_list, sql_time
-from models.registry import Category, Opd
+from models.registry import Category, Opd, Umkm
 from resolvers import privacy, ranking
 from resolvers.categories import categories_with_roots, category_roots, category_subtree
 from resolvers.common import Ctx, DomainError
@@ -53,6 +53,31 @@ def _sales_sql(cats: list[int], kinds: str = "") -> str:
                WHERE i."category_id" IN ({int_list(cats)}) AND o."status" IN ({COUNTED_SQL})
                  AND o."delivered_at" >= ? AND o."delivered_at" < ?{kinds}
                GROUP BY o."umkm_id\""""
+
+
+def _actor_sales_sql(cats: list[int], kinds: str = "") -> str:
+    """`_sales_sql` per business actor (docs/FAIRNESS.md, "One share per business actor"): the sales of a cluster's
+    members summed under the cluster's id (its lowest UMKM id), a UMKM of no cluster under its own."""
+    return f"""SELECT COALESCE(u."cluster_id", s1.umkm_id) AS umkm_id, SUM(s1.amount) AS amount,
+                      SUM(s1.orders) AS orders
+               FROM ({_sales_sql(cats, kinds)}) s1 JOIN "umkm" u ON u."id" = s1.umkm_id
+               GROUP BY COALESCE(u."cluster_id", s1.umkm_id)"""
+
+
+async def actors_of(umkm_ids: set[int] | None = None) -> dict[int, int]:
+    """The cluster id of every clustered UMKM (of these, when given); a UMKM not in the map is its own actor."""
+    qs = Umkm.filter(cluster_id__isnull=False)
+    if umkm_ids is not None:
+        qs = qs.filter(id__in=sorted(umkm_ids))
+    return dict(await qs.values_list("id", "cluster_id"))
+
+
+def _actor_weights(members: list[dict], weights: dict[int, float]) -> dict[int, float]:
+    """An actor's fair-share weight: the largest of its members' (as the ranking weighs a cluster)."""
+    out: dict[int, float] = {}
+    for r in members:
+        out[r["actor"]] = max(out.get(r["actor"], 0.0), weights.get(r["umkm_id"], 0.0))
+    return out
 
 
 @dataclass
@@ -115,15 +140,15 @@ async def equity_report(ctx: Ctx, category_id: int, start: dt.date, end: dt.date
     included; unmet fair share against need-weighted fair shares F_i = S × w_i / Σw."""
     cats = await _cats(category_id)
     lo, hi = day_bounds(start, end)
-    sales = _sales_sql(cats, _kinds_sql(ctx))
+    sales = _actor_sales_sql(cats, _kinds_sql(ctx))  # members and sales are business actors, not UMKM rows
     period = [sql_time(hi), sql_time(lo), sql_time(hi), sql_time(lo)]
     members = await fetch_all(
-        f"""SELECT m.umkm_id AS umkm_id, u."verified_at" AS verified_at FROM (
-                SELECT umkm_id FROM ({population_sql(cats)}) p0 UNION SELECT umkm_id FROM ({sales}) s0) m
+        f"""SELECT m.umkm_id AS umkm_id, COALESCE(u."cluster_id", u."id") AS actor, u."verified_at" AS verified_at
+            FROM (SELECT umkm_id FROM ({population_sql(cats)}) p0 UNION SELECT umkm_id FROM ({sales}) s0) m
             JOIN "umkm" u ON u."id" = m.umkm_id""",
         [*period, sql_time(lo), sql_time(hi)],
     )
-    weights = await _weights(members, _weighed_at(ctx, hi))
+    weights = _actor_weights(members, await _weights(members, _weighed_at(ctx, hi)))
     total_w = sum(weights.values())
     # the weights inline as literals (our own floats, never input): one VALUES row per member
     rows = ", ".join(f"({int(u)}, {w / total_w if total_w > 0 else 0.0!r})" for u, w in sorted(weights.items()))
@@ -202,6 +227,7 @@ async def equity_by_category(ctx: Ctx, start: dt.date, end: dt.date) -> list[tup
     )
     sales: dict[int, dict[int, int]] = {}
     purchases: dict[int, int] = {}
+    actor = await actors_of()  # sales and fair shares per business actor (a cluster), not per UMKM row
     members: dict[int, set[int]] = {}
     verified: dict[int, object] = {}
     for r in rows:
@@ -210,15 +236,16 @@ async def equity_by_category(ctx: Ctx, start: dt.date, end: dt.date) -> list[tup
         verified[umkm] = r["verified_at"]
         orders = int(r["orders"])
         if orders:  # a counted order has lines: sellers are the members with orders
-            sales.setdefault(root, {})[umkm] = int(r["amount"])
+            by = sales.setdefault(root, {})
+            a = actor.get(umkm, umkm)
+            by[a] = by.get(a, 0) + int(r["amount"])
             purchases[root] = purchases.get(root, 0) + orders
-    weights = await _weights(
-        [{"umkm_id": u, "verified_at": v} for u, v in sorted(verified.items())], _weighed_at(ctx, hi)
-    )
+    each = await _weights([{"umkm_id": u, "verified_at": v} for u, v in sorted(verified.items())], _weighed_at(ctx, hi))
     out = []
     for c in tops:
         sold = sales.get(c.id, {})
-        ids = sorted(members.get(c.id, ()))
+        weights = _actor_weights([{"umkm_id": u, "actor": actor.get(u, u)} for u in members.get(c.id, ())], each)
+        ids = sorted(weights)
         total, total_w = sum(sold.values()), sum(weights.get(u, 0.0) for u in ids)
         fair = [total * weights.get(u, 0.0) / total_w if total_w > 0 else 0.0 for u in ids]
         figures = equity_reference([sold.get(u, 0) for u in ids], fair=fair, purchases=purchases.get(c.id, 0))

@@ -64,12 +64,13 @@ class Snapshot:
     median_price: float | None
     policy_version: str
     typical_quantity: int = 1
+    actors: int = 0  # business actors on the list (docs/FAIRNESS.md); 0 in a snapshot made before clusters
 
 
 CURRENT_SQL = (  # parameters: as_of (UTC), category id
     'SELECT c."ranking_generation" AS generation, s."id" AS id, s."generation" AS built_from, '
     's."policy_version" AS policy_version, s."eligible" AS eligible, s."median_price" AS median_price, '
-    's."typical_quantity" AS typical_quantity '
+    's."typical_quantity" AS typical_quantity, s."actors" AS actors '
     'FROM "category" c LEFT JOIN "fairness_snapshot" s ON s."category_id" = c."id" AND s."as_of" = ? '
     'WHERE c."id" = ?'
 )
@@ -107,6 +108,7 @@ async def snapshot(category_id: int, as_of: dt.datetime, policy: Policy = POLICY
         median_price=row["median_price"],
         policy_version=row["policy_version"],
         typical_quantity=int(row["typical_quantity"] or 1),
+        actors=int(row.get("actors") or row["eligible"]),
     )
 
 
@@ -143,6 +145,7 @@ async def _build(category_id: int, cats: list[int], as_of: dt.datetime, policy: 
             "median_price": ranking.median_price,
             "typical_quantity": ranking.typical_quantity,
             "total_received": ranking.total,
+            "actors": ranking.actors,
             "built_at": dt.datetime.now(dt.UTC),
             "build_ms": round((time.perf_counter() - started) * 1000),
         }
@@ -152,7 +155,7 @@ async def _build(category_id: int, cats: list[int], as_of: dt.datetime, policy: 
 
 ROW_COLUMNS = (
     "snapshot_id", "position", "umkm_id", "product_id", "price", "deficit", "target_share", "received_share",
-    "received", "active_fraction", "need", "omzet", "bucket", "rotation", "reasons",
+    "received", "active_fraction", "need", "omzet", "bucket", "rotation", "reasons", "cluster_id",
 )  # fmt: skip
 
 
@@ -161,7 +164,7 @@ def _values(snapshot_id: int, r) -> tuple:
     return (
         *(snapshot_id, r.rank, r.umkm_id, r.cheapest_product_id, r.cheapest_price),
         *(s.deficit, s.target_share, s.received_share, s.received, s.active_fraction, s.need, s.omzet),
-        *(s.bucket, s.rotation, ",".join(r.reasons)),
+        *(s.bucket, s.rotation, ",".join(r.reasons), r.cluster_id),
     )
 
 
@@ -226,16 +229,39 @@ async def order_placed(umkm_id: int, by_category: dict[int, int], at: dt.datetim
 
 
 async def _move(snapshot_id: int, umkm_id: int, amount: float, policy: Policy) -> None:
+    """The seller's row moves; when its business actor has other members on the list (`cluster_id`), their rows
+    move with it: they share one received figure (docs/FAIRNESS.md, "One share per business actor")."""
     snap = await RankingSnapshot.filter(id=snapshot_id).select_for_update().get()
+    if snap.eligible == 0:
+        return
     own = await RankingRow.get_or_none(snapshot_id=snapshot_id, umkm_id=umkm_id)
-    if own is None or snap.eligible == 0:
+    cluster = own.cluster_id if own is not None else await _listed_cluster(umkm_id)
+    if cluster is not None:
+        rows = await RankingRow.filter(snapshot_id=snapshot_id, cluster_id=cluster).order_by("position")
+    else:
+        rows = [own] if own is not None else []
+    if not rows:
         return
     total = snap.total_received + amount
+    for row in rows:
+        await _move_row(
+            snapshot_id, await RankingRow.get(id=row.id), amount, total, snap.actors or snap.eligible, policy
+        )
+    await RankingSnapshot.filter(id=snapshot_id).update(total_received=total)
+
+
+async def _listed_cluster(umkm_id: int) -> int | None:
+    """The cluster of a seller that is not on the list itself (not held): its members' rows move."""
+    rows = await fetch_all('SELECT "cluster_id" AS c, "cluster_pending_on" AS h FROM "umkm" WHERE "id" = ?', [umkm_id])
+    return rows[0]["c"] if rows and rows[0]["h"] is None else None
+
+
+async def _move_row(snapshot_id: int, own: RankingRow, amount: float, total: float, actors: int, policy: Policy):
     received = own.received + amount
-    rho = received / (total / snap.eligible) if total > 0 else 0.0
+    rho = received / (total / actors) if total > 0 else 0.0
     d = own.target_share - rho
     b = bucket_of(d, policy)
-    ahead = await RankingRow.filter(snapshot_id=snapshot_id, bucket__gte=b).exclude(umkm_id=umkm_id).count()
+    ahead = await RankingRow.filter(snapshot_id=snapshot_id, bucket__gte=b).exclude(umkm_id=own.umkm_id).count()
     old, new = own.position, ahead + 1
     if new != old:  # shift the rows between, through negative positions (the unique index holds at every step)
         lo, hi, step = (old + 1, new, -1) if new > old else (new, old - 1, 1)
@@ -251,7 +277,6 @@ async def _move(snapshot_id: int, umkm_id: int, amount: float, policy: Policy) -
     await RankingRow.filter(id=own.id).update(
         position=new, received=received, received_share=rho, deficit=d, bucket=b, reasons=",".join(reasons)
     )
-    await RankingSnapshot.filter(id=snapshot_id).update(total_received=total)
 
 
 # ---------------------------------------------------------------- reading it with the buyer's filters

@@ -154,7 +154,7 @@ async def _standings(ctx: Ctx, umkm_ids: list[int], lang: str) -> list[SellerSta
             reasons=why,
         )
         if row is not None:
-            s.fair_share_this_year = round(total * (row.score.target_share or 0.0) / max(snap.eligible, 1))
+            s.fair_share_this_year = round(total * (row.score.target_share or 0.0) / max(snap.actors, 1))
             s.messages.append(say("rank", lang, rank=row.rank, n=snap.eligible))
             s.messages.append(say("owed", lang, fair=s.fair_share_this_year, received=received))
             if (row.score.deficit or 0.0) <= 0:

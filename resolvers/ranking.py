@@ -57,6 +57,7 @@ class RankedUmkm:
     cheapest_product_id: int
     cheapest_price: int
     position: int = 0  # place on the whole list, before the buyer's filters
+    cluster_id: int | None = None  # the business actor's cluster, when it has other members (held: none)
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Ranking:
     excluded: dict[int, list[str]] = field(default_factory=dict)  # buyer-side exclusions, by UMKM
     typical_quantity: int = 1  # the category's median order quantity: what a row's product must be able to deliver
     total: float = 0.0  # T_c, decayed to `as_of`
+    actors: int = 0  # business actors on the list (clusters; held UMKM not counted): the shares of T_c
 
 
 def list_moment(day: dt.date) -> dt.datetime:
@@ -146,21 +148,22 @@ def eligible_sql(
     return (
         f"""WITH p AS (
                 SELECT pr."umkm_id" AS umkm_id, pr."id" AS product_id, pr."price" AS price,
-                       {available_sql()} AS avail, u."verified_at" AS verified_at
+                       {available_sql()} AS avail, u."verified_at" AS verified_at, u."cluster_id" AS cluster_id,
+                       u."cluster_pending_on" AS held_on
                 FROM "product" pr JOIN "umkm" u ON u."id" = pr."umkm_id"
                 LEFT JOIN "capacity_use" cu ON cu."product_id" = pr."id" AND cu."period" = ?
                 WHERE pr."category_id" IN ({int_list(cats)}) AND pr."active" AND u."status" = ? AND u."scale" <> ?
             ),
             {m},
             e AS (
-                SELECT p.umkm_id, p.product_id, p.price, p.verified_at,
+                SELECT p.umkm_id, p.product_id, p.price, p.verified_at, p.cluster_id, p.held_on,
                        ROW_NUMBER() OVER (PARTITION BY p.umkm_id ORDER BY p.price, p.product_id) AS rn
                 FROM p CROSS JOIN m
                 WHERE p.avail >= ?
                   AND 10 * p.price >= {lo10} * m.median AND 10 * p.price <= {hi10} * m.median
             )
             SELECT m.median AS median, e.umkm_id AS umkm_id, e.product_id AS product_id, e.price AS price,
-                   e.verified_at AS verified_at
+                   e.verified_at AS verified_at, e.cluster_id AS cluster_id, e.held_on AS held_on
             FROM m LEFT JOIN e ON e.rn = 1""",
         params,
     )
@@ -204,6 +207,21 @@ async def received(cats: list[int], umkm_ids: list[int]) -> tuple[dict[int, floa
         f'SELECT SUM("weighted" + "open_weighted") AS w FROM "category_sales" WHERE "category_id" IN ({int_list(cats)})'
     )
     return per, float(total[0]["w"] or 0.0)
+
+
+async def cluster_members(cluster_ids: set[int]) -> dict[int, list[int]]:
+    """The members of these clusters, listed or not, held ones left out (resolvers/clusters.py): their sales are
+    the cluster's. One statement, none when no listed UMKM shares its cluster."""
+    if not cluster_ids:
+        return {}
+    rows = await fetch_all(
+        f'SELECT "id" AS id, "cluster_id" AS c FROM "umkm" WHERE "cluster_id" IN ({int_list(sorted(cluster_ids))}) '
+        'AND "cluster_pending_on" IS NULL'
+    )
+    out: dict[int, list[int]] = defaultdict(list)
+    for r in rows:
+        out[int(r["c"])].append(int(r["id"]))
+    return out
 
 
 async def last_awarded(cats: list[int], umkm_ids: list[int]) -> dict[int, dt.datetime]:
@@ -276,6 +294,16 @@ async def compute_ranking(
     secret = await day_secret(day)
     n = len(rows)
     total = decay_to(total_w, as_of, policy)
+    # One share per business actor (docs/FAIRNESS.md): a held UMKM has no actor (share 0); the others' actor is their
+    # cluster, or themselves. The cluster's received and latest sale are its members', eligible or not.
+    actor = {r["umkm_id"]: (r["cluster_id"] or r["umkm_id"]) for r in rows if r["held_on"] is None}
+    members = await cluster_members({r["cluster_id"] for r in rows if r["cluster_id"] and r["held_on"] is None})
+    actors = len(set(actor.values()))
+    never = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+    def of_actor(uid: int) -> list[int]:
+        return members.get(actor[uid], [uid]) if uid in actor else [uid]
+
     comp = []
     for r in rows:
         uid = r["umkm_id"]
@@ -283,12 +311,20 @@ async def compute_ranking(
         a = active_fraction((as_of - verified).total_seconds() / 86_400.0, policy)
         o = omzet_used(omzet.get(uid), policy)
         nu = need(o, policy)
-        comp.append((uid, a, nu, o, decay_to(per.get(uid, 0.0), as_of, policy)))
-    mean_w = sum(a * (1 + policy.need_weight * nu) for _, a, nu, _, _ in comp) / n if n else 1.0
+        raw = sum(per.get(m, 0.0) for m in of_actor(uid))
+        comp.append((uid, a, nu, o, decay_to(raw, as_of, policy), raw))
+    weight: dict[int, float] = {}  # an actor's weight: the largest of its listed members'
+    for uid, a, nu, _, _, _ in comp:
+        if uid in actor:
+            weight[actor[uid]] = max(weight.get(actor[uid], 0.0), a * (1 + policy.need_weight * nu))
+    mean_w = sum(weight.values()) / actors if actors else 1.0
+    per_actor = total / actors if actors else total
     ranked = []
-    for r, (uid, a, nu, o, rec) in zip(rows, comp, strict=True):
-        s = a * (1 + policy.need_weight * nu) / mean_w if mean_w > 0 else 1.0
-        rho = rec / (total / n) if total > 0 else 0.0
+    awarded: dict[int, dt.datetime] = {}
+    for r, (uid, a, nu, o, rec, raw) in zip(rows, comp, strict=True):
+        held = uid not in actor
+        s = 0.0 if held else (weight[actor[uid]] / mean_w if mean_w > 0 else 1.0)
+        rho = rec / per_actor if total > 0 else 0.0
         d = s - rho
         score = Score(
             deficit=d,
@@ -305,17 +341,24 @@ async def compute_ranking(
         )
         reasons = ["PRICE_IN_BAND"]
         sold = "BELOW_FAIR_SHARE" if d > 0 else "AT_OR_ABOVE_FAIR_SHARE"
-        reasons.append("NEVER_SOLD" if per.get(uid, 0.0) == 0.0 else sold)
+        reasons.append("NEVER_SOLD" if raw == 0.0 else sold)
         reasons.append("NO_OMZET_REPORT" if o is None else ("LOW_REPORTED_OMZET" if nu > 0 else "OMZET_REPORTED"))
         if a < 0.5:
             reasons.append("NEWCOMER")
-        ranked.append(RankedUmkm(0, uid, score, reasons, r["product_id"], int(r["price"])))
-    never = dt.datetime.min.replace(tzinfo=dt.UTC)
-    # bucket descending; inside a bucket the least recently awarded first, then the keyed daily order
-    ranked.sort(key=lambda x: (-x.score.bucket, last.get(x.umkm_id) or never, x.score.rotation, x.umkm_id))
+        if held:
+            reasons.append("SHARE_ON_HOLD")
+        elif len(of_actor(uid)) > 1:
+            reasons.append("SHARED_SHARE")
+        row = RankedUmkm(0, uid, score, reasons, r["product_id"], int(r["price"]))
+        row.cluster_id = None if held else r["cluster_id"]
+        ranked.append(row)
+        awarded[uid] = max((last[m] for m in of_actor(uid) if m in last), default=never)
+    # bucket descending; inside a bucket the least recently awarded (a cluster: its latest sale) first, then the keyed
+    # daily order
+    ranked.sort(key=lambda x: (-x.score.bucket, awarded[x.umkm_id], x.score.rotation, x.umkm_id))
     for i, row in enumerate(ranked, start=1):
         row.rank = row.position = i
-    return Ranking(category_id, as_of, n, med, ranked, typical_quantity=q0, total=total)
+    return Ranking(category_id, as_of, n, med, ranked, typical_quantity=q0, total=total, actors=actors)
 
 
 async def rank_category(

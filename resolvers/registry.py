@@ -24,7 +24,7 @@ from models.registry import (
     UmkmServedKecamatan,
     UmkmStatusChange,
 )
-from resolvers import accounts, outbox
+from resolvers import accounts, clusters, outbox
 from resolvers.categories import category_subtree
 from resolvers.common import (
     AccessError,
@@ -107,6 +107,7 @@ class UmkmFields:
     bank_name: str | None = None
     bank_account: str | None = None
     bank_account_name: str | None = None
+    owner_nik: str | None = None  # 16 digits; stored only as a keyed hash and its last four (resolvers/clusters.py)
 
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{6,18}$")
@@ -133,6 +134,7 @@ def _validate_umkm(v: Validator, f: UmkmFields, *, creating: bool) -> None:
         ("bankAccountName", f.bank_account_name, 200),
     ):
         v.text(name, value, max_length=max_length, required=False)
+    clusters.validate_nik(v, f.owner_nik)
     if f.served_kecamatan_ids is not None and len(f.served_kecamatan_ids) > 31:
         v.add("servedKecamatanIds", "TOO_MANY", "Surabaya has 31 kecamatan.")
     if f.scale is Scale.BESAR:
@@ -203,14 +205,14 @@ def released_nib(umkm_id: int) -> str:
     return f"~{umkm_id}"
 
 
-async def _take_nib(ctx: Ctx, nib: str) -> None:
+async def _take_nib(ctx: Ctx, nib: str) -> int | None:
     """DUPLICATE_NIB while another UMKM holds `nib`. A PENDING UMKM left unverified for `pending_nib_hold_days` (30)
     since it registered holds it no longer: it is moved to REJECTED, its NIB column set to `released_nib`, with a
     history entry naming the NIB, in the caller's transaction, so that a squatter's sign-up cannot keep a business
     out for good."""
     holder = await Umkm.get_or_none(nib=nib)
     if holder is None:
-        return
+        return None
     hold = dt.timedelta(days=getattr(ctx.settings, "pending_nib_hold_days", 30))
     if holder.status is not UmkmStatus.PENDING or holder.created_at > ctx.clock.now() - hold:
         raise DomainError("DUPLICATE_NIB", "This NIB is already registered.", "nib")
@@ -227,6 +229,7 @@ async def _take_nib(ctx: Ctx, nib: str) -> None:
         actor_id=None,
         note=f"NIB {nib} released: not verified within {hold.days} days of registering; another registration took it",
     )
+    return holder.id  # rejected: it links no one any more
 
 
 async def _register(
@@ -235,7 +238,7 @@ async def _register(
     async with in_transaction():
         kel = await _check_refs(f)
         assert kel is not None
-        await _take_nib(ctx, f.nib)
+        released = await _take_nib(ctx, f.nib)
         if p.is_anonymous:
             if await User.exists(email=email):
                 raise DomainError("DUPLICATE_EMAIL", "An account with this email exists.", "email")
@@ -265,7 +268,14 @@ async def _register(
             bank_name=(f.bank_name or "").strip(),
             bank_account=(f.bank_account or "").strip(),
             bank_account_name=(f.bank_account_name or "").strip(),
+            **clusters.taken(
+                None,
+                clusters.identity_columns(ctx, nik=f.owner_nik or "", bank_account=f.bank_account or "", phone=f.phone),
+                ctx.clock.now(),
+            ),
         )
+        # one share per business actor: its cluster, held if it must wait (and a released NIB's holder links no one)
+        await clusters.recluster([umkm.id] + ([released] if released else []))
         await _set_served(umkm, f.served_kecamatan_ids or [])
         await UmkmStatusChange.create(
             umkm=umkm, from_status=None, to_status=UmkmStatus.PENDING, actor_id=user.id, note="registered"
@@ -315,7 +325,13 @@ async def update_umkm(ctx: Ctx, umkm_id: int, f: UmkmFields) -> Umkm:
             umkm.serves_city_wide = f.serves_city_wide
         if f.scale is not None and umkm.scale_source is ScaleSource.DECLARED:
             umkm.scale = f.scale
+        identity = clusters.identity_columns(ctx, nik=f.owner_nik, bank_account=f.bank_account, phone=f.phone)
+        identity = clusters.taken(umkm, identity, ctx.clock.now())
+        for attr, value in identity.items():
+            setattr(umkm, attr, value)
         await umkm.save()
+        if identity:
+            await clusters.recluster([umkm.id])
         await invalidate()  # scale may have changed: every category's eligible set
         if f.served_kecamatan_ids is not None or kel is not None:
             ids = f.served_kecamatan_ids
@@ -365,6 +381,8 @@ async def verify_umkm(ctx: Ctx, umkm_id: int, decision: str, note: str | None) -
         await UmkmStatusChange.create(
             umkm_id=umkm_id, from_status=umkm.status, to_status=to_status, actor_id=p.user_id, note=note
         )
+        if to_status is UmkmStatus.REJECTED:  # a rejected registration links no one
+            await clusters.recluster([umkm_id])
         if to_status in UMKM_TOPIC:
             await outbox.record(
                 ctx,

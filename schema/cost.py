@@ -74,6 +74,7 @@ LIST_MAXIMA: dict[str, int] = {
     "Query.lowIncomeByKecamatan": 31,  # the kecamatan of Surabaya
     "Query.omzetSummary": 200,  # groups: kecamatan, category, scale or month
     "Umkm.statusHistory": 20,
+    "UmkmCluster.members": 50,  # schema.registry.CLUSTER_MEMBERS_SHOWN
     "User.umkms": 20,
     "Order.items": MAX_ITEMS,
     "Order.events": 20,  # one per status change (6 at most) and the payment reminders (resolvers/clocks.py, 12 at most)

@@ -77,6 +77,7 @@ CODE_MESSAGES: dict[str, str] = {
     "INVALID_OPTION": msg("This option is not valid."),
     "INVALID_PERIOD": msg("The period must be a month as YYYY-MM."),
     "INVALID_PHONE": msg("This phone number is not valid."),
+    "INVALID_NIK": msg("This NIK is not valid."),
     "INVALID_RANGE": msg("The range is not valid."),
     "RANGE_TOO_LONG": msg("The range is too long."),
     "USE_BULK_PLAN": msg("This purchase is above the city's bulk threshold: plan it with planBulkOrder."),

@@ -52,7 +52,7 @@ _PATTERNS = [
     # password=…, "secret": "…", token: … (the key stays, the value goes)
     (
         re.compile(
-            r"(?i)\b(password|passwd|secret|token|authorization|api_key|apikey)(\"?'?\s*[:=]\s*)"
+            r"(?i)\b(password|passwd|secret|token|authorization|api_key|apikey|owner_?nik|nik)(\"?'?\s*[:=]\s*)"
             r"(\"[^\"]*+\"|'[^']*+'|[^\s,;&)]++)"
         ),
         r"\1\2" + REDACTED,

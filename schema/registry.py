@@ -13,6 +13,7 @@ from models import registry as m
 from models.base import Role as RoleValue
 from models.query import fetched
 from resolvers import analytics as analytics_rules
+from resolvers import clusters as cluster_rules
 from resolvers import registry as rules
 from resolvers.common import msg, require_umkm_insider
 from resolvers.omzet import streaks
@@ -21,7 +22,19 @@ from schema.common import OpdKind, Scale, ScaleSource, UmkmStatus, jakarta
 from schema.context import load_as
 from schema.errors import UserError, UserErrors
 from schema.permissions import ADMIN_ONLY, IsAuthenticated, OwnsUmkmOrAdmin, anonymous_or, roles
-from schema.relay import Connection, Node, decode_id, decode_ids, paginate, to_global_id
+from schema.relay import (
+    Connection,
+    Edge,
+    Node,
+    PageInfo,
+    check_first,
+    decode_id,
+    decode_ids,
+    decode_int_cursor,
+    encode_cursor,
+    paginate,
+    to_global_id,
+)
 from schema.scalars import Rupiah
 
 # ---------------------------------------------------------------- types
@@ -175,6 +188,7 @@ class Umkm(Node):
     _owner_name: strawberry.Private[str]
     _phone: strawberry.Private[str]
     _bank: strawberry.Private[tuple[str, str, str]]
+    _nik_last4: strawberry.Private[str | None] = None
     _kecamatan: strawberry.Private[Kecamatan | None] = None
 
     @classmethod
@@ -199,6 +213,7 @@ class Umkm(Node):
             _owner_name=r.owner_name,
             _phone=r.phone,
             _bank=(r.bank_name, r.bank_account, r.bank_account_name),
+            _nik_last4=getattr(r, "owner_nik_last4", None),
             _kecamatan=Kecamatan.from_row(kecamatan) if kecamatan is not None else None,
         )
 
@@ -223,6 +238,14 @@ class Umkm(Node):
     )
     def bank_account_name(self) -> str | None:
         return self._bank[2]
+
+    @strawberry.field(
+        description="The last four digits of the owner's NIK (admins only; the NIK itself is kept only as a keyed "
+        "hash).",
+        permission_classes=ADMIN_ONLY,
+    )
+    def owner_nik_last4(self) -> str | None:
+        return self._nik_last4
 
     @strawberry.field(description="Kelurahan of the business address.")
     async def kelurahan(self, info: Info) -> Kelurahan:
@@ -266,6 +289,83 @@ class Umkm(Node):
             )
             for r in rows
         ]
+
+
+# ---------------------------------------------------------------- business actors (clusters)
+
+
+@strawberry.enum(description="An identifier two UMKM share (its value is never shown).")
+class ClusterLink(Enum):
+    OWNER = strawberry.enum_value("OWNER", description="The same owner account.")
+    NIK = strawberry.enum_value("NIK", description="The same owner NIK.")
+    BANK = strawberry.enum_value("BANK", description="The same bank account number.")
+    PHONE = strawberry.enum_value("PHONE", description="The same phone number.")
+
+
+@strawberry.enum(description="An admin's decision on a UMKM's cluster.")
+class ClusterDecision(Enum):
+    JOIN = strawberry.enum_value("JOIN", description="One business actor with the UMKM it is linked to: one share.")
+    SPLIT = strawberry.enum_value("SPLIT", description="A business actor of its own: its own share.")
+
+
+@strawberry.type(description="A UMKM of a cluster, or a newcomer held at share 0 waiting on it.")
+class UmkmClusterMember:
+    umkm: Umkm = strawberry.field(description="The UMKM.")
+    held: bool = strawberry.field(description="Held at share 0 until an admin joins or splits it.")
+    links: list[ClusterLink] = strawberry.field(description="The identifiers it shares with the members shown.")
+
+
+@strawberry.type(description="UMKM that are one business actor and share one fair share (admins).")
+class UmkmCluster:
+    size: int = strawberry.field(description="Its members, held newcomers not counted.")
+    held: int = strawberry.field(description="Newcomers held at share 0 waiting on it.")
+    members: list[UmkmClusterMember] = strawberry.field(
+        description="Members and held newcomers, oldest first (at most 50)."
+    )
+
+    @classmethod
+    def of(cls, c: cluster_rules.Cluster) -> UmkmCluster:
+        members = [
+            UmkmClusterMember(umkm=Umkm.from_row(m.umkm), held=m.held, links=[ClusterLink(k) for k in m.links])
+            for m in c.members
+        ]
+        return cls(size=sum(1 for m in c.members if not m.held), held=c.held, members=members)
+
+
+@strawberry.type(description="One admin decision on a UMKM's cluster: who, when, which, why (append-only).")
+class UmkmClusterDecision:
+    decision: ClusterDecision = strawberry.field(description="JOIN or SPLIT.")
+    reason: str = strawberry.field(description="Why.")
+    at: dt.datetime = strawberry.field(description="When (Asia/Jakarta).")
+    umkm_id: strawberry.Private[int]
+    actor_id: strawberry.Private[int | None]
+    before_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, r) -> UmkmClusterDecision:
+        return cls(
+            decision=ClusterDecision(r.decision),
+            reason=r.reason,
+            at=jakarta(r.created_at),
+            umkm_id=r.umkm_id,
+            actor_id=r.actor_id,
+            before_id=r.cluster_before,
+        )
+
+    @strawberry.field(description="The UMKM decided on.")
+    async def umkm(self, info: Info) -> Umkm:
+        return Umkm.from_row(await info.context.loaders.by_id(m.Umkm).load(self.umkm_id))
+
+    @strawberry.field(description="Who decided (a user ID), if the account still exists.")
+    def actor(self) -> strawberry.ID | None:
+        return to_global_id("User", self.actor_id) if self.actor_id else None
+
+    @strawberry.field(description="The earliest UMKM of the cluster it was in or held against before (an ID).")
+    def cluster_before(self) -> strawberry.ID | None:
+        return to_global_id("Umkm", self.before_id) if self.before_id else None
+
+
+CLUSTER_MEMBERS_SHOWN = 50
 
 
 # ---------------------------------------------------------------- queries
@@ -314,6 +414,37 @@ class RegistryQuery:
         )
         return await paginate(qs, UMKM_ORDER, first, after, Umkm.from_row)
 
+    @strawberry.field(
+        description="Business actors: UMKM linked by owner account, NIK, bank account or phone, which share one fair "
+        "share, with the newcomers held at share 0 (admins).",
+        permission_classes=ADMIN_ONLY,
+    )
+    async def umkm_clusters(
+        self, info: Info, held_only: bool = False, first: int | None = 20, after: str | None = None
+    ) -> Connection[UmkmCluster]:
+        n = check_first(first)
+        cursor = decode_int_cursor(after, 1)
+        keys = await cluster_rules.cluster_keys(cursor[0] if cursor else None, n + 1, held_only)
+        page = await cluster_rules.clusters(keys[:n], CLUSTER_MEMBERS_SHOWN)
+        edges = [Edge(cursor=encode_cursor([c.key]), node=UmkmCluster.of(c)) for c in page]
+        info_ = PageInfo(
+            has_next_page=len(keys) > n,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        )
+        return Connection(edges=edges, page_info=info_, _count_qs=cluster_rules.KeyCount(held_only))
+
+    @strawberry.field(
+        description="Admins' decisions on clusters, newest first; of one UMKM with `umkmId` (admins).",
+        permission_classes=ADMIN_ONLY,
+    )
+    async def umkm_cluster_decisions(
+        self, info: Info, umkm_id: strawberry.ID | None = None, first: int | None = 20, after: str | None = None
+    ) -> Connection[UmkmClusterDecision]:
+        qs = cluster_rules.decisions_query(decode_id(umkm_id, "Umkm", "umkmId") if umkm_id else None)
+        return await paginate(qs, [("id", True)], first, after, UmkmClusterDecision.from_row)
+
     @strawberry.field(description="City OPD (public bodies), by code.")
     async def opds(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Opd]:
         return await paginate(
@@ -344,6 +475,9 @@ class RegisterUmkmInput:
     bank_name: str | None = strawberry.field(default=None, description="Bank name.")
     bank_account: str | None = strawberry.field(default=None, description="Bank account number.")
     bank_account_name: str | None = strawberry.field(default=None, description="Name on the account.")
+    owner_nik: str | None = strawberry.field(
+        default=None, description="The owner's NIK, 16 digits: kept only as a keyed hash and its last four digits."
+    )
 
 
 @strawberry.type(description="Result of `registerUmkm`.")
@@ -376,6 +510,9 @@ class UpdateUmkmInput:
     bank_name: str | None = strawberry.field(default=None, description="Bank name.")
     bank_account: str | None = strawberry.field(default=None, description="Bank account number.")
     bank_account_name: str | None = strawberry.field(default=None, description="Name on the account.")
+    owner_nik: str | None = strawberry.field(
+        default=None, description="The owner's NIK, 16 digits (an empty string clears it)."
+    )
 
 
 @strawberry.type(description="Result of a change to one UMKM.")
@@ -476,7 +613,14 @@ def _umkm_fields(i: RegisterUmkmInput | UpdateUmkmInput) -> rules.UmkmFields:
         bank_name=i.bank_name,
         bank_account=i.bank_account,
         bank_account_name=i.bank_account_name,
+        owner_nik=i.owner_nik,
     )
+
+
+@strawberry.input(description="An admin's decision on a UMKM's cluster.")
+class UmkmClusterInput:
+    umkm_id: strawberry.ID = strawberry.field(description="The UMKM (a held newcomer, or a member of a cluster).")
+    reason: str = strawberry.field(description="Why; kept in the cluster's history.")
 
 
 @strawberry.type
@@ -509,6 +653,24 @@ class RegistryMutation:
     async def verify_umkm(self, info: Info, input: VerifyUmkmInput) -> UmkmPayload:
         umkm = await rules.verify_umkm(info.context, decode_id(input.id, "Umkm"), input.decision.value, input.note)
         return UmkmPayload(umkm=Umkm.from_row(umkm))
+
+    @strawberry.mutation(
+        description="One business actor: the UMKM shares the fair share of the earlier UMKM it is linked to (admin).",
+        permission_classes=ADMIN_ONLY,
+        extensions=[UserErrors()],
+    )
+    async def join_umkm_cluster(self, info: Info, input: UmkmClusterInput) -> UmkmPayload:
+        umkm_id = decode_id(input.umkm_id, "Umkm", "umkmId")
+        return UmkmPayload(umkm=Umkm.from_row(await cluster_rules.decide(info.context, umkm_id, "JOIN", input.reason)))
+
+    @strawberry.mutation(
+        description="A business actor of its own: the UMKM gets its own fair share, its links ignored (admin).",
+        permission_classes=ADMIN_ONLY,
+        extensions=[UserErrors()],
+    )
+    async def split_umkm_cluster(self, info: Info, input: UmkmClusterInput) -> UmkmPayload:
+        umkm_id = decode_id(input.umkm_id, "Umkm", "umkmId")
+        return UmkmPayload(umkm=Umkm.from_row(await cluster_rules.decide(info.context, umkm_id, "SPLIT", input.reason)))
 
     @strawberry.mutation(description="Add an OPD (admin).", permission_classes=ADMIN_ONLY, extensions=[UserErrors()])
     async def create_opd(self, info: Info, input: CreateOpdInput) -> OpdPayload:

@@ -333,3 +333,16 @@ def test_log_settings_are_checked():
         Settings.from_env({"PASAR_LOG_FORMAT": "xml"})
     with pytest.raises(SettingsError, match="PASAR_LOG_LEVEL"):
         Settings.from_env({"PASAR_LOG_LEVEL": "LOUD"})
+
+
+def test_an_owner_nik_never_reaches_the_log():
+    """The owner's NIK (resolvers/clusters.py keeps only its keyed hash): as a digit run, in a key-value pair, split
+    by spaces or dashes."""
+    for text in (
+        'variables {"ownerNik": "3578012345678901"}',
+        "owner_nik=3578-0123-4567-8901",
+        "NIK 3578 0123 4567 8901 taken",
+        "nik: 35780123",
+    ):
+        clean = logs.redact(text)
+        assert not [run for run in ("3578012345678901", "35780123", "8901") if run in clean], clean

@@ -224,6 +224,8 @@ ROWS: dict[str, Row] = {
     ),
     "Query.fairnessDaySecret": Row(SIGNED_IN, 'query { fairnessDaySecret(day: "2026-01-01") }'),
     "Query.myFairness": Row(frozenset({"owner", "other_owner"}), "query { myFairness { eligible } }"),
+    "Query.umkmClusters": Row(ADMIN, "{ umkmClusters { totalCount edges { node { size members { held } } } } }"),
+    "Query.umkmClusterDecisions": Row(ADMIN, "{ umkmClusterDecisions { totalCount } }"),
     "Query.umkmFairness": Row(ADMIN, "query($u: ID!) { umkmFairness(umkmId: $u) { eligible } }", _category_var),
     "Query.equityReport": Row(
         SIGNED_IN,
@@ -347,6 +349,15 @@ ROWS: dict[str, Row] = {
         refused={"other_owner": "FORBIDDEN"},  # not their UMKM
         succeeds=True,
     ),
+    **{
+        f"Mutation.{name}": Row(
+            ADMIN,
+            _m(name, "UmkmClusterInput", "umkm { id }"),
+            _input(lambda w, made, c: {"umkmId": gid("Umkm", w.umkm.id), "reason": "Satu pelaku usaha"}),
+            succeeds=True,
+        )
+        for name in ("joinUmkmCluster", "splitUmkmCluster")
+    },
     "Mutation.verifyUmkm": Row(
         ADMIN,
         VERIFY_UMKM,
@@ -514,6 +525,11 @@ ROWS: dict[str, Row] = {
         )
         for name, selection in (("statusHistory", "statusHistory { toStatus }"), ("omzetStreak", "omzetStreak"))
     },
+    "Umkm.ownerNikLast4": Row(
+        ADMIN,
+        "query($id: ID!) { node(id: $id) { ... on Umkm { ownerNikLast4 } } }",
+        _umkm_var,
+    ),
     "Opd.purchaseCategories": Row(
         SIGNED_IN, "query($id: ID!) { node(id: $id) { ... on Opd { purchaseCategories { spend } } } }", _opd_var
     ),

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0014_last_open_order')]
+    dependencies = [('models', '0015_last_open_order')]
 
     initial = False
 

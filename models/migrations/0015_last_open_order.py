@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0013_provisional_orders')]
+    dependencies = [('models', '0014_umkm_clusters')]
 
     initial = False
 
