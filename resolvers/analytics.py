@@ -211,9 +211,9 @@ def members_by_root_sql(roots: dict[int, int], kinds: str) -> str:
 async def equity_by_category(ctx: Ctx, start: dt.date, end: dt.date) -> list[tuple[Category, EquityReport]]:
     """`equity_report` for every top-level category (by name): the city's overview in one call.
 
-    The same members, sales and figures as `equity_report`, read differently: three statements whatever the number
+    The same members, sales and figures as `equity_report`, read differently: four statements whatever the number
     of categories and UMKM — the category tree; every category's members with their sales (`members_by_root_sql`);
-    the members' reported omzet (their need weights, once for all: a weight belongs to the UMKM, not the category).
+    the business actors (clusters) they belong to; the members' reported omzet (their need weights, once for all: a weight belongs to the UMKM, not the category).
     Each category's figures come from its per-UMKM sums by `equity_reference`, the definition the SQL of
     `equity_sql` is tested against."""
     lo, hi = day_bounds(start, end)
