@@ -30,7 +30,7 @@ import random
 import statistics
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from bench.sim.world import CATEGORIES, DAYS_PER_MONTH, World, policy_rng
@@ -426,6 +426,8 @@ class Market:
                 from resolvers.fairness import choice
 
                 top = [r for r in rows if r.rank <= POLICY.recommended]
+                if not top:  # every recommended row was refused (listed on held units): the next ones, as a page
+                    top = [replace(r, rank=i) for i, r in enumerate(rows[: POLICY.recommended], start=1)]
                 _, default = choice(top)
                 # the default choice is shown first; the buyer picks among the three with the choice model
                 top.sort(key=lambda r: (r.rank != default, r.rank))
