@@ -27,6 +27,16 @@ Not fixed by docs/FAIRNESS.md, chosen here (and written into the JSON under "ass
   that level (offline) plus its platform sales of the month. Reports are filed when the calendar month is over
   (the three months before day 0 are on file at the start).
 - Verification days are uniform on [30, 240]. Bulk orders come from an OPD drawn from the order stream.
+- Serving reading (`--serving`): `city` (above, as before), or `kecamatan`: each UMKM serves its own kecamatan and
+  each other kecamatan independently with its first category's probability (stored as served kecamatan rows).
+- Delivery: an order is placed (open) and delivered after a delay uniform on 3..14 days (bulk orders: 21), drawn
+  once per purchase from its own stream, the same for every policy.
+- Attackers (their own stream, applied after the world above is drawn, so the rest of the world is unchanged):
+  5% of the single-category UMKM split into 3 NIBs — two more UMKM under the same owner account, bank account and
+  phone, the same product and price, the capacity split in three, each reporting a third of the omzet; for each a
+  **twin**, another single-category UMKM of the same category given the split owner's attributes with one NIB (the
+  same owner with one NIB, in the same market: the split's gain is split / twin); 5% of the other sellers stuff
+  their category with 7 out-of-stock listings at 0.6 × the category's base price.
 
 The smoke size scales the world down (UMKM per category, OPD, kecamatan, months); days (verification window, bulk
 order days) scale with the length of the simulated period and bulk quantities with the number of UMKM.
@@ -94,7 +104,21 @@ ASSUMPTIONS = {
     "late_verification": "uniform integer day in [30, 240] (scaled with the period)",
     "bulk_opd": "drawn from the order stream",
     "day_to_date": "day 0 = 2026-01-01 (Asia/Jakarta); omzet periods are calendar months",
+    "serving_reading_kecamatan": "own kecamatan, and each other kecamatan with the first category's probability",
+    "delivery_delay_days": "uniform integer in [3, 14]; bulk orders 21",
+    "split_owners": "5% of single-category UMKM, 3 NIBs under one owner account, bank account and phone; capacity / 3,"
+    " omzet / 3 per NIB; each with a one-NIB twin of the same attributes",
+    "stuffers": "5% of the other single-category sellers: 7 out-of-stock listings at 0.6 x the category base price",
 }
+
+SERVING_READINGS = ("city", "kecamatan")
+DELAY_DAYS = (3, 14)
+BULK_DELAY_DAYS = 21
+SPLIT_SHARE = 0.05
+SPLIT_NIBS = 3
+STUFFER_SHARE = 0.05
+STUFFED_LISTINGS = 7
+STUFFED_PRICE = 0.6
 
 
 @dataclass(frozen=True)
@@ -130,6 +154,9 @@ class UmkmSpec:
     reputation: float
     omzet_level: int | None  # None: never reports
     categories: list[int] = field(default_factory=list)
+    served: frozenset[int] = frozenset()  # other kecamatan served (reading "kecamatan")
+    owner: int = -1  # index of the UMKM whose owner account registered this one (-1: its own)
+    role: str = ""  # "" | split (an owner's first NIB) | split_extra | twin | stuffer
 
 
 @dataclass
@@ -152,6 +179,7 @@ class Purchase:
     category: int
     quantity: int
     bulk: bool = False
+    delay: int = 0  # days from placing to delivery
 
 
 @dataclass
@@ -163,6 +191,8 @@ class World:
     opd_kecamatan: list[int]
     multipliers: dict[tuple[int, int], float]  # (opd, category) -> demand multiplier
     purchases: list[Purchase]
+    serving: str = "city"
+    stuffed: list[ProductSpec] = field(default_factory=list)  # the stuffers' extra listings (never sold)
     _by_category: list[list[ProductSpec]] | None = field(default=None, repr=False)
 
     @property
@@ -181,8 +211,9 @@ def _lognormal_int(rng: random.Random, median: float, sigma: float) -> int:
     return max(1, round(rng.lognormvariate(math.log(median), sigma)))
 
 
-def build_world(seed: int, size: Size) -> World:
+def build_world(seed: int, size: Size, serving: str = "city", attackers: bool = True) -> World:
     rng = random.Random(f"fairness-sim:{seed}:world")
+    reach = random.Random(f"fairness-sim:{seed}:serving")
     counts = [max(1, round(c.umkm * size.umkm_scale)) for c in CATEGORIES]
     first = [ci for ci, n in enumerate(counts) for _ in range(n)]
     rng.shuffle(first)
@@ -200,7 +231,11 @@ def build_world(seed: int, size: Size) -> World:
         if rng.random() < SECOND_CATEGORY_SHARE:
             others = [j for j in range(len(CATEGORIES)) if j != ci]
             cats.append(rng.choices(others, weights=[counts[j] for j in others])[0])
-        umkm.append(UmkmSpec(i, kec, city_wide, verify_day, reputation, level if reports else None, cats))
+        served: frozenset[int] = frozenset()
+        if serving == "kecamatan":  # its own stream: the city reading's world is drawn exactly as before
+            city_wide = False
+            served = frozenset(k for k in range(size.kecamatan) if k != kec and reach.random() < spec.serves_other)
+        umkm.append(UmkmSpec(i, kec, city_wide, verify_day, reputation, level if reports else None, cats, served))
     products: list[ProductSpec] = []
     for u in umkm:
         for ci in u.categories:
@@ -234,9 +269,59 @@ def build_world(seed: int, size: Size) -> World:
         if d < size.days:
             raw.append((d + 0.5, o, CATEGORY_INDEX[slug], q, True))
     raw.sort(key=lambda r: (r[0], r[1], r[2]))
+    delays = random.Random(f"fairness-sim:{seed}:delays")
     purchases = []
     for seq, (t, o, ci, q, bulk) in enumerate(raw):
         day = int(t)
         minute = min(int((t - day) * 600), 599)  # 08:00 .. 17:59
-        purchases.append(Purchase(seq, day, minute, o, ci, q, bulk))
-    return World(seed, size, umkm, products, opd_kecamatan, multipliers, purchases)
+        delay = delays.randint(*DELAY_DAYS)
+        purchases.append(Purchase(seq, day, minute, o, ci, q, bulk, BULK_DELAY_DAYS if bulk else delay))
+    world = World(seed, size, umkm, products, opd_kecamatan, multipliers, purchases, serving)
+    if attackers:
+        add_attackers(world, random.Random(f"fairness-sim:{seed}:attackers"))
+    return world
+
+
+def add_attackers(w: World, rng: random.Random) -> None:
+    """Split owners (3 NIBs) with their one-NIB twins, and stuffers (module docstring). Appends UMKM and products
+    (ids after the honest world's), so the honest world keeps its ids."""
+    single = [u for u in w.umkm if len(u.categories) == 1]
+    rng.shuffle(single)
+    n_split = round(SPLIT_SHARE * len(w.umkm))
+    n_stuff = round(STUFFER_SHARE * len(w.umkm))
+    product = {p.umkm: p for p in w.products}  # single-category UMKM: their one product
+    splits = single[:n_split]
+    rest = single[n_split:]
+    for owner in splits:
+        twin = next((u for u in rest if u.categories == owner.categories), None)
+        if twin is None:
+            continue
+        rest.remove(twin)
+        src = product[owner.index]
+        # the twin: the same seller with one NIB
+        for f in ("kecamatan", "city_wide", "verify_day", "reputation", "omzet_level", "served"):
+            setattr(twin, f, getattr(owner, f))
+        tp = product[twin.index]
+        tp.price, tp.quality, tp.capacity, tp.in_stock = src.price, src.quality, src.capacity, list(src.in_stock)
+        twin.role, owner.role = "twin", "split"
+        twin.owner = -2 - owner.index  # -2 - k: the twin of split owner k (an owner of its own)
+        capacity = src.capacity
+        third = [capacity // SPLIT_NIBS + (1 if k < capacity % SPLIT_NIBS else 0) for k in range(SPLIT_NIBS)]
+        src.capacity = max(1, third[0])
+        level = None if owner.omzet_level is None else max(1, owner.omzet_level // SPLIT_NIBS)
+        owner.omzet_level = level
+        for k in range(1, SPLIT_NIBS):
+            extra = UmkmSpec(len(w.umkm), owner.kecamatan, owner.city_wide, owner.verify_day, owner.reputation, level,
+                             list(owner.categories), owner.served, owner.index, "split_extra")  # fmt: skip
+            w.umkm.append(extra)
+            w.products.append(
+                ProductSpec(len(w.products), extra.index, src.category, src.price, src.quality, max(1, third[k]),
+                            list(src.in_stock))
+            )  # fmt: skip
+    for u in rest[:n_stuff]:
+        u.role = "stuffer"
+        ci = u.categories[0]
+        price = max(1, round(STUFFED_PRICE * CATEGORIES[ci].base_price))
+        for _ in range(STUFFED_LISTINGS):
+            n = len(w.products) + len(w.stuffed)
+            w.stuffed.append(ProductSpec(n, u.index, ci, price, 0.5, 0, [False] * w.size.months))
