@@ -13,6 +13,7 @@ import asyncpg
 from tortoise import connections
 from tortoise.exceptions import DBConnectionError
 from tortoise.expressions import Q
+from tortoise.filters import escape_like
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -128,6 +129,13 @@ def row_key(row: Any, order: list[tuple[str, bool]]) -> list[Any]:
         value = row[name] if isinstance(row, dict) else getattr(row, name)
         out.append({"dt": value.isoformat()} if isinstance(value, dt.datetime) else value)
     return out
+
+
+def like_contains(word: str) -> str:
+    """The parameter Tortoise binds for `field__icontains=word` (`tortoise.filters`): `%word%`, LIKE's own
+    characters escaped. Compiled reads bind it in place of a sentinel word; a Tortoise that binds something else
+    leaves the sentinel unfound and the statement unprepared."""
+    return f"%{escape_like(word)}%"
 
 
 def cursor_value(value: Any) -> Any:

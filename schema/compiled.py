@@ -1,6 +1,6 @@
 """Compiled reads: a query document whose fields all have a compiled form runs without graphql-core's executor.
 
-Compiled so far: `products(first, after, orderBy)` (no `filter`), `order(id)`, `kecamatans` and `categories` (read
+Compiled so far: `products(filter, first, after, orderBy)`, `order(id)`, `kecamatans` and `categories` (read
 by their rule, written by the plan), with every plain field of the types they reach and the relations read with them
 (`JOINED_RELATIONS`, within the read shapes `PRODUCT_LISTING`, `ORDER_READ`, `ITEM_READ`). For such a document
 (found by its text and operation name; a bounded LRU) a plan is built once: the statements
@@ -14,7 +14,7 @@ general path's own checks) and the statements run with the values and the caller
 Everything around execution stays as it is: parsing and validation (cached by document), the cost (computed per
 request from the variables, `schema/cost.py`), the error codes, the statement count, the log line, the time limit,
 the encoding. A plan does not exist for what the compiler does not know: any other root field, an argument it does
-not compile (`filter`), a field with a resolver of its own or with permission classes (personal data, counts,
+not compile, a field with a resolver of its own or with permission classes (personal data, counts,
 events), a relation not read with its object, a fragment or a directive, a subscription or a mutation, several root
 fields of which one reads nested rows. Such a document runs through the general executor; why is logged once per
 document at INFO (names of the schema only, never a literal of the document). Owners (whose rows depend on their
@@ -25,6 +25,7 @@ compiled reads off.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections import OrderedDict
@@ -48,16 +49,19 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.utilities import get_operation_ast
+from strawberry.utils.str_converters import to_camel_case
 
 from models import catalog as catalog_models
 from models import orders as order_models
 from models.base import Role
-from models.query import PreparedRows, after_filter, cursor_value
+from models.query import PreparedRows, after_filter, cursor_value, keyset_page, like_contains
 from resolvers import catalog as rules
 from resolvers import orders as order_rules
 from resolvers import registry as registry_rules
+from resolvers.categories import category_subtree
 from resolvers.common import BadUserInput, DomainError, Principal
-from schema.catalog import Product
+from schema.catalog import Product, product_filter
+from schema.catalog import ProductFilter as ProductFilterInput
 from schema.orders import Order, OrderItem
 from schema.registry import Category, Kecamatan
 from schema.relay import check_page, connection_of, decode_id
@@ -254,57 +258,129 @@ def _sentinel_cursor(order: list[tuple[str, bool]]) -> list[Any]:
 
 
 SENTINEL_LIMIT = 987_654_3
+SENTINEL_FILTER = 987_654_400  # the filter's IDs and prices: SENTINEL_FILTER + i, one per place
+SENTINEL_WORD = "qzxcompiledword{}q"  # a search word (letters and digits only: LIKE escapes nothing in it)
+MAX_STATEMENTS = 64  # prepared statements per `products` field (filter shapes), least recently used dropped
+
+
+def _filter_shape(f: rules.ProductFilter, search: list[str], subtree: list[int] | None) -> tuple:
+    """What makes a filter's statement differ from another's: which filters are set, how many search words and
+    category IDs (never their values)."""
+    return (
+        len(search),
+        None if subtree is None else len(subtree) or 1,
+        f.umkm_id is not None,
+        f.kecamatan_id is not None,
+        f.serves_kecamatan_id is not None,
+        f.min_price is not None,
+        f.max_price is not None,
+        f.in_stock,
+    )
+
+
+def _filter_values(f: rules.ProductFilter, search: list[str], subtree: list[int] | None) -> dict[str, Any]:
+    """The values of a filter by slot name (the same names as `_sentinel_filter`'s)."""
+    values: dict[str, Any] = {f"word{i}": like_contains(w) for i, w in enumerate(search)}
+    if subtree is not None:
+        values.update({f"category{i}": c for i, c in enumerate(subtree or [-1])})
+    for name in ("umkm_id", "kecamatan_id", "serves_kecamatan_id", "min_price", "max_price"):
+        if getattr(f, name) is not None:
+            values[name] = getattr(f, name)
+    return values
+
+
+def _sentinel_filter(shape: tuple) -> tuple[rules.ProductFilter, list[str], list[int] | None]:
+    """A filter of this shape with values no request uses, for finding their places in the statement."""
+    n_words, n_categories, umkm, kecamatan, serves, min_price, max_price, in_stock = shape
+    numbers = iter(range(SENTINEL_FILTER, SENTINEL_FILTER + 100))
+    subtree = None if n_categories is None else [next(numbers) for _ in range(n_categories)]
+    f = rules.ProductFilter(
+        umkm_id=next(numbers) if umkm else None,
+        kecamatan_id=next(numbers) if kecamatan else None,
+        serves_kecamatan_id=next(numbers) if serves else None,
+        min_price=next(numbers) if min_price else None,
+        max_price=next(numbers) if max_price else None,
+        in_stock=in_stock,
+    )
+    return f, [SENTINEL_WORD.format(i) for i in range(n_words)], subtree
+
+
+FILTER_FIELDS = {f.name: to_camel_case(f.name) for f in dataclasses.fields(rules.ProductFilter)}
+NOT_PREPARED = object()  # the statement of a shape cannot be prepared: the rule's own query runs
 
 
 @dataclass
 class ProductsField:
-    """`products(first, after, orderBy)` without `filter`: one prepared statement per (caller kind, order, cursor
-    or not), built on first use."""
+    """`products(filter, first, after, orderBy)`: one prepared statement per (caller kind, order, cursor or not,
+    filter shape), built on first use from the rule's own query (`resolvers.catalog.products_where`) with sentinel
+    values; per request the filter is decoded as the general path decodes it (`schema.catalog.product_filter`), the
+    category's subtree read by the rule's own function when the filter names a category (the same statement the
+    general path runs), and the values put in their places."""
 
     key: str
     gfield: Any
     node: FieldNode
     write: Writer
-    statements: dict[tuple[str, str, bool], PreparedRows] = field(default_factory=dict)
+    statements: OrderedDict[tuple, Any] = field(default_factory=OrderedDict)
 
-    async def statement(self, ctx: Any, kind: str, order_name: str, with_cursor: bool) -> PreparedRows:
-        k = (kind, order_name, with_cursor)
-        if k not in self.statements:
-            order = rules.ORDERINGS[order_name]
-            qs = await rules.product_query(ctx, rules.ProductFilter())
-            slots: dict[str, Any] = {"limit": SENTINEL_LIMIT + 1}
-            if with_cursor:
-                sentinel = _sentinel_cursor(order)
-                qs = qs.filter(after_filter(order, sentinel))  # the general path's keyset filter
-                slots.update({f"after{i}": cursor_value(v) for i, v in enumerate(sentinel)})
-            qs = qs.order_by(*[("-" if desc else "") + name for name, desc in order]).limit(SENTINEL_LIMIT + 1)
-            try:
-                self.statements[k] = PreparedRows(qs, catalog_models.PRODUCT_LISTING, slots)
-            except ValueError as e:
-                raise Fallback(str(e)) from None
-        return self.statements[k]
+    def statement(self, p: Principal, kind: str, order_name: str, with_cursor: bool, shape: tuple) -> Any:
+        k = (kind, order_name, with_cursor, shape)
+        found = self.statements.get(k)
+        if found is not None:
+            self.statements.move_to_end(k)
+            return found
+        order = rules.ORDERINGS[order_name]
+        f, search, subtree = _sentinel_filter(shape)
+        qs = rules.products_where(p, f, search, subtree)
+        slots: dict[str, Any] = {"limit": SENTINEL_LIMIT + 1, **_filter_values(f, search, subtree)}
+        if with_cursor:
+            sentinel = _sentinel_cursor(order)
+            qs = qs.filter(after_filter(order, sentinel))  # the general path's keyset filter
+            slots.update({f"after{i}": cursor_value(v) for i, v in enumerate(sentinel)})
+        qs = qs.order_by(*[("-" if desc else "") + name for name, desc in order]).limit(SENTINEL_LIMIT + 1)
+        try:
+            found = PreparedRows(qs, catalog_models.PRODUCT_LISTING, slots)
+        except ValueError as e:
+            log.info("compiled reads: a filter of `products` runs its rule's query each time: %s", e)
+            found = NOT_PREPARED
+        self.statements[k] = found
+        if len(self.statements) > MAX_STATEMENTS:
+            self.statements.popitem(last=False)
+        return found
 
     async def prepare(self, ctx: Any, variables: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
-        kind = caller_kind(ctx.principal)
+        p = ctx.principal
+        kind = caller_kind(p)
         if kind is None:
             raise Fallback
         args = get_argument_values(self.gfield, self.node, variables)
-        order_by = args.get("order_by", args.get("orderBy"))
+        order_by = args.get("orderBy")
         order_name = getattr(order_by, "value", order_by) or "NEWEST"
-        if args.get("filter") is not None or order_name not in rules.ORDERINGS:
+        if order_name not in rules.ORDERINGS:
             raise Fallback
         order = rules.ORDERINGS[order_name]
+        raw = args.get("filter")
         after = args.get("after")
         try:
+            f = product_filter(
+                None if raw is None else ProductFilterInput(**{k: raw.get(v) for k, v in FILTER_FIELDS.items()})
+            )
+            search = rules.words(f.search)
             n, cursor = check_page(catalog_models.Product.all(), order, args.get("first"), after)
         except (BadUserInput, DomainError):
-            raise Fallback from None
-        statement = await self.statement(ctx, kind, order_name, cursor is not None)
-        values: dict[str, Any] = {"limit": n + 1}
-        if cursor is not None:
-            values.update({f"after{i}": cursor_value(v) for i, v in enumerate(cursor)})
+            raise Fallback from None  # the general path answers the error
 
         async def run() -> Any:
+            subtree = await category_subtree(f.category_id) if f.category_id is not None else None
+            shape = _filter_shape(f, search, subtree)
+            statement = self.statement(p, kind, order_name, cursor is not None, shape)
+            if statement is NOT_PREPARED:
+                qs = rules.products_where(p, f, search, subtree)
+                rows, has_next = await keyset_page(qs, order, n, cursor, catalog_models.PRODUCT_LISTING)
+                return self.write(connection_of(rows, has_next, order, after, Product.from_row, None))
+            values: dict[str, Any] = {"limit": n + 1, **_filter_values(f, search, subtree)}
+            if cursor is not None:
+                values.update({f"after{i}": cursor_value(v) for i, v in enumerate(cursor)})
             try:
                 rows = await statement.run(values)
             except (ValueError, TypeError):
@@ -431,7 +507,7 @@ def _constant(value: Any) -> Callable[[], Awaitable[Any]]:
 
 TABLES = {"kecamatans": ("all_kecamatans", Kecamatan.from_row), "categories": ("all_categories", Category.from_row)}
 ROOTS = ("products", "order", *TABLES)
-ARGUMENTS = {"products": ("first", "after", "orderBy"), "order": ("id",), "kecamatans": (), "categories": ()}
+ARGUMENTS = {"products": ("filter", "first", "after", "orderBy"), "order": ("id",), "kecamatans": (), "categories": ()}
 
 
 def _compile_root(

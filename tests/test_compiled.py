@@ -25,6 +25,7 @@ from hypothesis_graphql import from_schema
 
 from app import create_app
 from bench.harness.scenarios import S1_PRODUCTS, S2_ORDER
+from models.registry import Category, UmkmServedKecamatan
 from schema import compiled, schema
 from tests.conftest import gid
 from tests.test_fuzz import SCALARS
@@ -76,7 +77,6 @@ DOCUMENTS = [
     # not compiled: personal fields, totalCount, filter, fragments, directives, another root field
     ("{ products(first: 3) { edges { node { umkm { name phone bankAccount ownerName } } } } }", None),
     ("{ products(first: 3) { totalCount edges { node { id } } } }", None),
-    ('{ products(first: 3, filter: { search: "batik" }) { edges { node { id } } } }', None),
     ("{ products(first: 3) { edges { node { ...P } } } } fragment P on Product { id name }", None),
     ("query($x: Boolean!) { products(first: 3) { edges { node { id name @include(if: $x) } } } }", {"x": False}),
     ("{ products(first: 2) { edges { node { id } } } kecamatans { name } }", None),
@@ -172,6 +172,93 @@ async def test_compiled_answers_equal_the_general_executor_for_every_caller(http
     share = (compiled.plans.compiled - before) / sent
     print(f"products: {compiled.plans.compiled - before} of {sent} requests answered by a plan ({share:.0%})")
     assert share > 0.3, share  # the compiled documents are most of the list, for every kind but owners
+
+
+FILTERED = """
+query Filtered($f: ProductFilter, $first: Int, $after: String, $order: ProductOrder!) {
+  products(filter: $f, first: $first, after: $after, orderBy: $order) {
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { id name price stock madeToOrder umkm { name kecamatan { name } } category { slug } } }
+  }
+}
+"""
+
+
+def _filters(world, child) -> list[dict | None]:
+    """Every filter of `products` alone and in combinations, and filters the general path refuses."""
+    k1, k2 = gid("Kecamatan", world.kecamatan.id), gid("Kecamatan", world.kecamatan2.id)
+    return [
+        None,
+        {},
+        {"search": "batik"},
+        {"search": "  BATIK   tulis "},
+        {"search": "50%_x"},  # LIKE's own characters, escaped as the general path escapes them
+        {"search": "a b c d e f g h i j"},  # more than eight words: the first eight
+        {"categoryId": gid("Category", world.batik.id)},  # with a child category
+        {"categoryId": gid("Category", world.snack.id)},
+        {"categoryId": gid("Category", child.id), "search": "selendang"},
+        {"categoryId": gid("Category", 999_999)},  # unknown: nothing
+        {"umkmId": gid("Umkm", world.umkm.id)},
+        {"umkmId": gid("Umkm", world.suspended_umkm.id)},
+        {"kecamatanId": k1},
+        {"kecamatanId": k2},
+        {"servesKecamatanId": k2},
+        {"servesKecamatanId": k1, "kecamatanId": k2},
+        {"minPrice": 90_000},
+        {"maxPrice": 125_000},
+        {"minPrice": 90_000, "maxPrice": 200_000, "inStock": True},
+        {"inStock": False},
+        {"inStock": True, "search": "produk", "categoryId": gid("Category", world.snack.id), "minPrice": 1},
+        # refused by the general path: answered by it
+        {"umkmId": gid("Product", world.product.id)},
+        {"categoryId": "not an id"},
+        {"search": "x" * 1000},
+        {"minPrice": -5},
+    ]
+
+
+async def test_filtered_products_answer_the_same_compiled_for_every_caller(http, general, more_products):
+    """`products(filter:)` with every filter, alone and together, each order, and the page after the first, as
+    every caller; most are answered by a plan (owners and refused filters by the general executor)."""
+    world = more_products
+    child = await Category.create(name="Selendang", slug="selendang", parent=world.batik)
+    await world.product_for(world.other_umkm, "Selendang sutra", 110_000, category=child)
+    await world.product_for(world.umkm, "Pesanan 50%_x", 90_000, category=world.snack, stock=0, made_to_order=True)
+    await world.product_for(world.other_umkm, "Habis", 80_000, stock=0)
+    await UmkmServedKecamatan.create(umkm=world.other_umkm, kecamatan=world.kecamatan2)
+    before, sent = compiled.plans.compiled, 0
+    for caller in CALLERS:
+        for n, f in enumerate(_filters(world, child)):
+            order = ("NEWEST", "PRICE_ASC", "PRICE_DESC")[n % 3]
+            variables = {"f": f, "first": 2, "order": order}
+            a, b = await both(http, general, FILTERED, variables, _token(world, caller))
+            assert_same(a, b, (caller, f, order))
+            sent += 1
+            end = a.json().get("data") and a.json()["data"]["products"]["pageInfo"]["endCursor"]
+            if end:
+                a, b = await both(http, general, FILTERED, {**variables, "after": end}, _token(world, caller))
+                assert_same(a, b, (caller, f, order, "next page"))
+                sent += 1
+    literal = (
+        '{ products(first: 5, orderBy: PRICE_ASC, filter: { search: "batik", minPrice: 100000, inStock: true }) '
+        "{ edges { node { name price } } } }"
+    )
+    for caller in CALLERS:
+        a, b = await both(http, general, literal, None, _token(world, caller))
+        assert_same(a, b, (caller, literal))
+        sent += 1
+    share = (compiled.plans.compiled - before) / sent
+    print(f"products(filter:): {compiled.plans.compiled - before} of {sent} requests answered by a plan ({share:.0%})")
+    assert share > 0.6, share  # all but owners' and the refused filters
+    shapes = [
+        statement
+        for plan in compiled.plans._plans.values()
+        if isinstance(plan, compiled.Plan)
+        for root in plan.roots
+        if isinstance(root, compiled.ProductsField)
+        for statement in root.statements.values()
+    ]
+    assert len(shapes) > 20 and compiled.NOT_PREPARED not in shapes  # every filter's statement was prepared
 
 
 async def _place(gql, world, *products) -> str:
