@@ -53,7 +53,6 @@ from strawberry.utils.str_converters import to_camel_case
 
 from models import catalog as catalog_models
 from models import orders as order_models
-from models.base import Role
 from models.query import PreparedRows, after_filter, cursor_value, keyset_page, like_contains
 from resolvers import catalog as rules
 from resolvers import orders as order_rules
@@ -64,7 +63,7 @@ from schema.catalog import Product, product_filter
 from schema.catalog import ProductFilter as ProductFilterInput
 from schema.orders import Order, OrderItem
 from schema.registry import Category, Kecamatan
-from schema.relay import check_page, connection_of, decode_id
+from schema.relay import Connection, check_page, connection_of, decode_id
 
 log = logging.getLogger("pasar.compiled")
 MAX_PLANS = 256
@@ -80,6 +79,16 @@ JOINED_RELATIONS = {
 }
 
 
+TOTAL_COUNT = Connection.total_count
+COUNTED = "_compiled_total"  # where a plan keeps what `totalCount` answered (run by the plan, once per key)
+
+
+def _count_keys(selection_set: SelectionSetNode | None) -> int:
+    """How many response keys ask a connection's `totalCount` (graphql-core runs its resolver once per key)."""
+    nodes = selection_set.selections if selection_set is not None else ()
+    return sum(1 for n in nodes if isinstance(n, FieldNode) and n.name.value == "totalCount")
+
+
 class NotCompiled(Exception):
     """The document has a part without a compiled form; the message says which (schema names only)."""
 
@@ -88,14 +97,29 @@ class Fallback(Exception):
     """This request is answered by the general executor (its arguments are refused there, or a value is missing)."""
 
 
-def caller_kind(principal: Principal) -> str | None:
+def caller_kind(principal: Principal) -> str:
     """Callers who see the same rows: everything (admins, analysts), the public's rows (everyone else without a
-    UMKM); None for an owner, whose rows depend on his UMKM (not compiled)."""
+    UMKM), or the public's and their own UMKM's (owners: one kind per number of UMKM, whose IDs are bound per
+    request)."""
     if principal.sees_everything:
         return "all"
     if principal.umkm_ids:
-        return None
+        return f"owner of {len(principal.umkm_ids)}"
     return "public"
+
+
+SENTINEL_OWNED = 987_654_500  # an owner's UMKM IDs: SENTINEL_OWNED + i
+
+
+def owned_sentinels(p: Principal) -> tuple[frozenset[int], dict[str, int]]:
+    """UMKM IDs no request has, as many as the caller owns (at least one), for finding their places, by slot name."""
+    sentinels = [SENTINEL_OWNED + i for i in range(max(len(p.umkm_ids), 1))]
+    return frozenset(sentinels), {f"owned{i}": v for i, v in enumerate(sentinels)}
+
+
+def owned_values(p: Principal) -> dict[str, int]:
+    """The caller's UMKM IDs by slot name (-1 when he owns none, as the rules read an empty list)."""
+    return {f"owned{i}": v for i, v in enumerate(sorted(p.umkm_ids) or [-1])}
 
 
 # ---------------------------------------------------------------- writers of selections
@@ -225,10 +249,12 @@ def _selection(
         if definition is None or definition.permission_classes or definition.extensions:
             raise NotCompiled(f"field {parent.name}.{name} has permissions or extensions")
         relation = JOINED_RELATIONS.get((parent.name, name))
-        if definition.base_resolver is not None and relation is None:
+        if definition.base_resolver is not None and definition.base_resolver.wrapped_func is TOTAL_COUNT:
+            relation = COUNTED  # counted by the plan with the connection's own resolver (`ProductsField`)
+        elif definition.base_resolver is not None and relation is None:
             raise NotCompiled(f"field {parent.name}.{name} has a resolver")
         python_name = definition.python_name
-        if relation is not None and python_name not in joins:
+        if relation is not None and relation is not COUNTED and python_name not in joins:
             raise NotCompiled(f"field {parent.name}.{name} is not read with its object")
         get = _joined(relation) if relation is not None else _attribute(python_name)
         if node.selection_set is None:
@@ -321,7 +347,16 @@ class ProductsField:
     gfield: Any
     node: FieldNode
     write: Writer
+    counts: int = 0  # response keys asking `totalCount`
     statements: OrderedDict[tuple, Any] = field(default_factory=OrderedDict)
+
+    async def connection(self, rows: list[Any], has_next: bool, order: Any, after: Any, count_qs: Any) -> Any:
+        """The page as the general path's connection, with `totalCount` run by its own resolver when asked for (one
+        COUNT per key, after the page's statement, as graphql-core runs it)."""
+        conn = connection_of(rows, has_next, order, after, Product.from_row, count_qs)
+        for _ in range(self.counts):
+            setattr(conn, COUNTED, await TOTAL_COUNT(conn))
+        return self.write(conn)
 
     def statement(self, p: Principal, kind: str, order_name: str, with_cursor: bool, shape: tuple) -> Any:
         k = (kind, order_name, with_cursor, shape)
@@ -331,8 +366,12 @@ class ProductsField:
             return found
         order = rules.ORDERINGS[order_name]
         f, search, subtree = _sentinel_filter(shape)
-        qs = rules.products_where(p, f, search, subtree)
         slots: dict[str, Any] = {"limit": SENTINEL_LIMIT + 1, **_filter_values(f, search, subtree)}
+        if p.umkm_ids and not p.sees_everything:
+            owned, owned_slots = owned_sentinels(p)
+            p = dataclasses.replace(p, umkm_ids=owned)
+            slots.update(owned_slots)
+        qs = rules.products_where(p, f, search, subtree)
         if with_cursor:
             sentinel = _sentinel_cursor(order)
             qs = qs.filter(after_filter(order, sentinel))  # the general path's keyset filter
@@ -351,8 +390,6 @@ class ProductsField:
     async def prepare(self, ctx: Any, variables: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
         p = ctx.principal
         kind = caller_kind(p)
-        if kind is None:
-            raise Fallback
         args = get_argument_values(self.gfield, self.node, variables)
         order_by = args.get("orderBy")
         order_name = getattr(order_by, "value", order_by) or "NEWEST"
@@ -377,15 +414,16 @@ class ProductsField:
             if statement is NOT_PREPARED:
                 qs = rules.products_where(p, f, search, subtree)
                 rows, has_next = await keyset_page(qs, order, n, cursor, catalog_models.PRODUCT_LISTING)
-                return self.write(connection_of(rows, has_next, order, after, Product.from_row, None))
-            values: dict[str, Any] = {"limit": n + 1, **_filter_values(f, search, subtree)}
+                return await self.connection(rows, has_next, order, after, qs)
+            values: dict[str, Any] = {"limit": n + 1, **_filter_values(f, search, subtree), **owned_values(p)}
             if cursor is not None:
                 values.update({f"after{i}": cursor_value(v) for i, v in enumerate(cursor)})
             try:
                 rows = await statement.run(values)
             except (ValueError, TypeError):
                 raise Fallback from None  # the general path answers a cursor the database refuses
-            return self.write(connection_of(rows[:n], len(rows) > n, order, after, Product.from_row, None))
+            count_qs = rules.products_where(p, f, search, subtree) if self.counts else None
+            return await self.connection(rows[:n], len(rows) > n, order, after, count_qs)
 
         return run
 
@@ -403,6 +441,7 @@ class _SentinelContext:
             user_id=SENTINEL_USER if p.user_id is not None else None,
             role=p.role,
             opd_id=SENTINEL_OPD if p.opd_id is not None else None,
+            umkm_ids=owned_sentinels(p)[0],
             api_key_id=p.api_key_id,
             scopes=p.scopes,
         )
@@ -415,8 +454,7 @@ NO_ORDERS = object()  # the caller sees no order at all: null without a statemen
 class OrderField:
     """`order(id)`: the order with its UMKM and OPD in one prepared statement (`resolvers.orders.order_read_query`,
     `ORDER_READ`), its items with their products and the products' UMKM in one more when asked for
-    (`items_query`, `ITEM_READ`); one statement per role, built on first use. Owners fall back (their visibility
-    depends on their UMKM)."""
+    (`items_query`, `ITEM_READ`); one statement per role (and number of UMKM owned), built on first use."""
 
     key: str
     gfield: Any
@@ -437,7 +475,7 @@ class OrderField:
                         qs,
                         order_models.ORDER_READ,
                         {"id": SENTINEL_ORDER},
-                        {"user": SENTINEL_USER, "opd": SENTINEL_OPD},
+                        {"user": SENTINEL_USER, "opd": SENTINEL_OPD, **owned_sentinels(ctx.principal)[1]},
                     )
                 )
             except ValueError as e:
@@ -446,18 +484,16 @@ class OrderField:
 
     async def prepare(self, ctx: Any, variables: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
         p = ctx.principal
-        if p.umkm_ids or p.role is Role.UMKM_OWNER:
-            raise Fallback
         args = get_argument_values(self.gfield, self.node, variables)
         try:
             order_id = decode_id(args.get("id"), "Order")
         except DomainError:
             raise Fallback from None
         kind = p.role.value if p.role is not None else ("partner" if p.is_partner else "anonymous")
-        statement = self.statement(ctx, kind)
+        statement = self.statement(ctx, f"{kind}, {max(len(p.umkm_ids), 1)} UMKM")
         if statement is NO_ORDERS:
             return _constant(self.write(None))
-        values = {"id": order_id, "user": p.user_id, "opd": p.opd_id}
+        values = {"id": order_id, "user": p.user_id, "opd": p.opd_id, **owned_values(p)}
         if any(values[name] is None for name in statement.places):
             raise Fallback  # the general path's query would test for NULL: another statement
         if self.with_items and self.items is None:
@@ -540,7 +576,7 @@ def _compile_root(
         rule, convert = TABLES[name]
         return TableField(key, _object_writer(schema, gfield.type, node.selection_set, frozenset()), rule, convert)
     write = _object_writer(schema, gfield.type, node.selection_set, _read_shape(catalog_models.PRODUCT_LISTING))
-    return ProductsField(key, gfield, node, write)
+    return ProductsField(key, gfield, node, write, _count_keys(node.selection_set))
 
 
 def _read_shape(joins: Any) -> frozenset[str]:
