@@ -49,6 +49,8 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.utilities import get_operation_ast
+from strawberry.permission import PermissionExtension
+from strawberry.schema.schema_converter import get_arguments
 from strawberry.utils.str_converters import to_camel_case
 
 from models import catalog as catalog_models
@@ -58,7 +60,7 @@ from resolvers import catalog as rules
 from resolvers import orders as order_rules
 from resolvers import registry as registry_rules
 from resolvers.categories import category_subtree
-from resolvers.common import BadUserInput, DomainError, Principal
+from resolvers.common import AccessError, BadUserInput, DomainError, Principal
 from schema.catalog import Product, product_filter
 from schema.catalog import ProductFilter as ProductFilterInput
 from schema.orders import Order, OrderItem
@@ -541,27 +543,99 @@ def _constant(value: Any) -> Callable[[], Awaitable[Any]]:
     return run
 
 
+class _Info:
+    """What the roots' resolvers and permission classes read of `info`: the context (anything else they read makes
+    the plan fail, and the general executor answers)."""
+
+    __slots__ = ("context",)
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+
+
+@dataclass
+class ResolverField:
+    """A root field answered by its own resolver (`RESOLVED`: the rule's query, its pagination, its loaders, all as
+    the general path runs them), called with the arguments Strawberry converts (`get_arguments`, its own code) after
+    the field's permission classes allowed the caller; the plan writes the answer (and runs `totalCount` by the
+    connection's own resolver). A caller a permission class refuses, or arguments the resolver refuses before it
+    reads anything, are answered by the general executor."""
+
+    key: str
+    gfield: Any
+    node: FieldNode
+    definition: Any
+    write: Writer
+    counts: int
+    config: Any
+    scalars: Any
+
+    async def prepare(self, ctx: Any, variables: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
+        info = _Info(ctx)
+        raw = get_argument_values(self.gfield, self.node, variables)
+        args, kwargs = get_arguments(
+            field=self.definition, source=None, info=info, kwargs=raw, config=self.config, scalar_registry=self.scalars
+        )
+        for permission in self.definition.permission_classes:
+            try:
+                allowed = permission().has_permission(None, info, **raw)
+            except Exception:
+                raise Fallback from None
+            if allowed is not True:
+                raise Fallback
+        resolver = self.definition.base_resolver.wrapped_func
+
+        async def run() -> Any:
+            try:
+                value = await resolver(*args, **kwargs)
+            except (DomainError, AccessError):
+                raise Fallback from None  # the general path answers the error
+            for _ in range(self.counts):
+                setattr(value, COUNTED, await TOTAL_COUNT(value))
+            return self.write(value)
+
+        return run
+
+
 TABLES = {"kecamatans": ("all_kecamatans", Kecamatan.from_row), "categories": ("all_categories", Category.from_row)}
-ROOTS = ("products", "order", *TABLES)
+RESOLVED = ("umkms", "orders", "omzetReports", "underSoldUmkm", "opds")
+ROOTS = ("products", "order", *TABLES, *RESOLVED)
 ARGUMENTS = {"products": ("filter", "first", "after", "orderBy"), "order": ("id",), "kecamatans": (), "categories": ()}
 
 
 def _compile_root(
     schema: GraphQLSchema, root: GraphQLObjectType, node: FieldNode
-) -> ProductsField | OrderField | TableField:
+) -> ProductsField | OrderField | TableField | ResolverField:
     name = node.name.value
     if name not in ROOTS:
         raise NotCompiled(f"field {root.name}.{name}")
     if node.directives:
         raise NotCompiled("a directive")
+    gfield = root.fields[name]
+    definition = (gfield.extensions or {}).get(DEFINITION)
+    key = node.alias.value if node.alias else name
+    if name in RESOLVED:
+        if definition is None or not definition.base_resolver or not definition.base_resolver.is_async:
+            raise NotCompiled(f"field {root.name}.{name} has no resolver of its own")
+        if any(not isinstance(e, PermissionExtension) for e in definition.extensions):
+            raise NotCompiled(f"field {root.name}.{name} has extensions")
+        write = _object_writer(schema, gfield.type, node.selection_set, frozenset())
+        strawberry_schema = schema._strawberry_schema  # type: ignore[attr-defined]
+        return ResolverField(
+            key,
+            gfield,
+            node,
+            definition,
+            write,
+            _count_keys(node.selection_set),
+            strawberry_schema.config,
+            strawberry_schema.schema_converter.scalar_registry,
+        )
     for argument in node.arguments or ():
         if argument.name.value not in ARGUMENTS[name]:
             raise NotCompiled(f"argument {name}({argument.name.value})")
-    gfield = root.fields[name]
-    definition = (gfield.extensions or {}).get(DEFINITION)
     if definition is None or definition.permission_classes:
         raise NotCompiled(f"field {root.name}.{name} has permissions")
-    key = node.alias.value if node.alias else name
     if name == "order":
         joins = (
             _read_shape(order_models.ORDER_READ)
@@ -586,7 +660,7 @@ def _read_shape(joins: Any) -> frozenset[str]:
 @dataclass
 class Plan:
     operation: OperationDefinitionNode
-    roots: list[ProductsField | OrderField | TableField]
+    roots: list[ProductsField | OrderField | TableField | ResolverField]
 
 
 def compile_document(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> Plan:
@@ -609,7 +683,9 @@ def compile_document(schema: GraphQLSchema, document: DocumentNode, operation_na
             raise NotCompiled("a response key asked twice")
         keys.add(compiled.key)
         roots.append(compiled)
-    if len(roots) > 1 and any(isinstance(r, OrderField) and r.with_items for r in roots):
+    if len(roots) > 1 and any(
+        isinstance(r, ResolverField) or (isinstance(r, OrderField) and r.with_items) for r in roots
+    ):
         # graphql-core runs root fields side by side and batches the items after them all; a plan runs them one
         # after the other, so the statements would come in another order
         raise NotCompiled("several root fields and a nested read")

@@ -262,6 +262,85 @@ async def test_filtered_products_answer_the_same_compiled_for_every_caller(http,
     assert len(shapes) > 20 and compiled.NOT_PREPARED not in shapes  # every filter's statement was prepared
 
 
+def _listings(world, order_id: str) -> list[tuple[str, dict | None]]:
+    """The other hot lists, answered by their own resolvers inside a plan: `umkms`, `orders`, `omzetReports`,
+    `underSoldUmkm`'s page and `opds`, with their filters, pages after a cursor and refused arguments."""
+    k1, umkm = gid("Kecamatan", world.kecamatan.id), gid("Umkm", world.umkm.id)
+    umkms = (
+        "query($f: UmkmFilter, $first: Int, $after: String) { umkms(filter: $f, first: $first, after: $after) { "
+        "totalCount pageInfo { hasNextPage endCursor } edges { cursor node { __typename id name nib description "
+        "address servesCityWide scale scaleSource status verifiedAt createdAt } } } }"
+    )
+    orders = (
+        "query($f: OrderFilter, $first: Int, $after: String) { orders(filter: $f, first: $first, after: $after) { "
+        "totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { id number kind status "
+        "total neededBy createdAt umkm { id name } opd { code name } } } } }"
+    )
+    reports = (
+        "query($f: OmzetReportFilter, $first: Int) { omzetReports(filter: $f, first: $first) { totalCount "
+        "edges { node { id period platformAmount otherOnlineAmount offlineAmount totalAmount workers note late "
+        "revisionCount firstSubmittedAt updatedAt } } pageInfo { hasNextPage } } }"
+    )
+    under_sold = (
+        "query($c: ID!, $first: Int, $after: String) { underSoldUmkm(categoryId: $c, first: $first, after: $after) "
+        "{ totalCount eligibleCount medianPrice policyVersion pageInfo { hasNextPage endCursor } edges { cursor rank "
+        "reasons recommended umkm { id name } cheapestEligibleProduct { id name price } score { deficit targetShare "
+        "receivedShare received activeFraction need omzetUsed omzetSource bucket rotationKey policyVersion } } } }"
+    )
+    return [
+        (umkms, {"first": 2}),
+        (umkms, {"f": {"search": "batik"}, "first": 1}),
+        (umkms, {"f": {"kecamatanId": k1, "status": "VERIFIED"}}),
+        (umkms, {"f": {"status": "SUSPENDED"}}),
+        (umkms, {"f": {"categoryId": gid("Category", world.batik.id)}}),
+        (umkms, {"first": 500}),  # refused
+        (orders, {"first": 2}),
+        (orders, {"f": {"umkmId": umkm, "status": "SUBMITTED"}}),
+        (orders, {"f": {"createdFrom": "2020-01-01", "kind": "OPD"}}),
+        (orders, {"f": {"opdId": umkm}}),  # an ID of another type: refused
+        (reports, None),
+        (reports, {"f": {"umkmId": umkm, "periodFrom": "2020-01"}, "first": 3}),
+        (reports, {"f": {"periodFrom": "not a month"}}),  # refused
+        (under_sold, {"c": gid("Category", world.batik.id), "first": 2}),
+        (under_sold, {"c": gid("Category", world.snack.id)}),
+        (under_sold, {"c": gid("Umkm", 1)}),  # refused
+        ("{ opds { totalCount edges { node { id code name kind address active } } } }", None),
+        ("{ opds(first: 1) { pageInfo { endCursor } edges { cursor node { code } } } }", None),
+        # not compiled: a nested field with a resolver
+        ("{ opds { edges { node { kecamatan { name } } } } }", None),
+    ]
+
+
+async def test_other_lists_answer_the_same_compiled_for_every_caller(http, general, gql, more_products):
+    world = more_products
+    order_id = await _place(gql, world, world.product)
+    for category in (world.batik, world.snack):  # today's lists built once, before the comparison
+        await general.post(
+            "/graphql",
+            json={
+                "query": "query($c: ID!) { underSoldUmkm(categoryId: $c) { totalCount } }",
+                "variables": {"c": gid("Category", category.id)},
+            },
+            headers={"authorization": f"Bearer {world.tokens['admin']}"},
+        )
+    before, sent = compiled.plans.compiled, 0
+    for caller in CALLERS:
+        for query, variables in _listings(world, order_id):
+            a, b = await both(http, general, query, variables, _token(world, caller))
+            assert_same(a, b, (caller, query, variables))
+            sent += 1
+            body = a.json()
+            page = next(iter((body.get("data") or {}).values()), None)
+            end = (page or {}).get("pageInfo", {}).get("endCursor")
+            if end and "$after" in query:
+                a, b = await both(http, general, query, {**(variables or {}), "after": end}, _token(world, caller))
+                assert_same(a, b, (caller, query, "next page"))
+                sent += 1
+    share = (compiled.plans.compiled - before) / sent
+    print(f"other lists: {compiled.plans.compiled - before} of {sent} requests answered by a plan ({share:.0%})")
+    assert share > 0.5, share
+
+
 async def _place(gql, world, *products) -> str:
     doc = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { orders { id } errors { code message } } }"
     needed = (dt.date.today() + dt.timedelta(days=30)).isoformat()
