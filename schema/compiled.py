@@ -25,8 +25,11 @@ compiled reads off.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import dataclasses
 import datetime as dt
+import inspect
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -218,6 +221,118 @@ def _joined(name: str) -> Callable[[Any], Any]:
     return get
 
 
+# Fields whose resolver refuses some callers with an error (not compiled: the plan writes no errors).
+REFUSING = {("Umkm", "omzetStreak"), ("Umkm", "statusHistory")}
+
+
+class _Later:
+    """A field's resolver still to be awaited (a batch load) and the writer of what it returns."""
+
+    __slots__ = ("awaitable", "write")
+
+    def __init__(self, awaitable: Any, write: Writer) -> None:
+        self.awaitable, self.write = awaitable, write
+
+
+_request: contextvars.ContextVar[Any] = contextvars.ContextVar("pasar_compiled_request")
+_loading: list[bool] = [False]  # set while compiling when a field is loaded by its resolver
+
+
+def _loaded(
+    schema: GraphQLSchema,
+    parent: GraphQLObjectType,
+    name: str,
+    definition: Any,
+    gfield: Any,
+    node: FieldNode,
+    joins: frozenset[str],
+) -> Callable[[Any], Any]:
+    """A field read by its own resolver (a batch load through the request's loaders, or a computed value), called
+    while the answer is written, in the document's order as graphql-core calls it; what it returns is awaited with
+    the other fields of its depth together (`settle`), so that the loaders batch as they do on the general path."""
+    resolver = definition.base_resolver
+    if (parent.name, name) in REFUSING or resolver.arguments:
+        raise NotCompiled(f"field {parent.name}.{name} has a resolver that refuses or takes arguments")
+    if resolver.parent_parameter or resolver.root_parameter or not resolver.self_parameter:
+        raise NotCompiled(f"field {parent.name}.{name} has a resolver without its object")
+    write = (
+        _leaf_writer(gfield.type)
+        if node.selection_set is None
+        else _object_writer(schema, gfield.type, node.selection_set, frozenset())
+    )
+    func, with_info = resolver.wrapped_func, resolver.info_parameter is not None
+    _loading[0] = True
+
+    def get(value: Any) -> Any:
+        result = func(value, _Info(_request.get())) if with_info else func(value)
+        if inspect.isawaitable(result):
+            return _Later(result, write)
+        return write(result)
+
+    return get
+
+
+class _Nobody:
+    """The object a field's permission classes are asked about before a plan runs: a row no caller owns (`pk` -1)."""
+
+    pk = id = umkm_id = -1
+
+
+_guards: set[type] = set()  # the permission classes of the fields of the document being compiled
+
+
+def _guarded(parent: GraphQLObjectType, name: str, definition: Any, gfield: Any, node: FieldNode) -> Callable:
+    """A field its permission classes guard (personal data): compiled for the callers they allow on every object
+    (asked before the plan runs, about `_Nobody`: admins); any other caller is answered by the general executor,
+    which writes the null and the FORBIDDEN error. Each object is asked again while the answer is written."""
+    resolver = definition.base_resolver
+    if resolver is None or resolver.is_async or resolver.arguments or node.selection_set is not None:
+        raise NotCompiled(f"field {parent.name}.{name} has permissions")
+    if resolver.info_parameter is not None or resolver.parent_parameter or resolver.root_parameter:
+        raise NotCompiled(f"field {parent.name}.{name} has permissions")
+    _guards.update(definition.permission_classes)
+    permissions = [c() for c in definition.permission_classes]
+    func, write = resolver.wrapped_func, _leaf_writer(gfield.type)
+
+    def get(value: Any) -> Any:
+        info = _Info(_request.get())
+        if not all(p.has_permission(value, info) is True for p in permissions):
+            raise Fallback
+        return write(func(value))
+
+    return get
+
+
+def allowed_everywhere(guards: frozenset[type], context: Any) -> bool:
+    info = _Info(context)
+    try:
+        return all(guard().has_permission(_Nobody(), info) is True for guard in guards)
+    except Exception:
+        return False
+
+
+def _markers(tree: Any, out: list[tuple[Any, Any, _Later]]) -> None:
+    items = tree.items() if isinstance(tree, dict) else enumerate(tree) if isinstance(tree, list) else ()
+    for key, value in items:
+        if isinstance(value, _Later):
+            out.append((tree, key, value))
+        elif isinstance(value, (dict, list)):
+            _markers(value, out)
+
+
+async def settle(tree: Any) -> Any:
+    """Await the resolvers left in an answer, one depth at a time (all of a depth together), and write what they
+    return in their places."""
+    while True:
+        found: list[tuple[Any, Any, _Later]] = []
+        _markers(tree, found)
+        if not found:
+            return tree
+        results = await asyncio.gather(*(later.awaitable for _, _, later in found))
+        for (container, key, later), result in zip(found, results, strict=True):
+            container[key] = later.write(result)
+
+
 def _below(joins: frozenset[str], relation: str) -> frozenset[str]:
     return frozenset(p[len(relation) + 2 :] for p in joins if p.startswith(relation + "__"))
 
@@ -229,6 +344,7 @@ def _selection(
     shape, e.g. `PRODUCT_LISTING`): a relation field is compiled only when its rows come with the object."""
     fields = []
     seen: set[str] = set()
+    leaves: set[tuple[str, str]] = set()
     for node in selection_set.selections:
         if not isinstance(node, FieldNode):
             raise NotCompiled("a fragment")
@@ -236,9 +352,13 @@ def _selection(
             raise NotCompiled("a directive")
         key = node.alias.value if node.alias else node.name.value
         if key in seen:
+            if node.selection_set is None and not node.arguments and (key, node.name.value) in leaves:
+                continue  # the same leaf again: graphql-core merges it into the first
             raise NotCompiled("a response key asked twice")  # graphql-core merges them; the plan does not
         seen.add(key)
         name = node.name.value
+        if node.selection_set is None:
+            leaves.add((key, name))
         if name == "__typename":
             fields.append((key, _typename(parent.name), _identity))
             continue
@@ -248,16 +368,22 @@ def _selection(
         if node.arguments:
             raise NotCompiled(f"arguments of {parent.name}.{name}")
         definition = (gfield.extensions or {}).get(DEFINITION)
-        if definition is None or definition.permission_classes or definition.extensions:
-            raise NotCompiled(f"field {parent.name}.{name} has permissions or extensions")
+        if definition is None or any(not isinstance(e, PermissionExtension) for e in definition.extensions):
+            raise NotCompiled(f"field {parent.name}.{name} has extensions")
+        if definition.permission_classes:
+            fields.append((key, _guarded(parent, name, definition, gfield, node), _identity))
+            continue
         relation = JOINED_RELATIONS.get((parent.name, name))
         if definition.base_resolver is not None and definition.base_resolver.wrapped_func is TOTAL_COUNT:
             relation = COUNTED  # counted by the plan with the connection's own resolver (`ProductsField`)
         elif definition.base_resolver is not None and relation is None:
-            raise NotCompiled(f"field {parent.name}.{name} has a resolver")
+            fields.append((key, _loaded(schema, parent, name, definition, gfield, node, joins), _identity))
+            continue
         python_name = definition.python_name
         if relation is not None and relation is not COUNTED and python_name not in joins:
-            raise NotCompiled(f"field {parent.name}.{name} is not read with its object")
+            # not read with its object: its resolver loads it
+            fields.append((key, _loaded(schema, parent, name, definition, gfield, node, joins), _identity))
+            continue
         get = _joined(relation) if relation is not None else _attribute(python_name)
         if node.selection_set is None:
             fields.append((key, get, _leaf_writer(gfield.type)))
@@ -661,6 +787,8 @@ def _read_shape(joins: Any) -> frozenset[str]:
 class Plan:
     operation: OperationDefinitionNode
     roots: list[ProductsField | OrderField | TableField | ResolverField]
+    loading: bool = False  # some field is read by its resolver: the answer is settled after it is written
+    guards: frozenset[type] = frozenset()  # permission classes of the fields: every object must allow the caller
 
 
 def compile_document(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> Plan:
@@ -673,6 +801,8 @@ def compile_document(schema: GraphQLSchema, document: DocumentNode, operation_na
         raise NotCompiled("a directive")
     root = schema.query_type
     assert root is not None
+    _loading[0] = False
+    _guards.clear()
     roots = []
     keys = set()
     for node in operation.selection_set.selections:
@@ -689,7 +819,9 @@ def compile_document(schema: GraphQLSchema, document: DocumentNode, operation_na
         # graphql-core runs root fields side by side and batches the items after them all; a plan runs them one
         # after the other, so the statements would come in another order
         raise NotCompiled("several root fields and a nested read")
-    return Plan(operation, roots)
+    if _loading[0] and len(roots) > 1:
+        raise NotCompiled("several root fields and a nested read")
+    return Plan(operation, roots, _loading[0], frozenset(_guards))
 
 
 # ---------------------------------------------------------------- the executor
@@ -758,14 +890,20 @@ async def _run(
     coerced = get_variable_values(
         schema, plan.operation.variable_definitions or (), kwargs.get("variable_values") or {}
     )
-    if not isinstance(coerced, list):  # errors: graphql-core reports them as it always does
+    if not isinstance(coerced, list) and (not plan.guards or allowed_everywhere(plan.guards, context)):
         try:
             # every root checks its arguments and its caller before any statement runs: a fallback then costs no
             # statement twice
             runs = [(root.key, await root.prepare(context, coerced)) for root in plan.roots]
             data = {}
-            for key, run in runs:
-                data[key] = await run()
+            token = _request.set(context)
+            try:
+                for key, run in runs:
+                    data[key] = await run()
+                if plan.loading:
+                    await settle(data)
+            finally:
+                _request.reset(token)
         except Fallback:
             pass
         except Exception:

@@ -373,8 +373,8 @@ TABLE_DOCUMENTS = [
     "{ kecamatans { __typename id code name } }",
     "{ categories { id name slug description } }",
     "{ k: kecamatans { name } categories { slug } products(first: 2) { edges { node { name } } } }",
-    "{ kecamatans { name kelurahans { name } } }",  # not compiled: batch-loaded
-    "{ categories { name parent { name } children { name } } }",  # not compiled: batch-loaded
+    "{ kecamatans { name kelurahans { name } } }",  # batch-loaded by their resolvers inside the plan
+    "{ categories { name parent { name } children { name } } }",
 ]
 
 
