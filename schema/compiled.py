@@ -40,16 +40,21 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLEnumType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
+    InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    get_named_type,
 )
+from graphql.error import located_error
 from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.utilities import get_operation_ast
 from strawberry.permission import PermissionExtension
@@ -88,14 +93,27 @@ TOTAL_COUNT = Connection.total_count
 COUNTED = "_compiled_total"  # where a plan keeps what `totalCount` answered (run by the plan, once per key)
 
 
-def _count_keys(selection_set: SelectionSetNode | None) -> int:
-    """How many response keys ask a connection's `totalCount` (graphql-core runs its resolver once per key)."""
+def _count_keys(type_: Any, selection_set: SelectionSetNode | None) -> int:
+    """How many response keys ask a connection's `totalCount` (graphql-core runs its resolver once per key); 0 for
+    a type whose `totalCount` is not the connection's (its own resolver reads it)."""
+    total = get_named_type(type_).fields.get("totalCount")
+    definition = total is not None and (total.extensions or {}).get(DEFINITION)
+    if not definition or definition.base_resolver is None or definition.base_resolver.wrapped_func is not TOTAL_COUNT:
+        return 0
     nodes = selection_set.selections if selection_set is not None else ()
     return sum(1 for n in nodes if isinstance(n, FieldNode) and n.name.value == "totalCount")
 
 
 class NotCompiled(Exception):
     """The document has a part without a compiled form; the message says which (schema names only)."""
+
+
+class Refused(Exception):
+    """A root field's permission classes refused the caller: the answer is its error, located as graphql-core
+    locates it, and the data it leaves (null, or null in the field's place)."""
+
+    def __init__(self, data: Any, error: Any) -> None:
+        self.data, self.error = data, error
 
 
 class Fallback(Exception):
@@ -221,7 +239,7 @@ def _joined(name: str) -> Callable[[Any], Any]:
     return get
 
 
-# Fields whose resolver refuses some callers with an error (not compiled: the plan writes no errors).
+# Fields whose resolver refuses some callers with an error (not compiled: the plan writes no errors below the root).
 REFUSING = {("Umkm", "omzetStreak"), ("Umkm", "statusHistory")}
 
 
@@ -253,18 +271,23 @@ def _loaded(
     resolver = definition.base_resolver
     if (parent.name, name) in REFUSING or resolver.arguments:
         raise NotCompiled(f"field {parent.name}.{name} has a resolver that refuses or takes arguments")
-    if resolver.parent_parameter or resolver.root_parameter or not resolver.self_parameter:
-        raise NotCompiled(f"field {parent.name}.{name} has a resolver without its object")
     write = (
         _leaf_writer(gfield.type)
         if node.selection_set is None
         else _object_writer(schema, gfield.type, node.selection_set, frozenset())
     )
-    func, with_info = resolver.wrapped_func, resolver.info_parameter is not None
+    func, info_name = resolver.wrapped_func, resolver.info_parameter and resolver.info_parameter.name
+    # the object is passed as graphql-core's resolver passes it (Strawberry's `get_arguments`): as `self`, `root`
+    # or `parent`
+    object_names = [p.name for p in (resolver.root_parameter, resolver.parent_parameter) if p is not None]
+    with_self = resolver.self_parameter is not None
     _loading[0] = True
 
     def get(value: Any) -> Any:
-        result = func(value, _Info(_request.get())) if with_info else func(value)
+        kwargs = dict.fromkeys(object_names, value)
+        if info_name:
+            kwargs[info_name] = _Info(_request.get())
+        result = func(value, **kwargs) if with_self else func(**kwargs)
         if inspect.isawaitable(result):
             return _Later(result, write)
         return write(result)
@@ -337,6 +360,34 @@ def _below(joins: frozenset[str], relation: str) -> frozenset[str]:
     return frozenset(p[len(relation) + 2 :] for p in joins if p.startswith(relation + "__"))
 
 
+_fragments: dict[str, FragmentDefinitionNode] = {}  # the fragments of the document being compiled
+
+
+def _fields_of(parent: GraphQLObjectType, selection_set: SelectionSetNode) -> list[FieldNode]:
+    """The fields of a selection set with its fragments (named or inline) on the object's own type put in their
+    place, as graphql-core collects them; a fragment on another type, or with a directive, is not compiled."""
+    out: list[FieldNode] = []
+    for node in selection_set.selections:
+        if isinstance(node, FieldNode):
+            out.append(node)
+            continue
+        if node.directives:
+            raise NotCompiled("a directive")
+        if isinstance(node, InlineFragmentNode):
+            condition, inner = node.type_condition, node.selection_set
+        elif isinstance(node, FragmentSpreadNode) and node.name.value in _fragments:
+            fragment = _fragments[node.name.value]
+            if fragment.directives:
+                raise NotCompiled("a directive")
+            condition, inner = fragment.type_condition, fragment.selection_set
+        else:
+            raise NotCompiled("a fragment")
+        if condition is not None and condition.name.value != parent.name:
+            raise NotCompiled("a fragment on another type")
+        out.extend(_fields_of(parent, inner))
+    return out
+
+
 def _selection(
     schema: GraphQLSchema, parent: GraphQLObjectType, selection_set: SelectionSetNode, joins: frozenset[str]
 ) -> list[tuple[str, Callable[[Any], Any], Writer]]:
@@ -345,9 +396,7 @@ def _selection(
     fields = []
     seen: set[str] = set()
     leaves: set[tuple[str, str]] = set()
-    for node in selection_set.selections:
-        if not isinstance(node, FieldNode):
-            raise NotCompiled("a fragment")
+    for node in _fields_of(parent, selection_set):
         if node.directives:
             raise NotCompiled("a directive")
         key = node.alias.value if node.alias else node.name.value
@@ -702,11 +751,17 @@ class ResolverField:
         args, kwargs = get_arguments(
             field=self.definition, source=None, info=info, kwargs=raw, config=self.config, scalar_registry=self.scalars
         )
-        for permission in self.definition.permission_classes:
+        for permission_class in self.definition.permission_classes:
+            permission = permission_class()
             try:
-                allowed = permission().has_permission(None, info, **raw)
-            except Exception:
-                raise Fallback from None
+                allowed = permission.has_permission(None, info, **raw)
+                if allowed is False:
+                    permission.on_unauthorized()  # raises the field's error, as Strawberry's permission extension
+            except Exception as e:
+                error = located_error(e, [self.node], [self.key])
+                raise Refused(
+                    None if isinstance(self.gfield.type, GraphQLNonNull) else {self.key: None}, error
+                ) from None
             if allowed is not True:
                 raise Fallback
         resolver = self.definition.base_resolver.wrapped_func
@@ -753,7 +808,7 @@ def _compile_root(
             node,
             definition,
             write,
-            _count_keys(node.selection_set),
+            _count_keys(gfield.type, node.selection_set),
             strawberry_schema.config,
             strawberry_schema.schema_converter.scalar_registry,
         )
@@ -776,7 +831,7 @@ def _compile_root(
         rule, convert = TABLES[name]
         return TableField(key, _object_writer(schema, gfield.type, node.selection_set, frozenset()), rule, convert)
     write = _object_writer(schema, gfield.type, node.selection_set, _read_shape(catalog_models.PRODUCT_LISTING))
-    return ProductsField(key, gfield, node, write, _count_keys(node.selection_set))
+    return ProductsField(key, gfield, node, write, _count_keys(gfield.type, node.selection_set))
 
 
 def _read_shape(joins: Any) -> frozenset[str]:
@@ -803,11 +858,11 @@ def compile_document(schema: GraphQLSchema, document: DocumentNode, operation_na
     assert root is not None
     _loading[0] = False
     _guards.clear()
+    _fragments.clear()
+    _fragments.update({d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)})
     roots = []
     keys = set()
-    for node in operation.selection_set.selections:
-        if not isinstance(node, FieldNode):
-            raise NotCompiled("a fragment")
+    for node in _fields_of(root, operation.selection_set):
         compiled = _compile_root(schema, root, node)
         if compiled.key in keys:
             raise NotCompiled("a response key asked twice")
@@ -894,7 +949,13 @@ async def _run(
         try:
             # every root checks its arguments and its caller before any statement runs: a fallback then costs no
             # statement twice
-            runs = [(root.key, await root.prepare(context, coerced)) for root in plan.roots]
+            try:
+                runs = [(root.key, await root.prepare(context, coerced)) for root in plan.roots]
+            except Refused as refused:
+                if len(plan.roots) > 1:
+                    raise Fallback from None
+                plans.compiled += 1
+                return ExecutionResult(data=refused.data, errors=[refused.error])
             data = {}
             token = _request.set(context)
             try:
