@@ -1,26 +1,36 @@
 """Compiled reads: a query document whose fields all have a compiled form runs without graphql-core's executor.
 
-Compiled so far: `products(filter, first, after, orderBy)`, `order(id)`, `kecamatans` and `categories` (read
-by their rule, written by the plan), with every plain field of the types they reach and the relations read with them
-(`JOINED_RELATIONS`, within the read shapes `PRODUCT_LISTING`, `ORDER_READ`, `ITEM_READ`). For such a document
-(found by its text and operation name; a bounded LRU) a plan is built once: the statements
-(`models.query.PreparedRows`: Tortoise writes each one once, per kind of caller, from the same rule as the general
-path — `resolvers.catalog.product_query`, `resolvers.orders.order_read_query` and `items_query` with the caller's
-visibility — and the same read shape) and a writer that turns the rows into the answer's dict, in the document's key
-order, through the same Strawberry objects (`Product.from_row`, `Order.from_row`, the same connection and cursors)
-and the same GraphQL scalars. Per request only the variables are coerced (graphql-core), the arguments checked (the
-general path's own checks) and the statements run with the values and the caller bound.
+Roots compiled:
+- `products(filter, first, after, orderBy)`: one prepared statement per (kind of caller, order, cursor or not,
+  filter shape), written by Tortoise once from the rule's own query (`resolvers.catalog.products_where`, the
+  general path's keyset filter, the read shape `PRODUCT_LISTING`) with sentinel values, the request's values bound
+  in their places (`models.query.PreparedRows`); kinds of caller: everyone's rows, the public's, and an owner's
+  (per number of UMKM owned, their IDs bound);
+- `order(id)`: the same with `resolvers.orders.order_read_query` / `items_query` (`ORDER_READ`, `ITEM_READ`), one
+  statement per role and number of UMKM owned;
+- `kecamatans`, `categories`: read by their rule;
+- `umkms`, `orders`, `omzetReports`, `underSoldUmkm`, `opds` (`RESOLVED`): answered by the field's own resolver
+  (its rule's query, pagination and loaders as the general path runs them), called with the arguments Strawberry
+  converts (`get_arguments`) once the field's permission classes allowed the caller; a caller they refuse gets the
+  field's own error, located as graphql-core locates it.
+Below the roots: every plain field, the relations read with their object (`JOINED_RELATIONS`), `totalCount` (the
+connection's own resolver, once per key), fields read by their own resolvers (batch loads: called as the answer
+is written, awaited a depth at a time, so that the loaders batch as on the general path), fields guarded by
+permission classes (personal data) for callers every object allows (admins), and fragments on the object's own
+type. The writer turns the rows into the answer's dict, in the document's key order, through the same Strawberry
+objects (`X.from_row`, the same connection and cursors) and the same GraphQL scalars. Per request only the
+variables are coerced (graphql-core), the arguments checked (the general path's own checks) and the statements run
+with the values and the caller bound.
 
 Everything around execution stays as it is: parsing and validation (cached by document), the cost (computed per
 request from the variables, `schema/cost.py`), the error codes, the statement count, the log line, the time limit,
-the encoding. A plan does not exist for what the compiler does not know: any other root field, an argument it does
-not compile, a field with a resolver of its own or with permission classes (personal data, counts,
-events), a relation not read with its object, a fragment or a directive, a subscription or a mutation, several root
-fields of which one reads nested rows. Such a document runs through the general executor; why is logged once per
-document at INFO (names of the schema only, never a literal of the document). Owners (whose rows depend on their
-UMKM), arguments the general path would refuse (`first` out of range, a forged cursor, an ID of another type) and a
-page the plan cannot write are answered by the general executor as well, per request. `PASAR_COMPILED_READS=0` turns
-compiled reads off.
+the encoding. A plan does not exist for what the compiler does not know: any other root field, an argument of a
+nested field, a resolver that refuses some callers with an error below the root (`REFUSING`), a fragment on another
+type, a directive, a subscription or a mutation, several root fields of which one reads nested rows. Such a
+document runs through the general executor; why is logged once per document at INFO (names of the schema only,
+never a literal of the document). Arguments the general path would refuse (`first` out of range, a forged cursor,
+an ID of another type), a caller a guarded field refuses, and a page the plan cannot write are answered by the
+general executor as well, per request. `PASAR_COMPILED_READS=0` turns compiled reads off.
 """
 
 from __future__ import annotations
