@@ -593,6 +593,8 @@ class ProductsField:
             n, cursor = check_page(catalog_models.Product.all(), order, args.get("first"), after)
         except (BadUserInput, DomainError):
             raise Fallback from None  # the general path answers the error
+        if cursor is not None and len(cursor) != len(order):
+            raise Fallback  # refused by the general path's `keyset_page`
 
         async def run() -> Any:
             subtree = await category_subtree(f.category_id) if f.category_id is not None else None

@@ -76,6 +76,7 @@ DOCUMENTS = [
     (S1_PRODUCTS, {"first": 101}),
     ("query($a: String) { products(first: 2, after: $a) { edges { cursor } } }", {"a": "bm90IGEgY3Vyc29y"}),
     ("query($a: String) { products(first: 2, after: $a) { edges { cursor } } }", {"a": "W1s1XV0="}),
+    ("query($a: String) { products(first: 2, after: $a) { totalCount } }", {"a": "WzEsMiwzXQ=="}),  # [1,2,3]
     (S1_PRODUCTS, {"first": "many"}),
     # not compiled: personal fields, fragments, directives, another root field
     ("{ products(first: 3) { edges { node { umkm { name phone bankAccount ownerName } } } } }", None),
