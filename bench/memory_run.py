@@ -16,14 +16,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import platform
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 from bench.harness import load
-from bench.harness.run import start_ours, wait_ready
+from bench.harness.run import machine, start_ours, wait_ready
 from bench.harness.scenarios import S1_PRODUCTS
 
 
@@ -84,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     errors = sum(r[k] for r in (warm, measured) for k in ("connect", "read", "status"))
     summary = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{platform.processor() or platform.machine()}, {platform.python_version()}",
+        "machine": machine(),
         "document": f"S1 products(first: {args.first}), anonymous",
         "connections": args.connections,
         "warmup_s": args.warmup,
