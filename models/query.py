@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import sqlite3
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,6 +14,7 @@ import asyncpg
 from tortoise import connections
 from tortoise.exceptions import DBConnectionError
 from tortoise.expressions import Q
+from tortoise.filters import escape_like
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -71,6 +73,13 @@ async def joined_rows(qs: QuerySet, joins: Joins) -> list[Row]:
     return _build_rows(plan, await qs.values(*fields))
 
 
+def _picker(positions: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:
+    """The values at these positions, as a tuple (`itemgetter` of one position gives the value itself)."""
+    if len(positions) == 1:
+        return lambda values: (values[positions[0]],)
+    return operator.itemgetter(*positions)
+
+
 class PreparedRows:
     """`joined_rows` of a query built once: Tortoise writes the statement (its SQL, its parameters) when the plan is
     made, and each run only puts the values of that run into their places and converts the columns the way Tortoise
@@ -108,17 +117,43 @@ class PreparedRows:
             if not isinstance(func, types.LambdaType)
         ]
         self.db = values_query._db
+        self.layout: tuple[list, list] | None = None
+
+    def _layout(self, names: list[str]) -> tuple[list, list]:
+        """Where each converted column and each light row's columns are in a record (its columns by position)."""
+        at = {name: i for i, name in enumerate(names)}
+        convert = [(at[col], func) for col, func in self.columns]
+        paths = [
+            (path, [col for _key, col in keys], _picker([at[key] for key, _col in keys]), children)
+            for path, keys, children in self.plan
+        ]
+        return convert, paths
 
     async def run(self, values: Mapping[str, Any]) -> list[Row]:
         params = list(self.params)
         for name, places in self.places.items():
             for place in places:
                 params[place] = values[name]
-        records = await self.db.execute_query_dict(self.sql, params)
-        for record in records:
-            for col, func in self.columns:
-                record[col] = func(record[col])
-        return _build_rows(self.plan, records)
+        _count, records = await self.db.execute_query(self.sql, params)
+        if not records:
+            return []
+        if self.layout is None:
+            self.layout = self._layout(list(records[0].keys()))
+        convert, paths = self.layout
+        out = []
+        for record in records:  # what `_build_rows` makes of `execute_query_dict`'s dicts, by position
+            vals = list(record)
+            for i, func in convert:
+                vals[i] = func(vals[i])
+            made: dict[str, Row] = {}
+            for path, cols, pick, children in paths:
+                row = Row.__new__(Row)
+                row.__dict__.update(zip(cols, pick(vals), strict=True))
+                for child, attr in children:
+                    setattr(row, attr, made[child])
+                made[path] = row
+            out.append(made[""])
+        return out
 
 
 def row_key(row: Any, order: list[tuple[str, bool]]) -> list[Any]:
@@ -128,6 +163,13 @@ def row_key(row: Any, order: list[tuple[str, bool]]) -> list[Any]:
         value = row[name] if isinstance(row, dict) else getattr(row, name)
         out.append({"dt": value.isoformat()} if isinstance(value, dt.datetime) else value)
     return out
+
+
+def like_contains(word: str) -> str:
+    """The parameter Tortoise binds for `field__icontains=word` (`tortoise.filters`): `%word%`, LIKE's own
+    characters escaped. Compiled reads bind it in place of a sentinel word; a Tortoise that binds something else
+    leaves the sentinel unfound and the statement unprepared."""
+    return f"%{escape_like(word)}%"
 
 
 def cursor_value(value: Any) -> Any:

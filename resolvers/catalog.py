@@ -50,11 +50,19 @@ ORDERINGS = {
 
 
 async def product_query(ctx: Ctx, f: ProductFilter) -> QuerySet[Product]:
-    qs = Product.filter(visible_product_q(ctx.principal))
-    for w in words(f.search):
+    search = words(f.search)
+    subtree = await category_subtree(f.category_id) if f.category_id is not None else None
+    return products_where(ctx.principal, f, search, subtree)
+
+
+def products_where(p: Principal, f: ProductFilter, search: list[str], subtree: list[int] | None) -> QuerySet[Product]:
+    """The products `p` may see that pass `f`, given the words of its search and its category's subtree (read by
+    `product_query`; compiled reads call this with values of their own to find their places in the statement)."""
+    qs = Product.filter(visible_product_q(p))
+    for w in search:
         qs = qs.filter(Q(name__icontains=w) | Q(description__icontains=w))
-    if f.category_id is not None:
-        qs = qs.filter(category_id__in=await category_subtree(f.category_id) or [-1])
+    if subtree is not None:
+        qs = qs.filter(category_id__in=subtree or [-1])
     if f.umkm_id is not None:
         qs = qs.filter(umkm_id=f.umkm_id)
     if f.kecamatan_id is not None:

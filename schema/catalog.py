@@ -108,6 +108,21 @@ def _id(value: str | None, type_name: str, field: str) -> int | None:
     return decode_id(value, type_name, field) if value else None
 
 
+def product_filter(f: ProductFilter | None) -> rules.ProductFilter:
+    """The rule's filter of `products(filter:)`, its IDs decoded (compiled reads use it too)."""
+    f = f or ProductFilter()
+    return rules.ProductFilter(
+        search=f.search,
+        category_id=_id(f.category_id, "Category", "categoryId"),
+        umkm_id=_id(f.umkm_id, "Umkm", "umkmId"),
+        kecamatan_id=_id(f.kecamatan_id, "Kecamatan", "kecamatanId"),
+        serves_kecamatan_id=_id(f.serves_kecamatan_id, "Kecamatan", "servesKecamatanId"),
+        min_price=f.min_price,
+        max_price=f.max_price,
+        in_stock=f.in_stock,
+    )
+
+
 @strawberry.type
 class CatalogQuery:
     @strawberry.field(
@@ -121,20 +136,7 @@ class CatalogQuery:
         after: str | None = None,
         order_by: ProductOrder = ProductOrder.NEWEST,
     ) -> Connection[Product]:
-        f = filter or ProductFilter()
-        qs = await rules.product_query(
-            info.context,
-            rules.ProductFilter(
-                search=f.search,
-                category_id=_id(f.category_id, "Category", "categoryId"),
-                umkm_id=_id(f.umkm_id, "Umkm", "umkmId"),
-                kecamatan_id=_id(f.kecamatan_id, "Kecamatan", "kecamatanId"),
-                serves_kecamatan_id=_id(f.serves_kecamatan_id, "Kecamatan", "servesKecamatanId"),
-                min_price=f.min_price,
-                max_price=f.max_price,
-                in_stock=f.in_stock,
-            ),
-        )
+        qs = await rules.product_query(info.context, product_filter(filter))
         order = rules.ORDERINGS[order_by.value]
         return await paginate(qs, order, first, after, Product.from_row, joins=m.PRODUCT_LISTING)
 

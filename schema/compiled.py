@@ -1,31 +1,45 @@
 """Compiled reads: a query document whose fields all have a compiled form runs without graphql-core's executor.
 
-Compiled so far: `products(first, after, orderBy)` (no `filter`), `order(id)`, `kecamatans` and `categories` (read
-by their rule, written by the plan), with every plain field of the types they reach and the relations read with them
-(`JOINED_RELATIONS`, within the read shapes `PRODUCT_LISTING`, `ORDER_READ`, `ITEM_READ`). For such a document
-(found by its text and operation name; a bounded LRU) a plan is built once: the statements
-(`models.query.PreparedRows`: Tortoise writes each one once, per kind of caller, from the same rule as the general
-path — `resolvers.catalog.product_query`, `resolvers.orders.order_read_query` and `items_query` with the caller's
-visibility — and the same read shape) and a writer that turns the rows into the answer's dict, in the document's key
-order, through the same Strawberry objects (`Product.from_row`, `Order.from_row`, the same connection and cursors)
-and the same GraphQL scalars. Per request only the variables are coerced (graphql-core), the arguments checked (the
-general path's own checks) and the statements run with the values and the caller bound.
+Roots compiled:
+- `products(filter, first, after, orderBy)`: one prepared statement per (kind of caller, order, cursor or not,
+  filter shape), written by Tortoise once from the rule's own query (`resolvers.catalog.products_where`, the
+  general path's keyset filter, the read shape `PRODUCT_LISTING`) with sentinel values, the request's values bound
+  in their places (`models.query.PreparedRows`); kinds of caller: everyone's rows, the public's, and an owner's
+  (per number of UMKM owned, their IDs bound);
+- `order(id)`: the same with `resolvers.orders.order_read_query` / `items_query` (`ORDER_READ`, `ITEM_READ`), one
+  statement per role and number of UMKM owned;
+- `kecamatans`, `categories`: read by their rule;
+- `umkms`, `orders`, `omzetReports`, `underSoldUmkm`, `opds` (`RESOLVED`): answered by the field's own resolver
+  (its rule's query, pagination and loaders as the general path runs them), called with the arguments Strawberry
+  converts (`get_arguments`) once the field's permission classes allowed the caller; a caller they refuse gets the
+  field's own error, located as graphql-core locates it.
+Below the roots: every plain field, the relations read with their object (`JOINED_RELATIONS`), `totalCount` (the
+connection's own resolver, once per key), fields read by their own resolvers (batch loads: called as the answer
+is written, awaited a depth at a time, so that the loaders batch as on the general path), fields guarded by
+permission classes (personal data) for callers every object allows (admins), and fragments on the object's own
+type. The writer turns the rows into the answer's dict, in the document's key order, through the same Strawberry
+objects (`X.from_row`, the same connection and cursors) and the same GraphQL scalars. Per request only the
+variables are coerced (graphql-core), the arguments checked (the general path's own checks) and the statements run
+with the values and the caller bound.
 
 Everything around execution stays as it is: parsing and validation (cached by document), the cost (computed per
 request from the variables, `schema/cost.py`), the error codes, the statement count, the log line, the time limit,
-the encoding. A plan does not exist for what the compiler does not know: any other root field, an argument it does
-not compile (`filter`), a field with a resolver of its own or with permission classes (personal data, counts,
-events), a relation not read with its object, a fragment or a directive, a subscription or a mutation, several root
-fields of which one reads nested rows. Such a document runs through the general executor; why is logged once per
-document at INFO (names of the schema only, never a literal of the document). Owners (whose rows depend on their
-UMKM), arguments the general path would refuse (`first` out of range, a forged cursor, an ID of another type) and a
-page the plan cannot write are answered by the general executor as well, per request. `PASAR_COMPILED_READS=0` turns
-compiled reads off.
+the encoding. A plan does not exist for what the compiler does not know: any other root field, an argument of a
+nested field, a resolver that refuses some callers with an error below the root (`REFUSING`), a fragment on another
+type, a directive, a subscription or a mutation, several root fields of which one reads nested rows. Such a
+document runs through the general executor; why is logged once per document at INFO (names of the schema only,
+never a literal of the document). Arguments the general path would refuse (`first` out of range, a forged cursor,
+an ID of another type), a caller a guarded field refuses, and a page the plan cannot write are answered by the
+general executor as well, per request. `PASAR_COMPILED_READS=0` turns compiled reads off.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import dataclasses
 import datetime as dt
+import inspect
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -36,31 +50,40 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLEnumType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
+    InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    get_named_type,
 )
+from graphql.error import located_error
 from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.utilities import get_operation_ast
+from strawberry.permission import PermissionExtension
+from strawberry.schema.schema_converter import get_arguments
+from strawberry.utils.str_converters import to_camel_case
 
 from models import catalog as catalog_models
 from models import orders as order_models
-from models.base import Role
-from models.query import PreparedRows, after_filter, cursor_value
+from models.query import PreparedRows, after_filter, cursor_value, keyset_page, like_contains
 from resolvers import catalog as rules
 from resolvers import orders as order_rules
 from resolvers import registry as registry_rules
-from resolvers.common import BadUserInput, DomainError, Principal
-from schema.catalog import Product
+from resolvers.categories import category_subtree
+from resolvers.common import AccessError, BadUserInput, DomainError, Principal
+from schema.catalog import Product, product_filter
+from schema.catalog import ProductFilter as ProductFilterInput
 from schema.orders import Order, OrderItem
 from schema.registry import Category, Kecamatan
-from schema.relay import check_page, connection_of, decode_id
+from schema.relay import Connection, check_page, connection_of, decode_id
 
 log = logging.getLogger("pasar.compiled")
 MAX_PLANS = 256
@@ -76,22 +99,60 @@ JOINED_RELATIONS = {
 }
 
 
+TOTAL_COUNT = Connection.total_count
+COUNTED = "_compiled_total"  # where a plan keeps what `totalCount` answered (run by the plan, once per key)
+
+
+def _count_keys(type_: Any, selection_set: SelectionSetNode | None) -> int:
+    """How many response keys ask a connection's `totalCount` (graphql-core runs its resolver once per key); 0 for
+    a type whose `totalCount` is not the connection's (its own resolver reads it)."""
+    total = get_named_type(type_).fields.get("totalCount")
+    definition = total is not None and (total.extensions or {}).get(DEFINITION)
+    if not definition or definition.base_resolver is None or definition.base_resolver.wrapped_func is not TOTAL_COUNT:
+        return 0
+    nodes = selection_set.selections if selection_set is not None else ()
+    return sum(1 for n in nodes if isinstance(n, FieldNode) and n.name.value == "totalCount")
+
+
 class NotCompiled(Exception):
     """The document has a part without a compiled form; the message says which (schema names only)."""
+
+
+class Refused(Exception):
+    """A root field's permission classes refused the caller: the answer is its error, located as graphql-core
+    locates it, and the data it leaves (null, or null in the field's place)."""
+
+    def __init__(self, data: Any, error: Any) -> None:
+        self.data, self.error = data, error
 
 
 class Fallback(Exception):
     """This request is answered by the general executor (its arguments are refused there, or a value is missing)."""
 
 
-def caller_kind(principal: Principal) -> str | None:
+def caller_kind(principal: Principal) -> str:
     """Callers who see the same rows: everything (admins, analysts), the public's rows (everyone else without a
-    UMKM); None for an owner, whose rows depend on his UMKM (not compiled)."""
+    UMKM), or the public's and their own UMKM's (owners: one kind per number of UMKM, whose IDs are bound per
+    request)."""
     if principal.sees_everything:
         return "all"
     if principal.umkm_ids:
-        return None
+        return f"owner of {len(principal.umkm_ids)}"
     return "public"
+
+
+SENTINEL_OWNED = 987_654_500  # an owner's UMKM IDs: SENTINEL_OWNED + i
+
+
+def owned_sentinels(p: Principal) -> tuple[frozenset[int], dict[str, int]]:
+    """UMKM IDs no request has, as many as the caller owns (at least one), for finding their places, by slot name."""
+    sentinels = [SENTINEL_OWNED + i for i in range(max(len(p.umkm_ids), 1))]
+    return frozenset(sentinels), {f"owned{i}": v for i, v in enumerate(sentinels)}
+
+
+def owned_values(p: Principal) -> dict[str, int]:
+    """The caller's UMKM IDs by slot name (-1 when he owns none, as the rules read an empty list)."""
+    return {f"owned{i}": v for i, v in enumerate(sorted(p.umkm_ids) or [-1])}
 
 
 # ---------------------------------------------------------------- writers of selections
@@ -188,8 +249,153 @@ def _joined(name: str) -> Callable[[Any], Any]:
     return get
 
 
+# Fields whose resolver refuses some callers with an error (not compiled: the plan writes no errors below the root).
+REFUSING = {("Umkm", "omzetStreak"), ("Umkm", "statusHistory")}
+
+
+class _Later:
+    """A field's resolver still to be awaited (a batch load) and the writer of what it returns."""
+
+    __slots__ = ("awaitable", "write")
+
+    def __init__(self, awaitable: Any, write: Writer) -> None:
+        self.awaitable, self.write = awaitable, write
+
+
+_request: contextvars.ContextVar[Any] = contextvars.ContextVar("pasar_compiled_request")
+_loading: list[bool] = [False]  # set while compiling when a field is loaded by its resolver
+
+
+def _loaded(
+    schema: GraphQLSchema,
+    parent: GraphQLObjectType,
+    name: str,
+    definition: Any,
+    gfield: Any,
+    node: FieldNode,
+    joins: frozenset[str],
+) -> Callable[[Any], Any]:
+    """A field read by its own resolver (a batch load through the request's loaders, or a computed value), called
+    while the answer is written, in the document's order as graphql-core calls it; what it returns is awaited with
+    the other fields of its depth together (`settle`), so that the loaders batch as they do on the general path."""
+    resolver = definition.base_resolver
+    if (parent.name, name) in REFUSING or resolver.arguments:
+        raise NotCompiled(f"field {parent.name}.{name} has a resolver that refuses or takes arguments")
+    write = (
+        _leaf_writer(gfield.type)
+        if node.selection_set is None
+        else _object_writer(schema, gfield.type, node.selection_set, frozenset())
+    )
+    func, info_name = resolver.wrapped_func, resolver.info_parameter and resolver.info_parameter.name
+    # the object is passed as graphql-core's resolver passes it (Strawberry's `get_arguments`): as `self`, `root`
+    # or `parent`
+    object_names = [p.name for p in (resolver.root_parameter, resolver.parent_parameter) if p is not None]
+    with_self = resolver.self_parameter is not None
+    _loading[0] = True
+
+    def get(value: Any) -> Any:
+        kwargs = dict.fromkeys(object_names, value)
+        if info_name:
+            kwargs[info_name] = _Info(_request.get())
+        result = func(value, **kwargs) if with_self else func(**kwargs)
+        if inspect.isawaitable(result):
+            return _Later(result, write)
+        return write(result)
+
+    return get
+
+
+class _Nobody:
+    """The object a field's permission classes are asked about before a plan runs: a row no caller owns (`pk` -1)."""
+
+    pk = id = umkm_id = -1
+
+
+_guards: set[type] = set()  # the permission classes of the fields of the document being compiled
+
+
+def _guarded(parent: GraphQLObjectType, name: str, definition: Any, gfield: Any, node: FieldNode) -> Callable:
+    """A field its permission classes guard (personal data): compiled for the callers they allow on every object
+    (asked before the plan runs, about `_Nobody`: admins); any other caller is answered by the general executor,
+    which writes the null and the FORBIDDEN error. Each object is asked again while the answer is written."""
+    resolver = definition.base_resolver
+    if resolver is None or resolver.is_async or resolver.arguments or node.selection_set is not None:
+        raise NotCompiled(f"field {parent.name}.{name} has permissions")
+    if resolver.info_parameter is not None or resolver.parent_parameter or resolver.root_parameter:
+        raise NotCompiled(f"field {parent.name}.{name} has permissions")
+    _guards.update(definition.permission_classes)
+    permissions = [c() for c in definition.permission_classes]
+    func, write = resolver.wrapped_func, _leaf_writer(gfield.type)
+
+    def get(value: Any) -> Any:
+        info = _Info(_request.get())
+        if not all(p.has_permission(value, info) is True for p in permissions):
+            raise Fallback
+        return write(func(value))
+
+    return get
+
+
+def allowed_everywhere(guards: frozenset[type], context: Any) -> bool:
+    info = _Info(context)
+    try:
+        return all(guard().has_permission(_Nobody(), info) is True for guard in guards)
+    except Exception:
+        return False
+
+
+def _markers(tree: Any, out: list[tuple[Any, Any, _Later]]) -> None:
+    items = tree.items() if isinstance(tree, dict) else enumerate(tree) if isinstance(tree, list) else ()
+    for key, value in items:
+        if isinstance(value, _Later):
+            out.append((tree, key, value))
+        elif isinstance(value, (dict, list)):
+            _markers(value, out)
+
+
+async def settle(tree: Any) -> Any:
+    """Await the resolvers left in an answer, one depth at a time (all of a depth together), and write what they
+    return in their places."""
+    while True:
+        found: list[tuple[Any, Any, _Later]] = []
+        _markers(tree, found)
+        if not found:
+            return tree
+        results = await asyncio.gather(*(later.awaitable for _, _, later in found))
+        for (container, key, later), result in zip(found, results, strict=True):
+            container[key] = later.write(result)
+
+
 def _below(joins: frozenset[str], relation: str) -> frozenset[str]:
     return frozenset(p[len(relation) + 2 :] for p in joins if p.startswith(relation + "__"))
+
+
+_fragments: dict[str, FragmentDefinitionNode] = {}  # the fragments of the document being compiled
+
+
+def _fields_of(parent: GraphQLObjectType, selection_set: SelectionSetNode) -> list[FieldNode]:
+    """The fields of a selection set with its fragments (named or inline) on the object's own type put in their
+    place, as graphql-core collects them; a fragment on another type, or with a directive, is not compiled."""
+    out: list[FieldNode] = []
+    for node in selection_set.selections:
+        if isinstance(node, FieldNode):
+            out.append(node)
+            continue
+        if node.directives:
+            raise NotCompiled("a directive")
+        if isinstance(node, InlineFragmentNode):
+            condition, inner = node.type_condition, node.selection_set
+        elif isinstance(node, FragmentSpreadNode) and node.name.value in _fragments:
+            fragment = _fragments[node.name.value]
+            if fragment.directives:
+                raise NotCompiled("a directive")
+            condition, inner = fragment.type_condition, fragment.selection_set
+        else:
+            raise NotCompiled("a fragment")
+        if condition is not None and condition.name.value != parent.name:
+            raise NotCompiled("a fragment on another type")
+        out.extend(_fields_of(parent, inner))
+    return out
 
 
 def _selection(
@@ -199,16 +405,19 @@ def _selection(
     shape, e.g. `PRODUCT_LISTING`): a relation field is compiled only when its rows come with the object."""
     fields = []
     seen: set[str] = set()
-    for node in selection_set.selections:
-        if not isinstance(node, FieldNode):
-            raise NotCompiled("a fragment")
+    leaves: set[tuple[str, str]] = set()
+    for node in _fields_of(parent, selection_set):
         if node.directives:
             raise NotCompiled("a directive")
         key = node.alias.value if node.alias else node.name.value
         if key in seen:
+            if node.selection_set is None and not node.arguments and (key, node.name.value) in leaves:
+                continue  # the same leaf again: graphql-core merges it into the first
             raise NotCompiled("a response key asked twice")  # graphql-core merges them; the plan does not
         seen.add(key)
         name = node.name.value
+        if node.selection_set is None:
+            leaves.add((key, name))
         if name == "__typename":
             fields.append((key, _typename(parent.name), _identity))
             continue
@@ -218,14 +427,22 @@ def _selection(
         if node.arguments:
             raise NotCompiled(f"arguments of {parent.name}.{name}")
         definition = (gfield.extensions or {}).get(DEFINITION)
-        if definition is None or definition.permission_classes or definition.extensions:
-            raise NotCompiled(f"field {parent.name}.{name} has permissions or extensions")
+        if definition is None or any(not isinstance(e, PermissionExtension) for e in definition.extensions):
+            raise NotCompiled(f"field {parent.name}.{name} has extensions")
+        if definition.permission_classes:
+            fields.append((key, _guarded(parent, name, definition, gfield, node), _identity))
+            continue
         relation = JOINED_RELATIONS.get((parent.name, name))
-        if definition.base_resolver is not None and relation is None:
-            raise NotCompiled(f"field {parent.name}.{name} has a resolver")
+        if definition.base_resolver is not None and definition.base_resolver.wrapped_func is TOTAL_COUNT:
+            relation = COUNTED  # counted by the plan with the connection's own resolver (`ProductsField`)
+        elif definition.base_resolver is not None and relation is None:
+            fields.append((key, _loaded(schema, parent, name, definition, gfield, node, joins), _identity))
+            continue
         python_name = definition.python_name
-        if relation is not None and python_name not in joins:
-            raise NotCompiled(f"field {parent.name}.{name} is not read with its object")
+        if relation is not None and relation is not COUNTED and python_name not in joins:
+            # not read with its object: its resolver loads it
+            fields.append((key, _loaded(schema, parent, name, definition, gfield, node, joins), _identity))
+            continue
         get = _joined(relation) if relation is not None else _attribute(python_name)
         if node.selection_set is None:
             fields.append((key, get, _leaf_writer(gfield.type)))
@@ -254,62 +471,148 @@ def _sentinel_cursor(order: list[tuple[str, bool]]) -> list[Any]:
 
 
 SENTINEL_LIMIT = 987_654_3
+SENTINEL_FILTER = 987_654_400  # the filter's IDs and prices: SENTINEL_FILTER + i, one per place
+SENTINEL_WORD = "qzxcompiledword{}q"  # a search word (letters and digits only: LIKE escapes nothing in it)
+MAX_STATEMENTS = 64  # prepared statements per `products` field (filter shapes), least recently used dropped
+
+
+def _filter_shape(f: rules.ProductFilter, search: list[str], subtree: list[int] | None) -> tuple:
+    """What makes a filter's statement differ from another's: which filters are set, how many search words and
+    category IDs (never their values)."""
+    return (
+        len(search),
+        None if subtree is None else len(subtree) or 1,
+        f.umkm_id is not None,
+        f.kecamatan_id is not None,
+        f.serves_kecamatan_id is not None,
+        f.min_price is not None,
+        f.max_price is not None,
+        f.in_stock,
+    )
+
+
+def _filter_values(f: rules.ProductFilter, search: list[str], subtree: list[int] | None) -> dict[str, Any]:
+    """The values of a filter by slot name (the same names as `_sentinel_filter`'s)."""
+    values: dict[str, Any] = {f"word{i}": like_contains(w) for i, w in enumerate(search)}
+    if subtree is not None:
+        values.update({f"category{i}": c for i, c in enumerate(subtree or [-1])})
+    for name in ("umkm_id", "kecamatan_id", "serves_kecamatan_id", "min_price", "max_price"):
+        if getattr(f, name) is not None:
+            values[name] = getattr(f, name)
+    return values
+
+
+def _sentinel_filter(shape: tuple) -> tuple[rules.ProductFilter, list[str], list[int] | None]:
+    """A filter of this shape with values no request uses, for finding their places in the statement."""
+    n_words, n_categories, umkm, kecamatan, serves, min_price, max_price, in_stock = shape
+    numbers = iter(range(SENTINEL_FILTER, SENTINEL_FILTER + 100))
+    subtree = None if n_categories is None else [next(numbers) for _ in range(n_categories)]
+    f = rules.ProductFilter(
+        umkm_id=next(numbers) if umkm else None,
+        kecamatan_id=next(numbers) if kecamatan else None,
+        serves_kecamatan_id=next(numbers) if serves else None,
+        min_price=next(numbers) if min_price else None,
+        max_price=next(numbers) if max_price else None,
+        in_stock=in_stock,
+    )
+    return f, [SENTINEL_WORD.format(i) for i in range(n_words)], subtree
+
+
+FILTER_FIELDS = {f.name: to_camel_case(f.name) for f in dataclasses.fields(rules.ProductFilter)}
+NOT_PREPARED = object()  # the statement of a shape cannot be prepared: the rule's own query runs
 
 
 @dataclass
 class ProductsField:
-    """`products(first, after, orderBy)` without `filter`: one prepared statement per (caller kind, order, cursor
-    or not), built on first use."""
+    """`products(filter, first, after, orderBy)`: one prepared statement per (caller kind, order, cursor or not,
+    filter shape), built on first use from the rule's own query (`resolvers.catalog.products_where`) with sentinel
+    values; per request the filter is decoded as the general path decodes it (`schema.catalog.product_filter`), the
+    category's subtree read by the rule's own function when the filter names a category (the same statement the
+    general path runs), and the values put in their places."""
 
     key: str
     gfield: Any
     node: FieldNode
     write: Writer
-    statements: dict[tuple[str, str, bool], PreparedRows] = field(default_factory=dict)
+    counts: int = 0  # response keys asking `totalCount`
+    statements: OrderedDict[tuple, Any] = field(default_factory=OrderedDict)
 
-    async def statement(self, ctx: Any, kind: str, order_name: str, with_cursor: bool) -> PreparedRows:
-        k = (kind, order_name, with_cursor)
-        if k not in self.statements:
-            order = rules.ORDERINGS[order_name]
-            qs = await rules.product_query(ctx, rules.ProductFilter())
-            slots: dict[str, Any] = {"limit": SENTINEL_LIMIT + 1}
-            if with_cursor:
-                sentinel = _sentinel_cursor(order)
-                qs = qs.filter(after_filter(order, sentinel))  # the general path's keyset filter
-                slots.update({f"after{i}": cursor_value(v) for i, v in enumerate(sentinel)})
-            qs = qs.order_by(*[("-" if desc else "") + name for name, desc in order]).limit(SENTINEL_LIMIT + 1)
-            try:
-                self.statements[k] = PreparedRows(qs, catalog_models.PRODUCT_LISTING, slots)
-            except ValueError as e:
-                raise Fallback(str(e)) from None
-        return self.statements[k]
+    async def connection(self, rows: list[Any], has_next: bool, order: Any, after: Any, count_qs: Any) -> Any:
+        """The page as the general path's connection, with `totalCount` run by its own resolver when asked for (one
+        COUNT per key, after the page's statement, as graphql-core runs it)."""
+        conn = connection_of(rows, has_next, order, after, Product.from_row, count_qs)
+        for _ in range(self.counts):
+            setattr(conn, COUNTED, await TOTAL_COUNT(conn))
+        return self.write(conn)
+
+    def statement(self, p: Principal, kind: str, order_name: str, with_cursor: bool, shape: tuple) -> Any:
+        k = (kind, order_name, with_cursor, shape)
+        found = self.statements.get(k)
+        if found is not None:
+            self.statements.move_to_end(k)
+            return found
+        order = rules.ORDERINGS[order_name]
+        f, search, subtree = _sentinel_filter(shape)
+        slots: dict[str, Any] = {"limit": SENTINEL_LIMIT + 1, **_filter_values(f, search, subtree)}
+        if p.umkm_ids and not p.sees_everything:
+            owned, owned_slots = owned_sentinels(p)
+            p = dataclasses.replace(p, umkm_ids=owned)
+            slots.update(owned_slots)
+        qs = rules.products_where(p, f, search, subtree)
+        if with_cursor:
+            sentinel = _sentinel_cursor(order)
+            qs = qs.filter(after_filter(order, sentinel))  # the general path's keyset filter
+            slots.update({f"after{i}": cursor_value(v) for i, v in enumerate(sentinel)})
+        qs = qs.order_by(*[("-" if desc else "") + name for name, desc in order]).limit(SENTINEL_LIMIT + 1)
+        try:
+            found = PreparedRows(qs, catalog_models.PRODUCT_LISTING, slots)
+        except ValueError as e:
+            log.info("compiled reads: a filter of `products` runs its rule's query each time: %s", e)
+            found = NOT_PREPARED
+        self.statements[k] = found
+        if len(self.statements) > MAX_STATEMENTS:
+            self.statements.popitem(last=False)
+        return found
 
     async def prepare(self, ctx: Any, variables: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
-        kind = caller_kind(ctx.principal)
-        if kind is None:
-            raise Fallback
+        p = ctx.principal
+        kind = caller_kind(p)
         args = get_argument_values(self.gfield, self.node, variables)
-        order_by = args.get("order_by", args.get("orderBy"))
+        order_by = args.get("orderBy")
         order_name = getattr(order_by, "value", order_by) or "NEWEST"
-        if args.get("filter") is not None or order_name not in rules.ORDERINGS:
+        if order_name not in rules.ORDERINGS:
             raise Fallback
         order = rules.ORDERINGS[order_name]
+        raw = args.get("filter")
         after = args.get("after")
         try:
+            f = product_filter(
+                None if raw is None else ProductFilterInput(**{k: raw.get(v) for k, v in FILTER_FIELDS.items()})
+            )
+            search = rules.words(f.search)
             n, cursor = check_page(catalog_models.Product.all(), order, args.get("first"), after)
         except (BadUserInput, DomainError):
-            raise Fallback from None
-        statement = await self.statement(ctx, kind, order_name, cursor is not None)
-        values: dict[str, Any] = {"limit": n + 1}
-        if cursor is not None:
-            values.update({f"after{i}": cursor_value(v) for i, v in enumerate(cursor)})
+            raise Fallback from None  # the general path answers the error
+        if cursor is not None and len(cursor) != len(order):
+            raise Fallback  # refused by the general path's `keyset_page`
 
         async def run() -> Any:
+            subtree = await category_subtree(f.category_id) if f.category_id is not None else None
+            shape = _filter_shape(f, search, subtree)
+            statement = self.statement(p, kind, order_name, cursor is not None, shape)
+            if statement is NOT_PREPARED:
+                qs = rules.products_where(p, f, search, subtree)
+                rows, has_next = await keyset_page(qs, order, n, cursor, catalog_models.PRODUCT_LISTING)
+                return await self.connection(rows, has_next, order, after, qs)
+            values: dict[str, Any] = {"limit": n + 1, **_filter_values(f, search, subtree), **owned_values(p)}
+            if cursor is not None:
+                values.update({f"after{i}": cursor_value(v) for i, v in enumerate(cursor)})
             try:
                 rows = await statement.run(values)
             except (ValueError, TypeError):
                 raise Fallback from None  # the general path answers a cursor the database refuses
-            return self.write(connection_of(rows[:n], len(rows) > n, order, after, Product.from_row, None))
+            count_qs = rules.products_where(p, f, search, subtree) if self.counts else None
+            return await self.connection(rows[:n], len(rows) > n, order, after, count_qs)
 
         return run
 
@@ -327,6 +630,7 @@ class _SentinelContext:
             user_id=SENTINEL_USER if p.user_id is not None else None,
             role=p.role,
             opd_id=SENTINEL_OPD if p.opd_id is not None else None,
+            umkm_ids=owned_sentinels(p)[0],
             api_key_id=p.api_key_id,
             scopes=p.scopes,
         )
@@ -339,8 +643,7 @@ NO_ORDERS = object()  # the caller sees no order at all: null without a statemen
 class OrderField:
     """`order(id)`: the order with its UMKM and OPD in one prepared statement (`resolvers.orders.order_read_query`,
     `ORDER_READ`), its items with their products and the products' UMKM in one more when asked for
-    (`items_query`, `ITEM_READ`); one statement per role, built on first use. Owners fall back (their visibility
-    depends on their UMKM)."""
+    (`items_query`, `ITEM_READ`); one statement per role (and number of UMKM owned), built on first use."""
 
     key: str
     gfield: Any
@@ -361,7 +664,7 @@ class OrderField:
                         qs,
                         order_models.ORDER_READ,
                         {"id": SENTINEL_ORDER},
-                        {"user": SENTINEL_USER, "opd": SENTINEL_OPD},
+                        {"user": SENTINEL_USER, "opd": SENTINEL_OPD, **owned_sentinels(ctx.principal)[1]},
                     )
                 )
             except ValueError as e:
@@ -370,18 +673,16 @@ class OrderField:
 
     async def prepare(self, ctx: Any, variables: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
         p = ctx.principal
-        if p.umkm_ids or p.role is Role.UMKM_OWNER:
-            raise Fallback
         args = get_argument_values(self.gfield, self.node, variables)
         try:
             order_id = decode_id(args.get("id"), "Order")
         except DomainError:
             raise Fallback from None
         kind = p.role.value if p.role is not None else ("partner" if p.is_partner else "anonymous")
-        statement = self.statement(ctx, kind)
+        statement = self.statement(ctx, f"{kind}, {max(len(p.umkm_ids), 1)} UMKM")
         if statement is NO_ORDERS:
             return _constant(self.write(None))
-        values = {"id": order_id, "user": p.user_id, "opd": p.opd_id}
+        values = {"id": order_id, "user": p.user_id, "opd": p.opd_id, **owned_values(p)}
         if any(values[name] is None for name in statement.places):
             raise Fallback  # the general path's query would test for NULL: another statement
         if self.with_items and self.items is None:
@@ -429,27 +730,105 @@ def _constant(value: Any) -> Callable[[], Awaitable[Any]]:
     return run
 
 
+class _Info:
+    """What the roots' resolvers and permission classes read of `info`: the context (anything else they read makes
+    the plan fail, and the general executor answers)."""
+
+    __slots__ = ("context",)
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+
+
+@dataclass
+class ResolverField:
+    """A root field answered by its own resolver (`RESOLVED`: the rule's query, its pagination, its loaders, all as
+    the general path runs them), called with the arguments Strawberry converts (`get_arguments`, its own code) after
+    the field's permission classes allowed the caller; the plan writes the answer (and runs `totalCount` by the
+    connection's own resolver). A caller a permission class refuses, or arguments the resolver refuses before it
+    reads anything, are answered by the general executor."""
+
+    key: str
+    gfield: Any
+    node: FieldNode
+    definition: Any
+    write: Writer
+    counts: int
+    config: Any
+    scalars: Any
+
+    async def prepare(self, ctx: Any, variables: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
+        info = _Info(ctx)
+        raw = get_argument_values(self.gfield, self.node, variables)
+        args, kwargs = get_arguments(
+            field=self.definition, source=None, info=info, kwargs=raw, config=self.config, scalar_registry=self.scalars
+        )
+        for permission_class in self.definition.permission_classes:
+            permission = permission_class()
+            try:
+                allowed = permission.has_permission(None, info, **raw)
+                if allowed is False:
+                    permission.on_unauthorized()  # raises the field's error, as Strawberry's permission extension
+            except Exception as e:
+                error = located_error(e, [self.node], [self.key])
+                raise Refused(
+                    None if isinstance(self.gfield.type, GraphQLNonNull) else {self.key: None}, error
+                ) from None
+            if allowed is not True:
+                raise Fallback
+        resolver = self.definition.base_resolver.wrapped_func
+
+        async def run() -> Any:
+            try:
+                value = await resolver(*args, **kwargs)
+            except (DomainError, AccessError):
+                raise Fallback from None  # the general path answers the error
+            for _ in range(self.counts):
+                setattr(value, COUNTED, await TOTAL_COUNT(value))
+            return self.write(value)
+
+        return run
+
+
 TABLES = {"kecamatans": ("all_kecamatans", Kecamatan.from_row), "categories": ("all_categories", Category.from_row)}
-ROOTS = ("products", "order", *TABLES)
-ARGUMENTS = {"products": ("first", "after", "orderBy"), "order": ("id",), "kecamatans": (), "categories": ()}
+RESOLVED = ("umkms", "orders", "omzetReports", "underSoldUmkm", "opds")
+ROOTS = ("products", "order", *TABLES, *RESOLVED)
+ARGUMENTS = {"products": ("filter", "first", "after", "orderBy"), "order": ("id",), "kecamatans": (), "categories": ()}
 
 
 def _compile_root(
     schema: GraphQLSchema, root: GraphQLObjectType, node: FieldNode
-) -> ProductsField | OrderField | TableField:
+) -> ProductsField | OrderField | TableField | ResolverField:
     name = node.name.value
     if name not in ROOTS:
         raise NotCompiled(f"field {root.name}.{name}")
     if node.directives:
         raise NotCompiled("a directive")
+    gfield = root.fields[name]
+    definition = (gfield.extensions or {}).get(DEFINITION)
+    key = node.alias.value if node.alias else name
+    if name in RESOLVED:
+        if definition is None or not definition.base_resolver or not definition.base_resolver.is_async:
+            raise NotCompiled(f"field {root.name}.{name} has no resolver of its own")
+        if any(not isinstance(e, PermissionExtension) for e in definition.extensions):
+            raise NotCompiled(f"field {root.name}.{name} has extensions")
+        write = _object_writer(schema, gfield.type, node.selection_set, frozenset())
+        strawberry_schema = schema._strawberry_schema  # type: ignore[attr-defined]
+        return ResolverField(
+            key,
+            gfield,
+            node,
+            definition,
+            write,
+            _count_keys(gfield.type, node.selection_set),
+            strawberry_schema.config,
+            strawberry_schema.schema_converter.scalar_registry,
+        )
     for argument in node.arguments or ():
         if argument.name.value not in ARGUMENTS[name]:
             raise NotCompiled(f"argument {name}({argument.name.value})")
-    gfield = root.fields[name]
-    definition = (gfield.extensions or {}).get(DEFINITION)
     if definition is None or definition.permission_classes:
         raise NotCompiled(f"field {root.name}.{name} has permissions")
-    key = node.alias.value if node.alias else name
     if name == "order":
         joins = (
             _read_shape(order_models.ORDER_READ)
@@ -464,7 +843,7 @@ def _compile_root(
         rule, convert = TABLES[name]
         return TableField(key, _object_writer(schema, gfield.type, node.selection_set, frozenset()), rule, convert)
     write = _object_writer(schema, gfield.type, node.selection_set, _read_shape(catalog_models.PRODUCT_LISTING))
-    return ProductsField(key, gfield, node, write)
+    return ProductsField(key, gfield, node, write, _count_keys(gfield.type, node.selection_set))
 
 
 def _read_shape(joins: Any) -> frozenset[str]:
@@ -474,7 +853,9 @@ def _read_shape(joins: Any) -> frozenset[str]:
 @dataclass
 class Plan:
     operation: OperationDefinitionNode
-    roots: list[ProductsField | OrderField | TableField]
+    roots: list[ProductsField | OrderField | TableField | ResolverField]
+    loading: bool = False  # some field is read by its resolver: the answer is settled after it is written
+    guards: frozenset[type] = frozenset()  # permission classes of the fields: every object must allow the caller
 
 
 def compile_document(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> Plan:
@@ -487,21 +868,27 @@ def compile_document(schema: GraphQLSchema, document: DocumentNode, operation_na
         raise NotCompiled("a directive")
     root = schema.query_type
     assert root is not None
+    _loading[0] = False
+    _guards.clear()
+    _fragments.clear()
+    _fragments.update({d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)})
     roots = []
     keys = set()
-    for node in operation.selection_set.selections:
-        if not isinstance(node, FieldNode):
-            raise NotCompiled("a fragment")
+    for node in _fields_of(root, operation.selection_set):
         compiled = _compile_root(schema, root, node)
         if compiled.key in keys:
             raise NotCompiled("a response key asked twice")
         keys.add(compiled.key)
         roots.append(compiled)
-    if len(roots) > 1 and any(isinstance(r, OrderField) and r.with_items for r in roots):
+    if len(roots) > 1 and any(
+        isinstance(r, ResolverField) or (isinstance(r, OrderField) and r.with_items) for r in roots
+    ):
         # graphql-core runs root fields side by side and batches the items after them all; a plan runs them one
         # after the other, so the statements would come in another order
         raise NotCompiled("several root fields and a nested read")
-    return Plan(operation, roots)
+    if _loading[0] and len(roots) > 1:
+        raise NotCompiled("several root fields and a nested read")
+    return Plan(operation, roots, _loading[0], frozenset(_guards))
 
 
 # ---------------------------------------------------------------- the executor
@@ -570,14 +957,26 @@ async def _run(
     coerced = get_variable_values(
         schema, plan.operation.variable_definitions or (), kwargs.get("variable_values") or {}
     )
-    if not isinstance(coerced, list):  # errors: graphql-core reports them as it always does
+    if not isinstance(coerced, list) and (not plan.guards or allowed_everywhere(plan.guards, context)):
         try:
             # every root checks its arguments and its caller before any statement runs: a fallback then costs no
             # statement twice
-            runs = [(root.key, await root.prepare(context, coerced)) for root in plan.roots]
+            try:
+                runs = [(root.key, await root.prepare(context, coerced)) for root in plan.roots]
+            except Refused as refused:
+                if len(plan.roots) > 1:
+                    raise Fallback from None
+                plans.compiled += 1
+                return ExecutionResult(data=refused.data, errors=[refused.error])
             data = {}
-            for key, run in runs:
-                data[key] = await run()
+            token = _request.set(context)
+            try:
+                for key, run in runs:
+                    data[key] = await run()
+                if plan.loading:
+                    await settle(data)
+            finally:
+                _request.reset(token)
         except Fallback:
             pass
         except Exception:
