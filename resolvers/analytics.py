@@ -213,9 +213,9 @@ async def equity_by_category(ctx: Ctx, start: dt.date, end: dt.date) -> list[tup
 
     The same members, sales and figures as `equity_report`, read differently: four statements whatever the number
     of categories and UMKM — the category tree; every category's members with their sales (`members_by_root_sql`);
-    the business actors (clusters) they belong to; the members' reported omzet (their need weights, once for all: a weight belongs to the UMKM, not the category).
-    Each category's figures come from its per-UMKM sums by `equity_reference`, the definition the SQL of
-    `equity_sql` is tested against."""
+    the business actors (clusters) they belong to; the members' reported omzet (their need weights, once for all: a
+    weight belongs to the UMKM, not the category). Each category's figures come from its per-actor sums by
+    `equity_reference`, the definition the SQL of `equity_sql` is tested against."""
     lo, hi = day_bounds(start, end)
     categories, roots = await categories_with_roots()
     tops = [c for c in categories if c.parent_id is None]
