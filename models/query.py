@@ -292,11 +292,13 @@ def as_datetime(value: Any) -> dt.datetime | None:
 
 
 def sql_time(value: dt.datetime) -> Any:
-    """A timestamp parameter for `fetch_all`: a datetime for PostgreSQL, Tortoise's stored text form for SQLite."""
+    """A timestamp parameter for `fetch_all`: a datetime for PostgreSQL, Tortoise's stored text form for SQLite —
+    `isoformat`, which leaves out the microseconds when they are zero: written with `.000000` the bound would sort
+    after the same instant stored without them, and a row exactly at a bound would compare as earlier on SQLite."""
     value = value.astimezone(dt.UTC)
     if dialect() == "postgres":
         return value
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
+    return value.isoformat(sep=" ")
 
 
 async def begin_writing(conn: Any) -> None:

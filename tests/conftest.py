@@ -308,7 +308,7 @@ class FixedClock:
         self._now = now
 
     def now(self) -> dt.datetime:
-        return self._now
+        return self._now.astimezone(dt.UTC)  # in UTC, as the server's clock gives it (times are written as given)
 
     def at(self, when: dt.datetime) -> None:
         self._now = when

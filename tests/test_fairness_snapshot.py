@@ -14,6 +14,7 @@ from models.base import JAKARTA, Role
 from models.catalog import Product
 from models.fairness import RankingRow, RankingSnapshot
 from models.registry import Kelurahan, Opd
+from resolvers.fairness_policy import POLICY
 from resolvers.ranking import rank_category
 from schema.relay import from_global_id
 from tests.conftest import gid
@@ -208,6 +209,22 @@ async def test_booking_a_rivals_whole_monthly_capacity_does_not_knock_it_off_unt
         )
         assert done[step]["errors"] == [], done
     assert names(await ranking(gql, world, q=100)) == []  # the month's capacity is spent
+
+
+@pytest.mark.parametrize("earlier, listed", [(0, True), (1, False)])
+async def test_a_reservation_exactly_as_old_as_the_grace_still_counts_on_every_engine(
+    gql, world, city, clock, earlier, listed
+):
+    """The grace is "reserved at or after the list moment minus 72 hours". A reservation made exactly then (a whole
+    second: no microseconds) used to be older than the bound on SQLite only, where times are compared as text and the
+    bound was written with `.000000`: Bima fell off on SQLite and stayed on PostgreSQL. A second earlier, it is off."""
+    clock.at(AS_OF_DT - dt.timedelta(hours=POLICY.hold_grace_hours, seconds=earlier))
+    token, doc, make = MUTATIONS["sold_out"]
+    body = await gql.ok(doc, {"input": make(city)}, world.tokens[token])
+    assert body["placeOrder"]["errors"] == []
+    clock.at(AS_OF_DT)
+    assert (await Product.get(id=city.products["Bima"].id)).stock == 0
+    assert ("Bima" in names(await ranking(gql, world))) is listed
 
 
 async def test_concurrent_requests_on_a_stale_list_agree_and_build_it_once(gql, world, city):
