@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from bench.sim.world import CATEGORIES, DAYS_PER_MONTH, World, policy_rng
+from resolvers.clusters import DEV_IDENTITY_KEY, recluster_all
 from resolvers.fairness_policy import POLICY, Policy
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -231,6 +232,9 @@ class Market:
             ],
             batch_size=500,
         )  # fmt: skip
+        # one fair share per business actor: a split owner's NIBs share its owner account, bank account and phone,
+        # so the app's clusters join them, as they would join rows registered through `registerUmkm`
+        await recluster_all(DEV_IDENTITY_KEY.encode())
         await UmkmServedKecamatan.bulk_create(
             [
                 UmkmServedKecamatan(umkm_id=u.index + 1, kecamatan_id=self.kec_ids[k])
