@@ -466,18 +466,23 @@ def fake_clock(monkeypatch, *readings: float) -> None:
     monkeypatch.setattr(downloads, "now", lambda: left.pop(0) if len(left) > 1 else left[0])
 
 
-def temporary_workbooks() -> set[str]:
+@pytest.fixture
+def temporary_workbooks(monkeypatch, tmp_path):
+    """The downloads' temporary folders go to this test's own folder (other processes use the shared one); the
+    function lists them."""
     import os
     import tempfile
 
-    return {d for d in os.listdir(tempfile.gettempdir()) if d.startswith("pasar-export-")}
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    return lambda: {d for d in os.listdir(tmp_path) if d.startswith("pasar-export-")}
 
 
-async def test_a_download_that_runs_out_of_time_before_its_first_byte_is_a_503(gql, world, monkeypatch, limited_http):
+async def test_a_download_that_runs_out_of_time_before_its_first_byte_is_a_503(
+    gql, world, monkeypatch, limited_http, temporary_workbooks
+):
     """The clock passes PASAR_DOWNLOAD_TIMEOUT_SECONDS (50 s) before the first page: CSV and XLSX alike answer 503
     TIMEOUT and no file, and leave no temporary workbook."""
     await world_with_orders(gql, world)
-    before = temporary_workbooks()
     async with limited_http(download_timeout_seconds=50) as http:
         for fmt in ("csv", "xlsx"):
             fake_clock(monkeypatch, 0, 1, 100)  # the start, the rule, the first page
@@ -486,10 +491,12 @@ async def test_a_download_that_runs_out_of_time_before_its_first_byte_is_a_503(g
             error = r.json()["errors"][0]
             assert error["extensions"] == {"code": "TIMEOUT", "timeoutSeconds": 50}
             assert "PASAR_DOWNLOAD_TIMEOUT_SECONDS" in error["message"]
-    assert temporary_workbooks() == before
+    assert temporary_workbooks() == set()
 
 
-async def test_a_csv_download_that_runs_out_of_time_midway_is_broken_off(gql, world, monkeypatch, limited_http):
+async def test_a_csv_download_that_runs_out_of_time_midway_is_broken_off(
+    gql, world, monkeypatch, limited_http, temporary_workbooks
+):
     """Past the first page, a CSV already under way is broken off rather than ended as if complete; an XLSX (written
     whole before it is sent) is still a 503. Pages of one order; the clock passes the limit before the second."""
     from exports import http as downloads
@@ -497,7 +504,6 @@ async def test_a_csv_download_that_runs_out_of_time_midway_is_broken_off(gql, wo
 
     monkeypatch.setattr(tables, "PAGE", 1)
     await world_with_orders(gql, world)
-    before = temporary_workbooks()
     async with limited_http(download_timeout_seconds=50) as http:
         fake_clock(monkeypatch, 0, 1, 2, 100)  # the start, the rule, the first page, the second page
         with pytest.raises(downloads.DownloadStopped):
@@ -509,7 +515,7 @@ async def test_a_csv_download_that_runs_out_of_time_midway_is_broken_off(gql, wo
         fake_clock(monkeypatch, 0)
         rows = csv_rows(await download(http, "/ekspor/orders.csv", world.tokens["admin"]))
         assert len(rows) == 1 + await Order.all().count()
-    assert temporary_workbooks() == before
+    assert temporary_workbooks() == set()
 
 
 async def test_a_page_of_rows_that_hangs_is_stopped_by_the_request_timeout(gql, world, monkeypatch, limited_http):
