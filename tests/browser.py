@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ import httpx
 import pytest
 
 from tests.conftest import fresh_database
-from tests.test_cli import HTTP_TIMEOUT, PASAR, env_for, free_port, stop, wait_until_serving
+from tests.test_cli import HTTP_TIMEOUT, serving_demo
 
 CHROMIUM = Path(os.environ.get("PASAR_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("PASAR_CHROMEDRIVER", "/usr/bin/chromedriver"))
@@ -170,23 +169,8 @@ def demo_server(tmp_path_factory) -> Iterator[DemoServer]:
     """`pasar serve --demo` on a fresh database, once per session (seeding takes a while)."""
     require_browser()  # no server for tests that will not run
     folder = tmp_path_factory.mktemp("demo-server")
-    with fresh_database(folder) as url:
-        port = free_port()
-        log = folder / "serve.log"
-        with log.open("w") as out:  # a file, not a pipe: a full pipe nobody reads would stall the server
-            proc = subprocess.Popen(
-                [*PASAR, "serve", "--demo", "--port", str(port)],
-                env=env_for(url),
-                cwd=folder,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-        try:
-            wait_until_serving(proc, port, log)
-            yield DemoServer(url=f"http://127.0.0.1:{port}", port=port, log=log)
-        finally:
-            stop(proc)
+    with fresh_database(folder) as url, serving_demo(url, folder) as (port, log):
+        yield DemoServer(url=f"http://127.0.0.1:{port}", port=port, log=log)
 
 
 def screenshot(driver, folder: Path, name: str) -> Path:

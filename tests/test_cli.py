@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -251,20 +253,30 @@ def wait_until_serving(proc: subprocess.Popen, port: int, log: Path, within: flo
     pytest.fail(f"the server did not answer /healthz within {within:.0f} s:\n{log.read_text()}")
 
 
-def test_serve_demo_answers_with_graphiql_and_demo_logins_work(fresh_db, tmp_path):
+@contextlib.contextmanager
+def serving_demo(url: str, folder: Path) -> Iterator[tuple[int, Path]]:
+    """`pasar serve --demo` on the database `url`, its output in `folder/serve.log`; yields (port, log) once the
+    server answers /healthz, and stops it afterwards."""
     port = free_port()
-    log = tmp_path / "serve.log"
+    log = folder / "serve.log"
     with log.open("w") as out:  # a file, not a pipe: a full pipe nobody reads would stall the server
         proc = subprocess.Popen(
             [*PASAR, "serve", "--demo", "--port", str(port)],
-            env=env_for(fresh_db),
-            cwd=tmp_path,
+            env=env_for(url),
+            cwd=folder,
             stdout=out,
             stderr=subprocess.STDOUT,
             text=True,
         )
     try:
         wait_until_serving(proc, port, log)
+        yield port, log
+    finally:
+        stop(proc)
+
+
+def test_serve_demo_answers_with_graphiql_and_demo_logins_work(fresh_db, tmp_path):
+    with serving_demo(fresh_db, tmp_path) as (port, log):
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=HTTP_TIMEOUT) as client:
             page = client.get("/graphql", headers={"accept": "text/html"})
             assert page.status_code == 200 and "graphiql" in page.text.lower()
@@ -300,5 +312,3 @@ def test_serve_demo_answers_with_graphiql_and_demo_logins_work(fresh_db, tmp_pat
         assert len(lines) >= 10 and all(" path=/graphql " in line or " path=/healthz " in line for line in lines)
         assert "operation=categories" in lines[-1] and " method=GET " in lines[-1]
         assert "rahasia-di-url-7" not in log.read_text() and "categories { name }" not in log.read_text()
-    finally:
-        stop(proc)
