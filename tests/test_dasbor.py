@@ -20,11 +20,6 @@ import datetime as dt
 import json
 import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -35,7 +30,16 @@ from graphql import build_schema, parse, validate
 
 from models.registry import Kecamatan, Kelurahan
 from schema import schema as app_schema
-from tests.conftest import PASSWORD, error_codes, gid
+from tests.browser import (  # noqa: F401 - fixtures
+    DEMO_PASSWORD,
+    artifacts,
+    browser,
+    demo_server,
+    request_urls,
+    requests_left_localhost,
+    wait_for,
+)
+from tests.conftest import PASSWORD, TEST_URL, error_codes, gid
 from tests.test_analytics import buy
 from tests.test_omzet import THIS_MONTH, make_old, shift, submit
 
@@ -359,88 +363,9 @@ async def _kelurahan_of_kec2():
 
 
 # ---------------------------------------------------------------- in a browser
+# The browser, the demo server and the artefacts folder are tests/browser.py's, as for GraphiQL's browser test.
 
-BROWSER_ARGS = [
-    "--headless=new",
-    "--no-sandbox",  # CI runs as root in a container
-    "--disable-dev-shm-usage",
-    "--disable-gpu",
-    "--window-size=1400,1000",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # nothing but the app can be reached
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-DEMO_ANALYST = ("analis@demo.pasar.id", "pasar-demo-2026")  # demo/seed.py
-ARTIFACTS = Path(os.environ.get("PASAR_TEST_ARTIFACTS") or ROOT / ".test-artifacts") / "dasbor"
-
-
-def _browser_or_skip() -> tuple[str, str]:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    missing = []
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        missing.append("the selenium package (pip install -e '.[test]')")
-    if not chromium:
-        missing.append("chromium (apt-get install chromium)")
-    if not driver:
-        missing.append("chromedriver (apt-get install chromium-driver)")
-    if missing:
-        reason = "browser test needs " + ", ".join(missing)
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + " — required in CI")
-        pytest.skip(reason)
-    return chromium, driver
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def demo_server(tmp_path, database_url):
-    """`pasar serve --demo` on a fresh SQLite file, in a subprocess; its base URL once /healthz answers."""
-    if database_url.startswith("postgres"):
-        pytest.skip("the browser test runs on one engine (SQLite); the HTTP tests above cover PostgreSQL")
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite://{tmp_path}/demo.sqlite3", "PASAR_LOG_LEVEL": "WARNING"}
-    env.pop("PASAR_REDIS_URL", None)
-    log = open(tmp_path / "server.log", "w")  # closed in the finally below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--demo", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300  # migrating and seeding the demo takes ~30 s on a quiet machine
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError("the demo server ended: " + (tmp_path / "server.log").read_text()[-2000:])
-            try:
-                if httpx.get(base + "/healthz", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("the demo server did not answer in 300 s")
-            time.sleep(0.5)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+DEMO_ANALYST = ("analis@demo.pasar.id", DEMO_PASSWORD)  # demo/seed.py
 
 
 def _api(base: str, query: str, variables: dict, token: str) -> dict:
@@ -455,38 +380,26 @@ def _api(base: str, query: str, variables: dict, token: str) -> dict:
     return body["data"]
 
 
-def test_dashboard_in_a_browser(demo_server):
-    chromium, driver_path = _browser_or_skip()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+@pytest.mark.skipif(TEST_URL.startswith("postgres"), reason="browser test runs on SQLite only (the page, not the SQL)")
+def test_dashboard_in_a_browser(browser, demo_server, artifacts):  # noqa: F811
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for a in BROWSER_ARGS:
-        options.add_argument(a)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    browser = webdriver.Chrome(service=Service(driver_path), options=options)
-    base = demo_server
+    base = demo_server.url
     try:
-        browser.set_page_load_timeout(120)
-        wait = WebDriverWait(browser, 120, poll_frequency=0.2)
         browser.get(base + "/dasbor")
-        wait.until(lambda b: b.find_element(By.ID, "login-email").is_displayed())
+        wait_for(browser, lambda b: b.find_element(By.ID, "login-email").is_displayed(), "the dashboard")
         assert browser.find_element(By.TAG_NAME, "h1").text == "Dasbor Pasar UMKM"
         browser.find_element(By.ID, "login-email").send_keys(DEMO_ANALYST[0])
         browser.find_element(By.ID, "login-password").send_keys(DEMO_ANALYST[1])
         browser.find_element(By.ID, "login-submit").click()
-        wait.until(lambda b: b.execute_script("return document.body.dataset.ready") == "true")
+        wait_for(browser, lambda b: b.execute_script("return document.body.dataset.ready") == "true", "the dashboard")
         first_sign_in = browser.execute_script("return window.dasborTimings")
         token = browser.execute_script("return sessionStorage.getItem('dasbor.token')")
         assert token and not browser.get_cookies()  # the token lives in the tab, no cookie
 
         # a reload keeps the session (sessionStorage): the first view of a signed-in user, timed by the browser
         browser.refresh()
-        wait.until(lambda b: b.execute_script("return document.body.dataset.ready") == "true")
+        wait_for(browser, lambda b: b.execute_script("return document.body.dataset.ready") == "true", "the dashboard")
         timings = browser.execute_script(
             "const n = performance.getEntriesByType('navigation')[0];"
             "return {page: window.dasborTimings, domContentLoaded: n.domContentLoadedEventEnd,"
@@ -496,7 +409,7 @@ def test_dashboard_in_a_browser(demo_server):
         # the first view's four requests (sent at once) and the first category's sales ranking
         assert timings["graphqlRequests"] == 5
         assert all(name.startswith(base) for name in timings["resources"]), timings["resources"]
-        _save_screenshot(browser, "dasbor-id.png")
+        _save_screenshot(browser, artifacts, "dasbor-id.png")
 
         # every chart is drawn and every table filled
         for canvas in ("chart-lorenz", "chart-gini", "chart-most", "chart-opd", "chart-compliance"):
@@ -550,13 +463,13 @@ def test_dashboard_in_a_browser(demo_server):
 
         # English
         browser.find_element(By.ID, "lang-en").click()
-        wait.until(lambda b: b.find_element(By.TAG_NAME, "h1").text == "Pasar UMKM dashboard")
+        wait_for(browser, lambda b: b.find_element(By.TAG_NAME, "h1").text == "Pasar UMKM dashboard", "the dashboard")
         assert browser.find_element(By.CSS_SELECTOR, "html").get_attribute("lang") == "en"
         assert browser.find_element(By.CSS_SELECTOR, "#table-equity thead th").text == "Category"
         assert browser.find_element(By.CSS_SELECTOR, "#opd h2").text == "OPD league table"
         first_gini = browser.find_element(By.CSS_SELECTOR, '#table-equity tbody td[data-field="gini"]')
         assert "." in first_gini.text or first_gini.text == "—"
-        _save_screenshot(browser, "dasbor-en.png")
+        _save_screenshot(browser, artifacts, "dasbor-en.png")
 
         problems = [
             entry["message"]
@@ -564,18 +477,17 @@ def test_dashboard_in_a_browser(demo_server):
             if entry["level"] == "SEVERE" or "Content Security Policy" in entry["message"]
         ]
         assert problems == []
+        assert requests_left_localhost(request_urls(browser)) == []
         report = {"firstSignIn": first_sign_in, **timings}
-        (ARTIFACTS / "timings.json").write_text(json.dumps(report, indent=2))
+        (artifacts / "timings.json").write_text(json.dumps(report, indent=2))
         print("dasbor timings (ms):", json.dumps({k: v for k, v in report.items() if k != "resources"}))
     except Exception:
-        _save_screenshot(browser, "dasbor-failure.png")
+        _save_screenshot(browser, artifacts, "dasbor-failure.png")
         raise
-    finally:
-        browser.quit()
 
 
-def _save_screenshot(browser, name: str) -> None:
+def _save_screenshot(driver, folder: Path, name: str) -> None:
     """The whole page, not just the window."""
-    height = browser.execute_script("return document.documentElement.scrollHeight")
-    browser.set_window_size(1400, max(1000, min(int(height), 12000)))
-    browser.save_screenshot(str(ARTIFACTS / name))
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1400, max(1000, min(int(height), 12000)))
+    driver.save_screenshot(str(folder / name))
