@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.sim import report
+
 ROOT = Path(__file__).resolve().parents[1]
 POLICIES = ["status_quo", "roster", "fair90"]
 READINGS = ["city", "kecamatan"]
@@ -182,3 +184,17 @@ def test_split_owners_register_as_one_business_actor(tmp_path):
         for u, r in rows.items():
             by_value.setdefault(r[key], set()).add(actors[u])
         assert all(len(a) == 1 for a in by_value.values()), key  # one identifier, one business actor
+
+
+def test_the_markdown_report_prints_the_runs_figures(doc):
+    """`python -m bench.sim.report` (the README's tables) prints each reading's policies with the run's own figures
+    at the month asked for."""
+    text = report.render(doc, "3")
+    for reading in READINGS:
+        section = text.split(f"`{reading}` reading:")[1].split("` reading:")[0]
+        mean = doc["readings"][reading]["mean"]
+        for policy in POLICIES:
+            row = next(line for line in section.splitlines() if line.startswith(f"| {report.NAMES[policy]} |"))
+            assert f"{mean[policy]['3']['mean']['gini']:.3f}" in row
+            assert f"{mean[policy]['3']['mean']['zero_share'] * 100:.1f}%" in row
+    assert text.count("| status quo |") == len(READINGS)
