@@ -129,6 +129,7 @@ class Market:
         self.awarded: dict[tuple[int, int], int] = {}  # roster: (category, umkm id) -> sequence of its last award
         self.award_seq = 0
         self.rank_policy = policy.ranking_policy
+        self.cluster_of: dict[int, int] = {}  # UMKM id -> its cluster (joined members only), read after `load`
         self.members = {
             ci: sorted(p.umkm + 1 for p in world.products if p.category == ci) for ci in range(len(CATEGORIES))
         }
@@ -235,6 +236,13 @@ class Market:
         # one fair share per business actor: a split owner's NIBs share its owner account, bank account and phone,
         # so the app's clusters join them, as they would join rows registered through `registerUmkm`
         await recluster_all(DEV_IDENTITY_KEY.encode())
+        # the list shows one row per business actor (resolvers.ranking.one_per_actor): the clusters as the app keeps
+        # them, to reproduce the list's rows from the simulation's own eligible set
+        self.cluster_of = {
+            u: c
+            for u, c, held in await Umkm.all().values_list("id", "cluster_id", "cluster_pending_on")
+            if c is not None and held is None
+        }
         await UmkmServedKecamatan.bulk_create(
             [
                 UmkmServedKecamatan(umkm_id=u.index + 1, kecamatan_id=self.kec_ids[k])
@@ -277,6 +285,11 @@ class Market:
             ],
             batch_size=500,
         )
+
+    def owner_of(self, umkm_id: int) -> int:
+        """The business actor of a UMKM for the figures: its owner account's first UMKM id (a split owner's NIBs
+        share it; a twin has its own)."""
+        return self.user_of(umkm_id)
 
     def user_of(self, umkm_id: int) -> int:
         """The owner account's user id (a split owner's extra NIBs share the first NIB's account)."""
@@ -507,7 +520,7 @@ class Market:
         if not ranked and p.seq % CHECK_EVERY:
             return offers, med
         ranking = await self.ranking(p.category, at, p.opd, quantity)
-        mine = sorted((o.umkm_id, o.cheapest_product_id, o.cheapest_price) for o in offers)
+        mine = sorted((o.umkm_id, o.cheapest_product_id, o.cheapest_price) for o in self.one_per_actor(offers))
         theirs = sorted((r.umkm_id, r.cheapest_product_id, r.cheapest_price) for r in ranking.rows)
         if mine != theirs or (med is not None and abs(med - (ranking.median_price or 0)) > 1e-9):
             # counted, not raised: a year-long batch goes on, and the run's checks fail (exit status 1)
@@ -519,6 +532,17 @@ class Market:
                 )
         self.market_checks += 1
         return (ranking.rows, ranking.median_price) if ranked else (offers, med)
+
+    def one_per_actor(self, offers: list[Offer]) -> list[Offer]:
+        """The offers the list shows: one per business actor, its cheapest member (then the lower id), as
+        `resolvers.ranking.one_per_actor` keeps the first of a cluster's rows (each UMKM has one product in a
+        category here, so its row's product is the one the buyer is offered)."""
+        best: dict[int, Offer] = {}
+        for o in offers:
+            key = self.cluster_of.get(o.umkm_id, o.umkm_id)
+            if key not in best or (o.cheapest_price, o.umkm_id) < (best[key].cheapest_price, best[key].umkm_id):
+                best[key] = o
+        return sorted(best.values(), key=lambda o: o.umkm_id)
 
     async def purchase(self, p) -> None:
         c = p.category
@@ -677,8 +701,9 @@ class Market:
     # ------------------------------------------------------------ figures
 
     async def take_figures(self, month: int, day: int) -> None:
-        """Over UMKM eligible at the end of `day` (verified by then, product priced within the band), zeros
-        included: each UMKM's counted rupiah in the category so far (from the maintained statistics)."""
+        """Over business actors with a UMKM eligible at the end of `day` (verified by then, product priced within the
+        band), zeros included: each actor's counted rupiah in the category so far, summed over its UMKM (from the
+        maintained statistics)."""
         from models.fairness import UmkmCategorySales
         from resolvers.equity import equity_reference
         from resolvers.ranking import price_band, rank_category
@@ -700,11 +725,18 @@ class Market:
             ledger = {u: a for (u, cc), a in self.amount.items() if cc == c}
             if {u: a for u, a in stored.items() if a} != ledger:
                 raise AssertionError(f"maintained sales of category {spec.slug} differ from the simulation's ledger")
-            x = [stored.get(u, 0) for u in members]
+            # one value per business actor, as equityReport counts (COALESCE(cluster_id, id)): a split owner's NIBs are
+            # one actor (the owner account's), with the sales of all its NIBs in the category; its twin is its own
+            actors = sorted({self.owner_of(u) for u in members})
+            per_actor: dict[int, int] = defaultdict(int)
+            for u, a in stored.items():
+                per_actor[self.owner_of(u)] += a
+            x = [per_actor.get(a, 0) for a in actors]
             fig = equity_reference(x, purchases=self.purchases[c])
             row = {k: fig[k] for k in FIGURES}
             row.update(
-                eligible=len(members),
+                eligible=len(actors),  # business actors
+                eligible_umkm=len(members),
                 purchases=self.purchases[c],
                 requests=self.requests[c],
                 unfilled=self.unfilled[c],
