@@ -402,3 +402,28 @@ async def test_statement_counts_do_not_grow_with_clusters_or_page_size(gql, worl
         assert len(body["data"]["umkmClusters"]["edges"]) == n
         counts.append(len([q for q in body["extensions"]["sql"] if "COUNT(DISTINCT" not in q]))
     assert counts[0] == counts[1], counts
+
+
+async def test_a_split_owners_need_is_the_need_of_its_whole_business(gql, world, city, owners, clock):
+    """Each of the split owner's NIBs reports a third of the business's omzet: its need used to be each NIB's, higher
+    than its twin's, which reports the whole. Now the actor's need comes from its members' omzet summed: the split
+    owner's target share is its twin's."""
+    from tests.test_fairness_attacks import SUBMIT
+
+    await split_owner_and_twin(owners)
+    await Umkm.filter(id__in=list(owners.ids.values())).update(created_at=AS_OF_DT - dt.timedelta(days=400))
+    reports = {"Sri Satu": 10_000_000, "Sri Dua": 10_000_000, "Sri Tiga": 10_000_000, "Tunggal": 30_000_000}
+    for period, on in (("2026-03", dt.date(2026, 4, 5)), ("2026-04", dt.date(2026, 5, 5)), ("2026-05", AS_OF)):
+        clock.at(dt.datetime.combine(on, dt.time(10), AS_OF_DT.tzinfo))
+        for name, total in reports.items():
+            v = {"input": {"umkmId": gid("Umkm", owners.ids[name]), "period": period, "totalAmount": total}}
+            token = owners.tokens["Tunggal" if name == "Tunggal" else "Sri Satu"]
+            assert (await gql.ok(SUBMIT, v, token))["submitOmzetReport"]["errors"] == []
+    clock.at(AS_OF_DT)
+    r = await ranking(gql, world)
+    split, twin = row(r, sri(r)[0])["score"], row(r, "Tunggal")["score"]
+    assert split["omzetUsed"] == 10_000_000 and twin["omzetUsed"] == 30_000_000  # each row shows its own report
+    assert twin["targetShare"] > row(r, "Arjuna")["score"]["targetShare"]  # the twin's need counts
+    assert split["targetShare"] == pytest.approx(twin["targetShare"]) and split["deficit"] == pytest.approx(
+        twin["deficit"]
+    )
