@@ -164,6 +164,11 @@ class Market:
         self.figures: dict[str, dict[str, dict]] = {}
         self.attacks: dict[str, dict] = {}
         self.checks: dict[str, int] = {}
+        # how each purchase chose its seller (`channel`), kept per order until delivery, then its rupiah per
+        # (UMKM, channel): where the split owners' sales come from (`split_gain`)
+        self.channel = ""
+        self.channel_of: dict[int, str] = {}
+        self.by_channel: dict[tuple[int, str], int] = defaultdict(int)
 
     # ------------------------------------------------------------ setup
 
@@ -405,12 +410,15 @@ class Market:
         if self.rng.random() < REORDER and last is not None:
             for r in rows:
                 if r.umkm_id == last:
+                    self.channel = "reorder"
                     return r, None
         ordered = sorted(rows, key=lambda r: (-self.popularity(r.umkm_id, category), r.umkm_id))
         if self.rng.random() < BROWSE:
+            self.channel = "browse"
             page = self.rng.randrange(math.ceil(len(ordered) / PAGE))
             shown = ordered[page * PAGE : (page + 1) * PAGE]
         else:
+            self.channel = "bestsellers"
             shown = ordered[:TOP]
         return shown[self.pick_in_list(shown, category, median)], None
 
@@ -432,6 +440,7 @@ class Market:
     def choose(self, rows: list, opd: int, category: int, median: float, follow: bool):
         """One supplier from the eligible rows (ranking order); returns (row, rank in the ranking or None)."""
         kind = self.policy.kind
+        self.channel = "list" if follow else kind
         if kind == "random":
             return self.rng.choice(sorted(rows, key=lambda r: r.umkm_id)), None
         if kind == "rotation":
@@ -603,6 +612,7 @@ class Market:
                 for r in rows
             ]
             by_id = {r.umkm_id: r for r in rows}
+            self.channel = "bulk_plan"
             for a in water_fill(cands, p.quantity, min_lot=MIN_LOT):
                 plan.append((by_id[a.umkm_id], a.quantity, by_id[a.umkm_id].rank))
             self.followed[c] += 1
@@ -675,6 +685,7 @@ class Market:
         self.paid[c] += total
         self.purchases[c] += 1
         self.pending[p.day + p.delay].append((order, pid, quantity, c))
+        self.channel_of[order.id] = ("bulk " if p.bulk else "") + self.channel
 
     async def deliver(self, pending: tuple, at: dt.datetime) -> None:
         """Accepted, shipped (the held units stop counting) and delivered at `at`; the sale counts from now
@@ -696,6 +707,7 @@ class Market:
         self.held[pid] -= quantity
         self.quantity_lines[c][max(quantity, 1).bit_length() - 1] += 1
         self.amount[(order.umkm_id, c)] += order.total
+        self.by_channel[(order.umkm_id, self.channel_of.pop(order.id))] += order.total
         self.platform[(order.umkm_id, period_of(at.astimezone(JAKARTA).date()))] += order.total
 
     # ------------------------------------------------------------ figures
@@ -756,13 +768,16 @@ class Market:
         self.attacks[str(month)] = {"split": self.split_gain(), "stuffing": bands}
 
     def split_gain(self) -> dict:
-        """Counted rupiah (all categories) of the split owners (all their NIBs) and of their one-NIB twins."""
+        """Counted rupiah (all categories) of the split owners (all their NIBs) and of their one-NIB twins, in all and
+        by the channel that chose the seller (`by_channel`: list — a following buyer's pick among the recommended
+        rows —, bulk_plan, reorder, browse, bestsellers, the other policies' own; "bulk " before a bulk order's)."""
         w = self.world
         per_umkm: dict[int, int] = defaultdict(int)
         for (u, _), a in self.amount.items():
             per_umkm[u] += a
         split = twin = 0
         owners = 0
+        by: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # channel -> [split, twin]
         for u in w.umkm:
             if u.role == "twin":
                 k = -2 - u.owner
@@ -770,7 +785,13 @@ class Market:
                 split += sum(per_umkm.get(i + 1, 0) for i in nibs)
                 twin += per_umkm.get(u.index + 1, 0)
                 owners += 1
-        return {"owners": owners, "split_amount": split, "twin_amount": twin}
+                for (uid, channel), a in self.by_channel.items():
+                    if uid - 1 in nibs:
+                        by[channel][0] += a
+                    elif uid == u.index + 1:
+                        by[channel][1] += a
+        channels = {ch: {"split": v[0], "twin": v[1]} for ch, v in sorted(by.items())}
+        return {"owners": owners, "split_amount": split, "twin_amount": twin, "by_channel": channels}
 
     def stuffing_effect(self, c: int, median: float | None, at: dt.datetime) -> dict:
         """Competitors (verified sellers other than stuffers) in the price band without the stuffers' extra listings
