@@ -427,3 +427,33 @@ async def test_a_split_owners_need_is_the_need_of_its_whole_business(gql, world,
     assert split["targetShare"] == pytest.approx(twin["targetShare"]) and split["deficit"] == pytest.approx(
         twin["deficit"]
     )
+
+
+async def test_a_buyers_kecamatan_shows_the_actor_through_a_member_that_serves_it(gql, world, city, owners):
+    """One row per actor is taken after the buyer's filters: when the best member does not serve the OPD's kecamatan,
+    the actor is shown there through the next member that does (the stored page in SQL, and the computed list of a
+    past day in Python, alike); never through two."""
+    from models.registry import Kelurahan
+    from resolvers.invalidation import invalidate
+    from tests.test_fairness import CHECK
+
+    await split_owner_and_twin(owners, cheap="Sri Dua")
+    kel2 = await Kelurahan.filter(kecamatan_id=world.kecamatan2.id).first()
+    await Umkm.filter(id=owners.ids["Sri Dua"]).update(kelurahan_id=kel2.id, kecamatan_id=world.kecamatan2.id)
+    await invalidate()  # written behind the API's back
+    everyone = await ranking(gql, world, token="buyer", d=None)
+    assert sri(everyone) == ["Sri Dua"]
+    here = await ranking(gql, world, token="buyer", d=None, o=gid("Opd", world.opd.id))
+    assert sri(here) == ["Sri Satu"] and here["totalCount"] == len(here["edges"]) == 8, names(here)
+    assert row(here, "Sri Satu")["rank"] == names(here).index("Sri Satu") + 1
+    v = {"c": gid("Category", world.batik.id), "d": AS_OF.isoformat(), "o": gid("Opd", world.opd.id)}
+    checks = {}
+    for name in SRI:
+        v["u"] = gid("Umkm", owners.ids[name])
+        checks[name] = (await gql.ok(CHECK, v, world.tokens["analyst"]))["fairnessCheck"]
+    assert checks["Sri Satu"]["eligible"] and checks["Sri Satu"]["rank"] == row(here, "Sri Satu")["rank"]
+    assert checks["Sri Dua"]["excludedBecause"] == ["KECAMATAN_NOT_SERVED"]
+    assert checks["Sri Tiga"]["excludedBecause"] == ["SHOWN_THROUGH_OTHER_UMKM"]
+    # the same list computed for a past day (analysts): the same rule in Python
+    computed = await ranking(gql, world, o=gid("Opd", world.opd.id), d=(AS_OF - dt.timedelta(days=1)).isoformat())
+    assert sri(computed) == ["Sri Satu"] and computed["totalCount"] == len(computed["edges"]) == 8
