@@ -134,12 +134,13 @@ class RankingRow(Model):
     reasons = fields.CharField(max_length=200)
     cluster_id = fields.IntField(
         null=True
-    )  # the business actor's cluster when it has other members: they move together
+    )  # the business actor's cluster when it has other members: they move together, the list shows one of them
 
     class Meta:
         table = "fairness_rank_row"
         unique_together = (("snapshot", "position"),)
-        indexes = (("snapshot_id", "umkm_id"),)
+        # (snapshot, cluster): a page finds a cluster's other rows (one row per business actor) without a scan
+        indexes = (("snapshot_id", "umkm_id"), ("snapshot_id", "cluster_id"))
 
 
 class FairnessDaySecret(Model):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Policy:
-    version: str = "pemerataan-2026.11-3"
+    version: str = "pemerataan-2026.11-4"
     half_life_days: float = 180.0  # H
     ramp_half_life_days: float = 30.0  # H_a: a newcomer's target share reaches full weight with this half-life
     bucket: float = 0.25  # δ

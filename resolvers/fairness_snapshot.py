@@ -296,16 +296,45 @@ async def _shown_sql(s: Snapshot, quantity: int | None, policy: Policy) -> tuple
     return f", {cols}", params
 
 
-async def _buyer_sql(s: Snapshot, opd: Opd | None, quantity: int | None, policy: Policy) -> tuple[str, list]:
-    """SQL conditions on `r` (a ranking row) and `u` (its UMKM) for the buyer's filters, with their parameters: the
-    same conditions the computed ranking applies (`resolvers.ranking.serves_sql`, `able_sql`)."""
+async def _filters(
+    s: Snapshot, opd: Opd | None, quantity: int | None, policy: Policy, r: str = "r", u: str = "u"
+) -> tuple[list[str], list]:
+    """The buyer's filters on the ranking row `r` and its UMKM `u` (the same conditions the computed ranking
+    applies: `resolvers.ranking.serves_sql`, `able_sql`), with their parameters."""
     sql, params = [], []
     if opd is not None:
-        cond, p = serves_sql('r."umkm_id"', opd)
+        cond, p = serves_sql(f'{r}."umkm_id"', opd, u)
         sql.append(cond)
         params += p
     if quantity:
-        cond, p = able_sql('r."umkm_id"', await subtree(s), s.median_price, s.as_of, quantity, policy)
+        cond, p = able_sql(f'{r}."umkm_id"', await subtree(s), s.median_price, s.as_of, quantity, policy)
+        sql.append(cond)
+        params += p
+    return sql, params
+
+
+async def actor_sql(s: Snapshot, opd: Opd | None, quantity: int | None, policy: Policy) -> tuple[str, list]:
+    """SQL condition on `r`: one row per business actor (`resolvers.ranking.one_per_actor`): a row of a cluster is
+    shown only when no earlier row of the same cluster passes the buyer's filters. A cluster's rows stand together
+    (same bucket, award and draw), its best member first, and move together (`_move`)."""
+    sql, params = await _filters(s, opd, quantity, policy, "r2", "u2")
+    join = ' JOIN "umkm" u2 ON u2."id" = r2."umkm_id"' if opd is not None else ""
+    cond = "".join(f" AND {c}" for c in sql)
+    return (
+        f'(r."cluster_id" IS NULL OR NOT EXISTS (SELECT 1 FROM "fairness_rank_row" r2{join} '
+        f'WHERE r2."snapshot_id" = r."snapshot_id" AND r2."cluster_id" = r."cluster_id" '
+        f'AND r2."position" < r."position"{cond}))'
+    ), params
+
+
+async def _buyer_sql(
+    s: Snapshot, opd: Opd | None, quantity: int | None, policy: Policy, *, per_actor: bool = True
+) -> tuple[str, list]:
+    """SQL conditions on `r` (a ranking row) and `u` (its UMKM) for the buyer's filters, then (`per_actor`) one row
+    per business actor, with their parameters."""
+    sql, params = await _filters(s, opd, quantity, policy)
+    if per_actor:
+        cond, p = await actor_sql(s, opd, quantity, policy)
         sql.append(cond)
         params += p
     return "".join(f" AND {c}" for c in sql), params
@@ -420,8 +449,9 @@ async def standing(
     stored: bool = True,
 ):
     """One UMKM's row on the buyer's list with its rank, or None with the buyer-side reasons it is left out
-    (`KECAMATAN_NOT_SERVED`, else `CAPACITY_SHORT`; an empty list when it is not eligible in the category at all).
-    With `stored=False` computed for the request, nothing written."""
+    (`KECAMATAN_NOT_SERVED`, else `CAPACITY_SHORT`, else `SHOWN_THROUGH_OTHER_UMKM`: its business actor's row is
+    another of its UMKM; an empty list when it is not eligible in the category at all). With `stored=False` computed
+    for the request, nothing written."""
     if not stored:
         return await _computed_standing(category_id, as_of, umkm_id, opd, quantity, policy)
     s = await snapshot(category_id, as_of, policy)
@@ -431,13 +461,14 @@ async def standing(
     if not own:
         return s, None, []
     position = own[0]["position"]
-    for label, o, q, applies in (
-        ("KECAMATAN_NOT_SERVED", opd, None, opd is not None),
-        ("CAPACITY_SHORT", opd, quantity, bool(quantity)),
+    for label, o, q, per_actor, applies in (
+        ("KECAMATAN_NOT_SERVED", opd, None, False, opd is not None),
+        ("CAPACITY_SHORT", opd, quantity, False, bool(quantity)),
+        ("SHOWN_THROUGH_OTHER_UMKM", opd, quantity, True, own[0]["cluster_id"] is not None),
     ):
         if not applies:
             continue
-        cond, params = await _buyer_sql(s, o, q, policy)
+        cond, params = await _buyer_sql(s, o, q, policy, per_actor=per_actor)
         ok = await fetch_all(f'SELECT 1 AS ok {_from(o)} AND r."umkm_id" = ?{cond}', [s.id, umkm_id, *params])
         if not ok:
             return s, None, [label]
@@ -459,7 +490,15 @@ async def _computed(
         raise DomainError("NOT_FOUND", "No such category.", "categoryId")
     ranking = await compute_ranking(category_id, cats, as_of, policy)
     s = Snapshot(
-        0, category_id, cats, as_of, ranking.eligible, ranking.median_price, policy.version, ranking.typical_quantity
+        0,
+        category_id,
+        cats,
+        as_of,
+        ranking.eligible,
+        ranking.median_price,
+        policy.version,
+        ranking.typical_quantity,
+        ranking.actors,
     )
     await buyer_filters(ranking, cats, opd, quantity, policy)
     return s, ranking

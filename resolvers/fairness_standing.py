@@ -51,6 +51,10 @@ TEXT = {
         "Siapkan minimal {quantity} unit stok (atau kapasitas bulan ini) untuk satu produk dalam rentang harga.",
         "Keep at least {quantity} units in stock (or capacity this month) of one product in the price band.",
     ),
+    "SHOWN_THROUGH_OTHER_UMKM": (
+        "Usaha Anda tampil di daftar ini lewat UMKM Anda yang lain: satu baris per pelaku usaha.",
+        "Your business is shown on this list through another of your UMKM: one row per business actor.",
+    ),
     "kecamatan": (
         "Anda hanya tampil untuk OPD di kecamatan yang Anda layani; tambahkan kecamatan layanan untuk menjangkau "
         "lebih banyak OPD.",

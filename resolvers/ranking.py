@@ -64,9 +64,9 @@ class RankedUmkm:
 class Ranking:
     category_id: int
     as_of: dt.datetime
-    eligible: int  # |E_c|, before the buyer's filters
+    eligible: int  # places on the list before the buyer's filters: one per business actor, one per held UMKM
     median_price: float | None
-    rows: list[RankedUmkm]
+    rows: list[RankedUmkm]  # every eligible UMKM (a snapshot's rows); after `buyer_filters`, one per business actor
     excluded: dict[int, list[str]] = field(default_factory=dict)  # buyer-side exclusions, by UMKM
     typical_quantity: int = 1  # the category's median order quantity: what a row's product must be able to deliver
     total: float = 0.0  # T_c, decayed to `as_of`
@@ -289,7 +289,6 @@ async def compute_ranking(
     ids = [r["umkm_id"] for r in rows]
     per, total_w = await (received_from or received)(cats, ids)
     last = await last_awarded(cats, ids)
-    omzet = await reported_omzet(complete_months(as_of, policy.need_months), ids)
     day = as_of.astimezone(JAKARTA).date()
     secret = await day_secret(day)
     n = len(rows)
@@ -299,6 +298,15 @@ async def compute_ranking(
     actor = {r["umkm_id"]: (r["cluster_id"] or r["umkm_id"]) for r in rows if r["held_on"] is None}
     members = await cluster_members({r["cluster_id"] for r in rows if r["cluster_id"] and r["held_on"] is None})
     actors = len(set(actor.values()))
+    everyone = sorted({*ids, *(m for ms in members.values() for m in ms)})
+    omzet = await reported_omzet(complete_months(as_of, policy.need_months), everyone)
+
+    def actor_omzet(key: int) -> float | None:
+        """A business actor's Ô: the sum of its members' (a split owner's NIBs each report a part of one business);
+        none when one of them has none (not reporting never helps)."""
+        own = [omzet_used(omzet.get(m), policy) for m in members.get(key, [key])]
+        return None if any(o is None for o in own) else sum(own)
+
     never = dt.datetime.min.replace(tzinfo=dt.UTC)
 
     def of_actor(uid: int) -> list[int]:
@@ -313,10 +321,13 @@ async def compute_ranking(
         nu = need(o, policy)
         raw = sum(per.get(m, 0.0) for m in of_actor(uid))
         comp.append((uid, a, nu, o, decay_to(raw, as_of, policy), raw))
-    weight: dict[int, float] = {}  # an actor's weight: the largest of its listed members'
-    for uid, a, nu, _, _, _ in comp:
+    # an actor's weight: the largest active fraction of its listed members, with the need of the actor's omzet
+    weight: dict[int, float] = {}
+    for uid, a, _, _, _, _ in comp:
         if uid in actor:
-            weight[actor[uid]] = max(weight.get(actor[uid], 0.0), a * (1 + policy.need_weight * nu))
+            weight[actor[uid]] = max(weight.get(actor[uid], 0.0), a)
+    for key in weight:
+        weight[key] *= 1 + policy.need_weight * need(actor_omzet(key), policy)
     mean_w = sum(weight.values()) / actors if actors else 1.0
     per_actor = total / actors if actors else total
     ranked = []
@@ -336,7 +347,7 @@ async def compute_ranking(
             omzet=o,
             omzet_source="REPORTED" if o is not None else "NONE",
             bucket=bucket_of(d, policy),
-            rotation=rotation_key(secret, category_id, uid),
+            rotation=rotation_key(secret, category_id, actor.get(uid, uid)),
             policy_version=policy.version,
         )
         reasons = ["PRICE_IN_BAND"]
@@ -354,11 +365,41 @@ async def compute_ranking(
         ranked.append(row)
         awarded[uid] = max((last[m] for m in of_actor(uid) if m in last), default=never)
     # bucket descending; inside a bucket the least recently awarded (a cluster: its latest sale) first, then the keyed
-    # daily order
-    ranked.sort(key=lambda x: (-x.score.bucket, awarded[x.umkm_id], x.score.rotation, x.umkm_id))
+    # daily order, drawn once per business actor (HMAC over the actor: the cluster's lowest UMKM id, or the UMKM's
+    # own). A cluster's members share all three, so they stand together, its best member first: the cheapest
+    # product the list shows (in band, able to deliver the typical quantity), then the lower UMKM id.
+    ranked.sort(
+        key=lambda x: (
+            -x.score.bucket,
+            awarded[x.umkm_id],
+            x.score.rotation,
+            actor.get(x.umkm_id, x.umkm_id),
+            x.cheapest_price,
+            x.umkm_id,
+        )
+    )
     for i, row in enumerate(ranked, start=1):
         row.rank = row.position = i
-    return Ranking(category_id, as_of, n, med, ranked, typical_quantity=q0, total=total, actors=actors)
+    places = actors + (n - len(actor))  # the held UMKM are places of their own
+    return Ranking(category_id, as_of, places, med, ranked, typical_quantity=q0, total=total, actors=actors)
+
+
+def one_per_actor(rows: list[RankedUmkm], excluded: dict[int, list[str]] | None = None) -> list[RankedUmkm]:
+    """One row per business actor (docs/FAIRNESS.md, "One share per business actor"): of a cluster's rows that pass
+    the buyer's filters, the first in ranking order (its best member); the others are left out, with the reason
+    `SHOWN_THROUGH_OTHER_UMKM` in `excluded`. The snapshot's pages apply the same rule in SQL
+    (`fairness_snapshot.actor_sql`)."""
+    seen: set[int] = set()
+    out = []
+    for row in rows:
+        if row.cluster_id is not None:
+            if row.cluster_id in seen:
+                if excluded is not None:
+                    excluded.setdefault(row.umkm_id, []).append("SHOWN_THROUGH_OTHER_UMKM")
+                continue
+            seen.add(row.cluster_id)
+        out.append(row)
+    return out
 
 
 async def rank_category(
@@ -381,11 +422,11 @@ async def rank_category(
     return ranking
 
 
-def serves_sql(umkm: str, opd: Opd) -> tuple[str, list]:
+def serves_sql(umkm: str, opd: Opd, u: str = "u") -> tuple[str, list]:
     """SQL condition: the UMKM `u` (its id in column `umkm`) delivers to the OPD's kecamatan (own kecamatan,
     declared ones, or city-wide). The one definition for the computed ranking and the snapshot's pages."""
     return (
-        f'(u."serves_city_wide" OR u."kecamatan_id" = ? OR EXISTS (SELECT 1 FROM "umkm_served_kecamatan" sk '
+        f'({u}."serves_city_wide" OR {u}."kecamatan_id" = ? OR EXISTS (SELECT 1 FROM "umkm_served_kecamatan" sk '
         f'WHERE sk."umkm_id" = {umkm} AND sk."kecamatan_id" = ?))',
         [opd.kecamatan_id, opd.kecamatan_id],
     )
@@ -423,8 +464,10 @@ def shown_sql(umkm: str, cats: list[int], median: float | None, as_of: dt.dateti
 async def buyer_filters(
     ranking: Ranking, cats: list[int], opd: Opd | None, quantity: int | None, policy: Policy
 ) -> None:
-    """Per request: keep UMKM that serve the OPD's kecamatan and have stock or capacity for the quantity."""
+    """Per request: keep UMKM that serve the OPD's kecamatan and have stock or capacity for the quantity, then one
+    row per business actor (`one_per_actor`)."""
     if opd is None and not quantity:
+        ranking.rows = one_per_actor(ranking.rows, ranking.excluded)
         return
     keep = {r.umkm_id for r in ranking.rows}
     checks = []
@@ -456,4 +499,4 @@ async def buyer_filters(
                 row.reasons.append("SERVES_OPD_KECAMATAN")
             if quantity:
                 row.reasons.append("CAPACITY_OK")
-    ranking.rows = [r for r in ranking.rows if r.umkm_id in keep]
+    ranking.rows = one_per_actor([r for r in ranking.rows if r.umkm_id in keep], ranking.excluded)

@@ -170,7 +170,8 @@ class FairnessCheck:
     )
     excluded_because: list[str] = strawberry.field(
         description="Why it is left out: NOT_VERIFIED, SUSPENDED, SCALE_BESAR, NO_PRODUCT_IN_CATEGORY, NO_STOCK, "
-        "PRICE_OUT_OF_BAND, KECAMATAN_NOT_SERVED, CAPACITY_SHORT."
+        "PRICE_OUT_OF_BAND, KECAMATAN_NOT_SERVED, CAPACITY_SHORT, SHOWN_THROUGH_OTHER_UMKM (its business actor is "
+        "shown through another of its UMKM: one row per business actor)."
     )
 
 

@@ -13,7 +13,9 @@ from models.registry import Umkm
 from resolvers import fairness_stats
 from schema.relay import from_global_id
 from tests.conftest import gid
-from tests.test_fairness import AS_OF_DT, city, names, ranking, row, today_is_as_of  # noqa: F401
+from tests.test_fairness import AS_OF, AS_OF_DT, city, names, ranking, row, today_is_as_of  # noqa: F401
+
+SECRET = "query($d: Date!) { fairnessDaySecret(day: $d) }"
 
 REGISTER = """mutation($input: RegisterUmkmInput!) {
   registerUmkm(input: $input) { token umkm { id } errors { field code message } } }"""
@@ -57,7 +59,7 @@ class Owners:
             data.update(email=email or f"{name.lower().replace(' ', '.')}@test.id", password="rahasia-sekali-123")
         return (await self.gql.ok(REGISTER, {"input": data}, token))["registerUmkm"]
 
-    async def seller(self, name: str, *, owner: str | None = None, **extra) -> int:
+    async def seller(self, name: str, *, owner: str | None = None, price: int = 150_000, **extra) -> int:
         """A verified seller (verified long ago, as the city's, so its active fraction is full) with a product."""
         got = await self.register(name, token=self.tokens.get(owner) if owner else None, **extra)
         assert got["errors"] == [], got
@@ -73,7 +75,7 @@ class Owners:
             "categoryId": gid("Category", self.w.batik.id),
             "name": f"Batik {name}",
             "unit": "potong",
-            "price": 150_000,
+            "price": price,
             "stock": 100,
         }
         body = (await self.gql.ok(CREATE, {"input": product}, token))["createProduct"]
@@ -100,50 +102,160 @@ async def buy_from_the_top(gql, world, city, owners, purchases: int) -> dict[str
     return got
 
 
-async def test_a_split_owner_gets_one_share_not_three(gql, world, city, owners):
-    """The audit: a signed-in owner registered 3 UMKM (3 NIBs, one bank account) and got three fair shares. Now the
-    three are one business actor: one target share between them, the received share summed over them."""
+async def split_owner_and_twin(owners, *, cheap: str | None = None) -> None:
+    """The audit's split owner: one owner account registered 3 UMKM (3 NIBs; two share the bank account, the owner
+    account links the third); its twin: the same seller with one NIB, its own account. `cheap`: that NIB's product
+    is cheaper (still in band), which makes it the actor's best member."""
     await owners.seller("Sri Satu", bankAccount=BANK)
-    await owners.seller("Sri Dua", owner="Sri Satu", bankAccount=BANK)
-    await owners.seller("Sri Tiga", owner="Sri Satu", bankAccount="9988776655")  # the owner account links it too
-    r = await ranking(gql, world)
-    assert r["eligibleCount"] == 9
-    single = row(r, "Arjuna")["score"]
-    for name in ("Sri Satu", "Sri Dua", "Sri Tiga"):
-        e = row(r, name)
-        assert "SHARED_SHARE" in e["reasons"]
-        # each row carries the actor's figures: one share, as much as one NIB's
-        assert e["score"]["targetShare"] == pytest.approx(single["targetShare"]) == pytest.approx(1.0)
-    # the list follows the buyers: 21 purchases from its top, 7 business actors
-    got = await buy_from_the_top(gql, world, city, owners, 21)
-    split = sum(got.get(n, 0) for n in ("Sri Satu", "Sri Dua", "Sri Tiga"))
-    singles = [got.get(n, 0) for n in ("Arjuna", "Bima", "Citra", "Dewi", "Eka", "Fajar")]
-    assert split <= 1.1 * min(singles) and split == 3_000_000, got  # without clusters: 9 of the 21
-    r = await ranking(gql, world)
-    shared = {row(r, n)["score"]["received"] for n in ("Sri Satu", "Sri Dua", "Sri Tiga")}
-    assert len(shared) == 1  # one received figure for the actor, summed over its members
+    await owners.seller("Sri Dua", owner="Sri Satu", bankAccount=BANK, price=140_000 if cheap == "Sri Dua" else 150_000)
+    await owners.seller("Sri Tiga", owner="Sri Satu", bankAccount="9988776655")
+    await owners.seller("Tunggal", bankAccount="5544332211")
 
 
-async def test_an_order_to_one_member_moves_its_business_actors_rows_in_place(gql, world, city, owners):
+SRI = ("Sri Satu", "Sri Dua", "Sri Tiga")
+
+
+def sri(r: dict) -> list[str]:
+    return [n for n in names(r) if n in SRI]
+
+
+async def test_a_split_owner_gets_one_share_and_one_row_not_three(gql, world, city, owners):
+    """The audit: a signed-in owner registered 3 UMKM (3 NIBs, one bank account) and got three fair shares, then
+    three rows on the list. Now the three are one business actor: one target share, the received share summed over
+    them, and one row, its best member (the cheapest product shown, then the lower id), as its twin has one."""
+    await split_owner_and_twin(owners, cheap="Sri Dua")
+    r = await ranking(gql, world)
+    assert sri(r) == ["Sri Dua"] and names(r).count("Tunggal") == 1, names(r)
+    assert r["eligibleCount"] == r["totalCount"] == len(r["edges"]) == 8  # 6 + the split owner + its twin
+    e = row(r, "Sri Dua")
+    assert "SHARED_SHARE" in e["reasons"]
+    assert e["score"]["targetShare"] == pytest.approx(row(r, "Tunggal")["score"]["targetShare"]) == pytest.approx(1.0)
+    # a buyer's filters keep one row too (here: the quantity)
+    assert sri(await ranking(gql, world, token="buyer", d=None, q=2)) == ["Sri Dua"]
+    # the list follows the buyers: 24 purchases from its top, 8 business actors
+    got = await buy_from_the_top(gql, world, city, owners, 24)
+    split = sum(got.get(n, 0) for n in SRI)
+    assert split <= 1.1 * got.get("Tunggal", 0) and split == 3_000_000, got
+    r = await ranking(gql, world)
+    assert len(sri(r)) == 1 and r["eligibleCount"] == 8
+
+
+async def test_list_following_buyers_give_a_split_owner_at_most_what_its_twin_gets(gql, world, city, owners, clock):
+    """Buyers follow the list through the API: each reads today's list and orders from each of its three recommended
+    rows (`placeOrder`; the order moves its seller's row at once). With one row per actor the split owner's 3 NIBs
+    are one of 8 shop-fronts, as its twin is: over 8 days it receives what the twin receives, as every actor does (before: three rows, three
+    draws, three chances to be recommended)."""
+    from tests.test_fairness_attacks import place
+
+    await split_owner_and_twin(owners)
+    got: dict[str, int] = {}
+    products = {**{n: p.id for n, p in city.products.items()}, **owners.products}
+    for day in range(8):  # a round a day: each day's list is built afresh
+        clock.at(AS_OF_DT + dt.timedelta(days=day))
+        r = await ranking(gql, world, token="buyer", d=None)
+        assert len(sri(r)) == 1, names(r)
+        for e in r["edges"][:3]:
+            await place(gql, world, products[e["umkm"]["name"]])
+            got[e["umkm"]["name"]] = got.get(e["umkm"]["name"], 0) + 150_000
+    split = sum(got.get(n, 0) for n in SRI)
+    assert split <= 1.1 * got.get("Tunggal", 0), got
+    assert split == got["Tunggal"] == 3 * 150_000 and set(got.values()) == {3 * 150_000}, got  # each actor: 3
+
+
+async def test_a_business_actor_gets_one_keyed_draw_a_day(gql, world, city, owners, clock):
+    """The keyed order inside a bucket is drawn per business actor: HMAC over the actor (a cluster: its lowest UMKM
+    id), so three NIBs are one ticket, whichever member the row shows. Audited the next day from the published
+    secret, on several days."""
+    import hashlib
+    import hmac
+
+    await split_owner_and_twin(owners, cheap="Sri Dua")
+    actor = owners.ids["Sri Satu"]  # the cluster's id: its lowest UMKM id
+    assert (await Umkm.get(id=owners.ids["Sri Dua"])).cluster_id == actor
+    for day in range(3):
+        when = AS_OF_DT + dt.timedelta(days=day)
+        clock.at(when)
+        today = await ranking(gql, world, token="buyer", d=None)
+        assert sri(today) == ["Sri Dua"], names(today)
+        clock.at(when + dt.timedelta(days=1))
+        secret = (await gql.ok(SECRET, {"d": when.date().isoformat()}, world.tokens["analyst"]))["fairnessDaySecret"]
+        past = await ranking(gql, world, d=when.date().isoformat())
+        assert names(past) == names(today)
+
+        def key(uid: int, secret=secret) -> int:
+            mac = hmac.new(bytes.fromhex(secret), f"{world.batik.id}:{uid}".encode(), hashlib.sha256).digest()
+            return int.from_bytes(mac[:4], "big") & 0x7FFF_FFFF
+
+        assert row(past, "Sri Dua")["score"]["rotationKey"] == key(actor) != key(owners.ids["Sri Dua"])
+        assert row(past, "Tunggal")["score"]["rotationKey"] == key(owners.ids["Tunggal"])
+        keys = [e["score"]["rotationKey"] for e in past["edges"]]
+        assert keys == sorted(keys)  # one bucket, never sold: the keyed order is the whole order
+
+
+async def test_list_credit_for_the_member_shown_not_for_its_siblings(gql, world, city, owners):
+    """List credit comes from what the buyer was shown (the exposure log): the actor's row shows its best member, so
+    ordering from a sibling that was not shown earns none, ordering the shown member's product earns its rank."""
+    from tests.test_fairness_attacks import place
+
+    await split_owner_and_twin(owners, cheap="Sri Dua")
+    for name in city.umkms:  # the city's sellers have sold: the split owner and its twin lead the list
+        await city.sale(name, 1_000_000, 30)
+    r = await ranking(gql, world, token="buyer", d=None)
+    assert (await place(gql, world, owners.products["Sri Satu"]))["sourceRank"] is None  # not shown
+    assert (await place(gql, world, owners.products["Sri Tiga"]))["sourceRank"] is None
+    assert set(names(r)[:2]) == {"Sri Dua", "Tunggal"} and sri(r) == ["Sri Dua"], names(r)
+    shown = row(r, "Sri Dua")["rank"]
+    assert (await place(gql, world, owners.products["Sri Dua"]))["sourceRank"] == shown
+
+
+async def test_a_member_not_shown_learns_why_in_its_standing(gql, world, city, owners):
+    """`fairnessCheck` and `myFairness` answer for a member whose actor is shown through another of its UMKM: not on
+    the list, the reason, a message in Indonesian or English; the member shown has its rank of the 8 places."""
+    await split_owner_and_twin(owners, cheap="Sri Dua")
+    from tests.test_fairness import CHECK
+
+    v = {"u": gid("Umkm", owners.ids["Sri Satu"]), "c": gid("Category", world.batik.id), "d": AS_OF.isoformat()}
+    check = (await gql.ok(CHECK, v, world.tokens["analyst"]))["fairnessCheck"]
+    assert check == {"eligible": False, "rank": None, "reasons": [], "excludedBecause": ["SHOWN_THROUGH_OTHER_UMKM"]}
+    v["u"] = gid("Umkm", owners.ids["Sri Dua"])
+    assert (await gql.ok(CHECK, v, world.tokens["analyst"]))["fairnessCheck"]["eligible"] is True
+    mine = """query($lang: String) { myFairness(lang: $lang) { umkm { name } eligible rank listed excludedBecause
+      messages } }"""
+    for lang, text in (("id", "lewat UMKM Anda yang lain"), ("en", "through another of your UMKM")):
+        rows = {
+            r["umkm"]["name"]: r for r in (await gql.ok(mine, {"lang": lang}, owners.tokens["Sri Satu"]))["myFairness"]
+        }
+        assert set(rows) == set(SRI)
+        assert rows["Sri Dua"]["eligible"] and 1 <= rows["Sri Dua"]["rank"] <= 8 and rows["Sri Dua"]["listed"] == 8
+        for name in ("Sri Satu", "Sri Tiga"):
+            assert not rows[name]["eligible"] and rows[name]["excludedBecause"] == ["SHOWN_THROUGH_OTHER_UMKM"]
+            assert any(text in m for m in rows[name]["messages"]), rows[name]
+
+
+async def test_an_order_to_one_member_moves_its_business_actors_row_in_place(gql, world, city, owners):
     """An open order counts at ordering and moves its seller's row without a rebuild; a cluster's rows share one
-    received figure, so they move together, to the end of the list."""
-    from models.fairness import RankingSnapshot
+    received figure, so they move together, to the end of the list, and the actor keeps one row, its best member."""
+    from models.fairness import RankingRow, RankingSnapshot
     from tests.test_fairness_attacks import RANKING_DOC, place
 
-    await owners.seller("Sri Satu", bankAccount=BANK)
-    await owners.seller("Sri Dua", owner="Sri Satu", bankAccount=BANK)
+    await split_owner_and_twin(owners, cheap="Sri Dua")
     before = await ranking(gql, world, token="buyer", d=None)
     built = (await RankingSnapshot.get(category_id=world.batik.id)).built_at
-    await place(gql, world, owners.products["Sri Dua"], 5, source="SEARCH")
+    await place(gql, world, owners.products["Sri Satu"], 5, source="SEARCH")  # a member not shown
     v = {"c": gid("Category", world.batik.id), "first": 100}
     body = (await gql.raw(RANKING_DOC, v, token=world.tokens["analyst"])).json()
     after = body["data"]["underSoldUmkm"]
     assert not [q for q in body["extensions"]["sql"] if "umkm_category_sales" in q], "no rebuild for an order"
     assert (await RankingSnapshot.get(category_id=world.batik.id)).built_at == built
-    assert set(names(after)[-2:]) == {"Sri Satu", "Sri Dua"}, (names(before), names(after))
-    moved = [row(after, n) for n in ("Sri Satu", "Sri Dua")]
-    assert moved[0]["score"] == moved[1]["score"] and moved[0]["score"]["receivedShare"] > 0
-    assert all("NEVER_SOLD" not in m["reasons"] for m in moved)
+    assert names(after)[-1] == "Sri Dua" and sri(after) == ["Sri Dua"], (names(before), names(after))
+    assert len(names(after)) == len(names(before)) == 8
+    moved = row(after, "Sri Dua")
+    assert moved["score"]["receivedShare"] > 0 and "NEVER_SOLD" not in moved["reasons"]
+    # the snapshot's three member rows moved together and stand together at the end, the best member first
+    snap = await RankingSnapshot.get(category_id=world.batik.id)
+    stored = await RankingRow.filter(snapshot_id=snap.id).order_by("position").values_list("umkm_id", "received")
+    assert [u for u, _ in stored[-3:]] == [owners.ids[n] for n in ("Sri Dua", "Sri Satu", "Sri Tiga")]
+    assert len({x for _, x in stored[-3:]}) == 1
 
 
 async def test_a_newcomer_with_an_earlier_umkms_identifier_is_held_until_an_admin_decides(gql, world, city, owners):
@@ -178,8 +290,9 @@ async def test_a_newcomer_with_an_earlier_umkms_identifier_is_held_until_an_admi
     v = {"input": {"umkmId": gid("Umkm", owners.ids["Salin Telepon"]), "reason": "Nomor telepon keluarga"}}
     assert (await gql.ok(split, v, world.tokens["admin"]))["splitUmkmCluster"]["errors"] == []
     r = await ranking(gql, world)
-    assert "SHARED_SHARE" in row(r, "Korban")["reasons"] and "SHARED_SHARE" in row(r, "Salin Rekening")["reasons"]
-    assert row(r, "Korban")["score"]["targetShare"] == row(r, "Salin Rekening")["score"]["targetShare"]
+    # one row for the two (the same price: the lower id), one share
+    assert "SHARED_SHARE" in row(r, "Korban")["reasons"] and "Salin Rekening" not in names(r)
+    assert row(r, "Korban")["score"]["targetShare"] == pytest.approx(1.0)
     assert row(r, "Salin Telepon")["score"]["targetShare"] == pytest.approx(1.0)
     assert "SHARE_ON_HOLD" in row(r, "Salin NIK")["reasons"]  # still waiting
     # a reason is required; the history is kept, newest first, with who and why
@@ -289,3 +402,58 @@ async def test_statement_counts_do_not_grow_with_clusters_or_page_size(gql, worl
         assert len(body["data"]["umkmClusters"]["edges"]) == n
         counts.append(len([q for q in body["extensions"]["sql"] if "COUNT(DISTINCT" not in q]))
     assert counts[0] == counts[1], counts
+
+
+async def test_a_split_owners_need_is_the_need_of_its_whole_business(gql, world, city, owners, clock):
+    """Each of the split owner's NIBs reports a third of the business's omzet: its need used to be each NIB's, higher
+    than its twin's, which reports the whole. Now the actor's need comes from its members' omzet summed: the split
+    owner's target share is its twin's."""
+    from tests.test_fairness_attacks import SUBMIT
+
+    await split_owner_and_twin(owners)
+    await Umkm.filter(id__in=list(owners.ids.values())).update(created_at=AS_OF_DT - dt.timedelta(days=400))
+    reports = {"Sri Satu": 10_000_000, "Sri Dua": 10_000_000, "Sri Tiga": 10_000_000, "Tunggal": 30_000_000}
+    for period, on in (("2026-03", dt.date(2026, 4, 5)), ("2026-04", dt.date(2026, 5, 5)), ("2026-05", AS_OF)):
+        clock.at(dt.datetime.combine(on, dt.time(10), AS_OF_DT.tzinfo))
+        for name, total in reports.items():
+            v = {"input": {"umkmId": gid("Umkm", owners.ids[name]), "period": period, "totalAmount": total}}
+            token = owners.tokens["Tunggal" if name == "Tunggal" else "Sri Satu"]
+            assert (await gql.ok(SUBMIT, v, token))["submitOmzetReport"]["errors"] == []
+    clock.at(AS_OF_DT)
+    r = await ranking(gql, world)
+    split, twin = row(r, sri(r)[0])["score"], row(r, "Tunggal")["score"]
+    assert split["omzetUsed"] == 10_000_000 and twin["omzetUsed"] == 30_000_000  # each row shows its own report
+    assert twin["targetShare"] > row(r, "Arjuna")["score"]["targetShare"]  # the twin's need counts
+    assert split["targetShare"] == pytest.approx(twin["targetShare"]) and split["deficit"] == pytest.approx(
+        twin["deficit"]
+    )
+
+
+async def test_a_buyers_kecamatan_shows_the_actor_through_a_member_that_serves_it(gql, world, city, owners):
+    """One row per actor is taken after the buyer's filters: when the best member does not serve the OPD's kecamatan,
+    the actor is shown there through the next member that does (the stored page in SQL, and the computed list of a
+    past day in Python, alike); never through two."""
+    from models.registry import Kelurahan
+    from resolvers.invalidation import invalidate
+    from tests.test_fairness import CHECK
+
+    await split_owner_and_twin(owners, cheap="Sri Dua")
+    kel2 = await Kelurahan.filter(kecamatan_id=world.kecamatan2.id).first()
+    await Umkm.filter(id=owners.ids["Sri Dua"]).update(kelurahan_id=kel2.id, kecamatan_id=world.kecamatan2.id)
+    await invalidate()  # written behind the API's back
+    everyone = await ranking(gql, world, token="buyer", d=None)
+    assert sri(everyone) == ["Sri Dua"]
+    here = await ranking(gql, world, token="buyer", d=None, o=gid("Opd", world.opd.id))
+    assert sri(here) == ["Sri Satu"] and here["totalCount"] == len(here["edges"]) == 8, names(here)
+    assert row(here, "Sri Satu")["rank"] == names(here).index("Sri Satu") + 1
+    v = {"c": gid("Category", world.batik.id), "d": AS_OF.isoformat(), "o": gid("Opd", world.opd.id)}
+    checks = {}
+    for name in SRI:
+        v["u"] = gid("Umkm", owners.ids[name])
+        checks[name] = (await gql.ok(CHECK, v, world.tokens["analyst"]))["fairnessCheck"]
+    assert checks["Sri Satu"]["eligible"] and checks["Sri Satu"]["rank"] == row(here, "Sri Satu")["rank"]
+    assert checks["Sri Dua"]["excludedBecause"] == ["KECAMATAN_NOT_SERVED"]
+    assert checks["Sri Tiga"]["excludedBecause"] == ["SHOWN_THROUGH_OTHER_UMKM"]
+    # the same list computed for a past day (analysts): the same rule in Python
+    computed = await ranking(gql, world, o=gid("Opd", world.opd.id), d=(AS_OF - dt.timedelta(days=1)).isoformat())
+    assert sri(computed) == ["Sri Satu"] and computed["totalCount"] == len(computed["edges"]) == 8

@@ -129,6 +129,7 @@ class Market:
         self.awarded: dict[tuple[int, int], int] = {}  # roster: (category, umkm id) -> sequence of its last award
         self.award_seq = 0
         self.rank_policy = policy.ranking_policy
+        self.cluster_of: dict[int, int] = {}  # UMKM id -> its cluster (joined members only), read after `load`
         self.members = {
             ci: sorted(p.umkm + 1 for p in world.products if p.category == ci) for ci in range(len(CATEGORIES))
         }
@@ -163,6 +164,11 @@ class Market:
         self.figures: dict[str, dict[str, dict]] = {}
         self.attacks: dict[str, dict] = {}
         self.checks: dict[str, int] = {}
+        # how each purchase chose its seller (`channel`), kept per order until delivery, then its rupiah per
+        # (UMKM, channel): where the split owners' sales come from (`split_gain`)
+        self.channel = ""
+        self.channel_of: dict[int, str] = {}
+        self.by_channel: dict[tuple[int, str], int] = defaultdict(int)
 
     # ------------------------------------------------------------ setup
 
@@ -235,6 +241,13 @@ class Market:
         # one fair share per business actor: a split owner's NIBs share its owner account, bank account and phone,
         # so the app's clusters join them, as they would join rows registered through `registerUmkm`
         await recluster_all(DEV_IDENTITY_KEY.encode())
+        # the list shows one row per business actor (resolvers.ranking.one_per_actor): the clusters as the app keeps
+        # them, to reproduce the list's rows from the simulation's own eligible set
+        self.cluster_of = {
+            u: c
+            for u, c, held in await Umkm.all().values_list("id", "cluster_id", "cluster_pending_on")
+            if c is not None and held is None
+        }
         await UmkmServedKecamatan.bulk_create(
             [
                 UmkmServedKecamatan(umkm_id=u.index + 1, kecamatan_id=self.kec_ids[k])
@@ -277,6 +290,11 @@ class Market:
             ],
             batch_size=500,
         )
+
+    def owner_of(self, umkm_id: int) -> int:
+        """The business actor of a UMKM for the figures: its owner account's first UMKM id (a split owner's NIBs
+        share it; a twin has its own)."""
+        return self.user_of(umkm_id)
 
     def user_of(self, umkm_id: int) -> int:
         """The owner account's user id (a split owner's extra NIBs share the first NIB's account)."""
@@ -392,12 +410,15 @@ class Market:
         if self.rng.random() < REORDER and last is not None:
             for r in rows:
                 if r.umkm_id == last:
+                    self.channel = "reorder"
                     return r, None
         ordered = sorted(rows, key=lambda r: (-self.popularity(r.umkm_id, category), r.umkm_id))
         if self.rng.random() < BROWSE:
+            self.channel = "browse"
             page = self.rng.randrange(math.ceil(len(ordered) / PAGE))
             shown = ordered[page * PAGE : (page + 1) * PAGE]
         else:
+            self.channel = "bestsellers"
             shown = ordered[:TOP]
         return shown[self.pick_in_list(shown, category, median)], None
 
@@ -419,6 +440,7 @@ class Market:
     def choose(self, rows: list, opd: int, category: int, median: float, follow: bool):
         """One supplier from the eligible rows (ranking order); returns (row, rank in the ranking or None)."""
         kind = self.policy.kind
+        self.channel = "list" if follow else kind
         if kind == "random":
             return self.rng.choice(sorted(rows, key=lambda r: r.umkm_id)), None
         if kind == "rotation":
@@ -507,7 +529,7 @@ class Market:
         if not ranked and p.seq % CHECK_EVERY:
             return offers, med
         ranking = await self.ranking(p.category, at, p.opd, quantity)
-        mine = sorted((o.umkm_id, o.cheapest_product_id, o.cheapest_price) for o in offers)
+        mine = sorted((o.umkm_id, o.cheapest_product_id, o.cheapest_price) for o in self.one_per_actor(offers))
         theirs = sorted((r.umkm_id, r.cheapest_product_id, r.cheapest_price) for r in ranking.rows)
         if mine != theirs or (med is not None and abs(med - (ranking.median_price or 0)) > 1e-9):
             # counted, not raised: a year-long batch goes on, and the run's checks fail (exit status 1)
@@ -519,6 +541,17 @@ class Market:
                 )
         self.market_checks += 1
         return (ranking.rows, ranking.median_price) if ranked else (offers, med)
+
+    def one_per_actor(self, offers: list[Offer]) -> list[Offer]:
+        """The offers the list shows: one per business actor, its cheapest member (then the lower id), as
+        `resolvers.ranking.one_per_actor` keeps the first of a cluster's rows (each UMKM has one product in a
+        category here, so its row's product is the one the buyer is offered)."""
+        best: dict[int, Offer] = {}
+        for o in offers:
+            key = self.cluster_of.get(o.umkm_id, o.umkm_id)
+            if key not in best or (o.cheapest_price, o.umkm_id) < (best[key].cheapest_price, best[key].umkm_id):
+                best[key] = o
+        return sorted(best.values(), key=lambda o: o.umkm_id)
 
     async def purchase(self, p) -> None:
         c = p.category
@@ -579,6 +612,7 @@ class Market:
                 for r in rows
             ]
             by_id = {r.umkm_id: r for r in rows}
+            self.channel = "bulk_plan"
             for a in water_fill(cands, p.quantity, min_lot=MIN_LOT):
                 plan.append((by_id[a.umkm_id], a.quantity, by_id[a.umkm_id].rank))
             self.followed[c] += 1
@@ -651,6 +685,7 @@ class Market:
         self.paid[c] += total
         self.purchases[c] += 1
         self.pending[p.day + p.delay].append((order, pid, quantity, c))
+        self.channel_of[order.id] = ("bulk " if p.bulk else "") + self.channel
 
     async def deliver(self, pending: tuple, at: dt.datetime) -> None:
         """Accepted, shipped (the held units stop counting) and delivered at `at`; the sale counts from now
@@ -672,13 +707,15 @@ class Market:
         self.held[pid] -= quantity
         self.quantity_lines[c][max(quantity, 1).bit_length() - 1] += 1
         self.amount[(order.umkm_id, c)] += order.total
+        self.by_channel[(order.umkm_id, self.channel_of.pop(order.id))] += order.total
         self.platform[(order.umkm_id, period_of(at.astimezone(JAKARTA).date()))] += order.total
 
     # ------------------------------------------------------------ figures
 
     async def take_figures(self, month: int, day: int) -> None:
-        """Over UMKM eligible at the end of `day` (verified by then, product priced within the band), zeros
-        included: each UMKM's counted rupiah in the category so far (from the maintained statistics)."""
+        """Over business actors with a UMKM eligible at the end of `day` (verified by then, product priced within the
+        band), zeros included: each actor's counted rupiah in the category so far, summed over its UMKM (from the
+        maintained statistics)."""
         from models.fairness import UmkmCategorySales
         from resolvers.equity import equity_reference
         from resolvers.ranking import price_band, rank_category
@@ -700,11 +737,18 @@ class Market:
             ledger = {u: a for (u, cc), a in self.amount.items() if cc == c}
             if {u: a for u, a in stored.items() if a} != ledger:
                 raise AssertionError(f"maintained sales of category {spec.slug} differ from the simulation's ledger")
-            x = [stored.get(u, 0) for u in members]
+            # one value per business actor, as equityReport counts (COALESCE(cluster_id, id)): a split owner's NIBs are
+            # one actor (the owner account's), with the sales of all its NIBs in the category; its twin is its own
+            actors = sorted({self.owner_of(u) for u in members})
+            per_actor: dict[int, int] = defaultdict(int)
+            for u, a in stored.items():
+                per_actor[self.owner_of(u)] += a
+            x = [per_actor.get(a, 0) for a in actors]
             fig = equity_reference(x, purchases=self.purchases[c])
             row = {k: fig[k] for k in FIGURES}
             row.update(
-                eligible=len(members),
+                eligible=len(actors),  # business actors
+                eligible_umkm=len(members),
                 purchases=self.purchases[c],
                 requests=self.requests[c],
                 unfilled=self.unfilled[c],
@@ -724,13 +768,16 @@ class Market:
         self.attacks[str(month)] = {"split": self.split_gain(), "stuffing": bands}
 
     def split_gain(self) -> dict:
-        """Counted rupiah (all categories) of the split owners (all their NIBs) and of their one-NIB twins."""
+        """Counted rupiah (all categories) of the split owners (all their NIBs) and of their one-NIB twins, in all and
+        by the channel that chose the seller (`by_channel`: list — a following buyer's pick among the recommended
+        rows —, bulk_plan, reorder, browse, bestsellers, the other policies' own; "bulk " before a bulk order's)."""
         w = self.world
         per_umkm: dict[int, int] = defaultdict(int)
         for (u, _), a in self.amount.items():
             per_umkm[u] += a
         split = twin = 0
         owners = 0
+        by: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # channel -> [split, twin]
         for u in w.umkm:
             if u.role == "twin":
                 k = -2 - u.owner
@@ -738,7 +785,13 @@ class Market:
                 split += sum(per_umkm.get(i + 1, 0) for i in nibs)
                 twin += per_umkm.get(u.index + 1, 0)
                 owners += 1
-        return {"owners": owners, "split_amount": split, "twin_amount": twin}
+                for (uid, channel), a in self.by_channel.items():
+                    if uid - 1 in nibs:
+                        by[channel][0] += a
+                    elif uid == u.index + 1:
+                        by[channel][1] += a
+        channels = {ch: {"split": v[0], "twin": v[1]} for ch, v in sorted(by.items())}
+        return {"owners": owners, "split_amount": split, "twin_amount": twin, "by_channel": channels}
 
     def stuffing_effect(self, c: int, median: float | None, at: dt.datetime) -> dict:
         """Competitors (verified sellers other than stuffers) in the price band without the stuffers' extra listings
