@@ -43,6 +43,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bench.sim.market import FIGURES, LEVER_TEXT, LEVERS, migrate_template, policy_spec, run_one
 from bench.sim.world import ASSUMPTIONS, CATEGORIES, SERVING_READINGS, SIZES, build_world
+from resolvers.fairness_policy import POLICY
 
 ALL_POLICIES = ("status_quo", "random", "rotation", "roster", "fair70", "fair90", "fair100")
 SMOKE_POLICIES = ("status_quo", "roster", "fair90")
@@ -116,6 +117,7 @@ def _task(job: tuple[str, int, str, str, str, str]) -> tuple[str, int, str, dict
             if template:
                 shutil.copyfile(template, path)
             result = asyncio.run(run_one(world, policy, f"sqlite://{path}", migrated=bool(template)))
+    result["policy_version"] = POLICY.version  # a kept run is reused only under the same list (`--runs-dir`)
     return reading, seed, policy, result
 
 
@@ -375,7 +377,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--json", help="write the figures here")
     ap.add_argument(
         "--runs-dir",
-        help="keep each finished run's result here (READING-SEED-POLICY-SIZE.json) and reuse the ones found: a long "
+        help="keep each finished run's result here (READING-SEED-POLICY-SIZE.json) and reuse the ones found (made "
+        "under the same POLICY_VERSION): a long "
         "run can be resumed, or extended with more policies, giving the same output",
     )
     ap.add_argument("--workers", type=int, default=2)
@@ -438,6 +441,10 @@ def main(argv: list[str] | None = None) -> int:
             if os.path.exists(path):
                 with open(path, encoding="utf-8") as fh:
                     result = json.load(fh)
+                if result.get("policy_version") != POLICY.version:  # made under another list: run it again
+                    print(f"{path}: made under {result.get('policy_version')}, run again", file=sys.stderr)
+                    todo.append(job)
+                    continue
                 runs[job[0]][job[1]][job[2]] = result
                 timings[job[:3]] = result.pop("timing")
             else:

@@ -198,3 +198,29 @@ def test_the_markdown_report_prints_the_runs_figures(doc):
             assert f"{mean[policy]['3']['mean']['gini']:.3f}" in row
             assert f"{mean[policy]['3']['mean']['zero_share'] * 100:.1f}%" in row
     assert text.count("| status quo |") == len(READINGS)
+
+
+def test_kept_runs_are_reused_only_under_the_same_list(tmp_path):
+    """`--runs-dir` reuses a finished run (same output) unless it was made under another POLICY_VERSION: that one is
+    run again, so a table never mixes two versions of the list."""
+    kept = tmp_path / "runs"
+    base = [sys.executable, "-m", "bench.fairness_sim", "--size", "smoke", "--seeds", "1", "--policies", "fair90"]
+    base += ["--serving", "city", "--workers", "1", "--runs-dir", str(kept)]
+
+    def run(name: str) -> tuple[bytes, str]:
+        out = tmp_path / name
+        proc = subprocess.run([*base, "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+        return out.read_bytes(), proc.stdout + proc.stderr
+
+    first, _ = run("first.json")
+    (path,) = kept.glob("*.json")
+    stored = json.loads(path.read_text())
+    assert stored["policy_version"] == json.loads(first)["readings"]["city"]["runs"]["1"]["fair90"]["policy_version"]
+    again, log = run("again.json")
+    assert again == first and "(1 reused)" in log and "run again" not in log
+    stored["policy_version"] = "pemerataan-2000.01-1"
+    stored["figures"]["3"]["snacks"]["gini"] = 0.5  # what an older list gave
+    path.write_text(json.dumps(stored))
+    rerun, log = run("rerun.json")
+    assert rerun == first and "run again" in log and "(0 reused)" in log
