@@ -1,5 +1,6 @@
-"""The benchmark's raw baseline answers S1 (products) and S2 (one order) with exactly our JSON, and our side of
-those scenarios costs at most 4 SQL statements whatever the size (bench/harness, bench/README.md).
+"""The benchmark's raw baseline answers S1 (products), S2 (one order) and S3 (today's under-sold list, read from
+its stored snapshot) with exactly our JSON, and our side of S1 and S2 costs at most 4 SQL statements whatever the
+size (bench/harness, bench/README.md).
 
 The baseline's query functions run here through the app's own connection (`models.query.fetch_all`), so the same
 comparison holds on SQLite and on PostgreSQL; the harness runs them over asyncpg.
@@ -7,17 +8,23 @@ comparison holds on SQLite and on PostgreSQL; the harness runs them over asyncpg
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 
 import pytest
 
 from bench.harness import baseline as b
-from bench.harness.scenarios import S1_PRODUCTS, S2_ORDER, canonical
+from bench.harness.scenarios import S1_PRODUCTS, S2_ORDER, S3_UNDER_SOLD, canonical
 from models.base import UmkmStatus
 from models.catalog import Product
 from models.registry import Kelurahan
+from resolvers.fairness_policy import POLICY
+from resolvers.invalidation import invalidate
 from tests.conftest import SECRET, gid
+from tests.test_clusters import Owners, split_owner_and_twin
+from tests.test_fairness import AS_OF, AS_OF_DT, City
+from tests.test_fairness_attacks import place
 
 PLACE = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { orders { id } errors { code message } } }"
 
@@ -131,3 +138,125 @@ async def test_one_order_equals_the_baseline_and_costs_the_same_statements_for_5
     other = await gql.ok(S2_ORDER, variables, world.tokens["other_owner"])
     base, _ = await theirs(b.order, variables, world.tokens["other_owner"])
     assert other == base["data"] == {"order": None}
+
+
+# ---------------------------------------------------------------- S3: today's under-sold list
+
+
+async def under_sold_world(gql, world, clock) -> tuple[City, Owners]:
+    """Today is AS_OF: six long-verified batik sellers with sales and omzet reports, a newcomer, and the split owner
+    (three UMKM, one business actor: one row on the list) beside its twin (tests/test_clusters.py)."""
+    clock.at(AS_OF_DT)
+    await Product.filter(umkm_id__in=[world.umkm.id, world.other_umkm.id]).update(active=False)
+    city = City(world)
+    for name in ("Arjuna", "Bima", "Citra", "Dewi", "Eka", "Fajar"):
+        await city.add(name, price=120_000 + 10_000 * len(name))
+    await city.add("Gita", verified_days=20)
+    await city.sale("Arjuna", 9_000_000, 20)
+    await city.sale("Bima", 1_500_000, 200)
+    await city.report("Citra", 2_000_000)
+    await city.report("Dewi", 40_000_000)
+    owners = Owners(gql, world)
+    await split_owner_and_twin(owners, cheap="Sri Dua")
+    return city, owners
+
+
+def s3_variables(world, **v) -> dict:
+    return {"categoryId": gid("Category", world.batik.id), "first": 20, "asOf": AS_OF.isoformat(), **v}
+
+
+async def s3_theirs(variables: dict, token: str | None) -> tuple[dict, b.Counted]:
+    db = b.Counted(b.TortoiseDb())
+    caller = await b.caller_for(db, token, SECRET, now=AS_OF_DT)
+    return await b.under_sold(db, caller, variables, now=AS_OF_DT), db
+
+
+async def s3_same(gql, variables: dict, token: str) -> dict:
+    """Ours (which builds today's list when missing or stale), then the baseline reading it: the same JSON, field
+    by field and row by row; the baseline in 2 statements besides the token."""
+    mine, _ = await ours(gql, S3_UNDER_SOLD, variables, token)
+    base, db = await s3_theirs(variables, token)
+    assert_same_json(mine, base)
+    assert db.n - db.auth == 2
+    return mine["data"]["underSoldUmkm"]
+
+
+def cursor_values(c: str) -> list[int]:
+    return json.loads(base64.urlsafe_b64decode(c))
+
+
+async def test_under_sold_equals_the_baseline_reading_todays_stored_list(gql, world, clock):
+    city, _ = await under_sold_world(gql, world, clock)
+    token = world.tokens["analyst"]
+    whole = await s3_same(gql, s3_variables(world, first=100), token)
+    # what the comparison covers: one row per business actor (the split owner's other NIBs skipped, so positions
+    # run ahead of ranks), every score field, omzet used and not, a newcomer, the median and the counts
+    names = [e["umkm"]["name"] for e in whole["edges"]]
+    assert [n for n in names if n.startswith("Sri")] == ["Sri Dua"] and "Tunggal" in names
+    assert whole["eligibleCount"] == whole["totalCount"] == len(names) == 9
+    assert any(cursor_values(e["cursor"])[1] > e["rank"] for e in whole["edges"])
+    scores = [e["score"] for e in whole["edges"]]
+    assert {s["omzetSource"] for s in scores} == {"REPORTED", "NONE"}
+    assert all(s["policyVersion"] == POLICY.version and s["rotationKey"] is None for s in scores)
+    assert any("NEWCOMER" in e["reasons"] for e in whole["edges"]) and whole["medianPrice"] > 0
+    # a shorter page: the list's first rows, with more to come (S3's document has no `after`)
+    head = await s3_same(gql, s3_variables(world, first=4), token)
+    assert head["pageInfo"]["hasNextPage"] and head["edges"] == whole["edges"][:4]
+    # an order moves its seller's row in today's list; a renamed product shows its new name
+    top = next(e for e in whole["edges"] if e["umkm"]["name"] in city.products)
+    await place(gql, world, city.products[top["umkm"]["name"]].id)
+    await Product.filter(id=city.products["Eka"].id).update(name="Batik Eka “Suroboyo” baru")
+    moved = await s3_same(gql, s3_variables(world, first=100), token)
+    after = next(e for e in moved["edges"] if e["umkm"]["name"] == top["umkm"]["name"])
+    assert after["score"]["received"] > top["score"]["received"]
+    assert "Batik Eka “Suroboyo” baru" in [e["cheapestEligibleProduct"]["name"] for e in moved["edges"]]
+
+
+@pytest.mark.parametrize("who", ["admin", "other_owner", "buyer"])
+async def test_under_sold_equals_the_baseline_for_each_kind_of_caller(gql, world, clock, who):
+    """The omzet-derived figures are withheld but for the UMKM's owner (other_owner owns the city's sellers, not the
+    split owner's), admins and analysts (docs/PRIVACY.md)."""
+    await under_sold_world(gql, world, clock)
+    r = await s3_same(gql, s3_variables(world, first=100), world.tokens[who])
+    withheld = [e["score"]["deficit"] is None for e in r["edges"]]
+    assert {"admin": {False}, "other_owner": {False, True}, "buyer": {True}}[who] == set(withheld)
+
+
+async def test_the_baseline_never_serves_a_stale_list_and_checks_its_policy(gql, world, clock, monkeypatch):
+    await under_sold_world(gql, world, clock)
+    variables, token = s3_variables(world), world.tokens["analyst"]
+    base, _ = await s3_theirs(variables, token)  # nobody has read today's list yet: it is not built
+    assert base["errors"][0]["extensions"]["code"] == "BASELINE_STALE"
+    await s3_same(gql, variables, token)
+    await invalidate([world.batik.id])  # a write outside the API: the stored list is stale until ours rebuilds it
+    base, _ = await s3_theirs(variables, token)
+    assert base["errors"][0]["extensions"]["code"] == "BASELINE_STALE"
+    await s3_same(gql, variables, token)
+    monkeypatch.setattr(b, "BASELINE_POLICY", "pemerataan-0000.00-0")
+    base, _ = await s3_theirs(variables, token)
+    assert base["errors"][0]["extensions"]["code"] == "BASELINE_OUTDATED"
+
+
+@pytest.mark.parametrize(
+    "token,variables",
+    [
+        (None, {}),
+        ("analyst", {"categoryId": gid("Umkm", 1)}),
+        ("analyst", {"first": 0}),
+        ("analyst", {"first": 101}),
+        ("analyst", {"categoryId": gid("Category", 999_999)}),
+    ],
+    ids=["no caller", "bad id", "first 0", "first 101", "unknown category"],
+)
+async def test_under_sold_errors_equal_the_baseline(gql, world, clock, token, variables):
+    clock.at(AS_OF_DT)
+    variables = s3_variables(world, **variables)
+    token = world.tokens.get(token) if token else None
+    mine = (await gql.raw(S3_UNDER_SOLD, variables, token=token)).json()
+    base, _ = await s3_theirs(variables, token)
+
+    def errors(body: dict) -> list[tuple]:
+        return [(e["message"], e["path"], e["extensions"]["code"]) for e in body["errors"]]
+
+    assert mine["data"] is None and base["data"] is None
+    assert errors(mine) == errors(base)

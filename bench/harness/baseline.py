@@ -12,7 +12,7 @@ installed it is used instead (then only the canonical JSON is the same: orjson d
 |-------|---------------------------|------------------------------------------------------------------------------|
 | /s1   | `products(first:)`        | 1: products JOIN umkm JOIN kecamatan JOIN category, keyset order, LIMIT n+1 |
 | /s2   | `order(id:)` + items      | 2: token; order JOIN umkm, opd LEFT JOIN items, products, their UMKM        |
-| /s3   | `underSoldUmkm`           | 5: token; subtree; median price; eligible set + received + omzet; names     |
+| /s3   | `underSoldUmkm`           | 3: token; today's stored list: its header; the page with names and prices    |
 | /s4   | `omzetReports` of a UMKM  | 2: token; the reports, keyset order                                          |
 | /s5   | `placeOrder` (one line)   | 4: token; in a transaction product/UMKM/OPD, then one CTE that decrements the |
 |       |                           | stock and inserts order, item, event; NOTIFY after the commit                |
@@ -30,9 +30,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import math
 import os
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,7 +41,7 @@ try:  # optional; not a dependency of the project
 except ImportError:  # pragma: no cover - depends on the environment
     orjson = None
 
-from resolvers.fairness_policy import POLICY, active_fraction, bucket_of, decay_to, need, rotation_key
+from resolvers.fairness_policy import POLICY
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 DEV_SECRET = "pasar-dev-secret-change-me"  # app.DEV_SECRET: the same default, so tokens verify alike
@@ -298,158 +296,124 @@ async def order(db: Counted, caller: Caller | None, variables: Mapping[str, Any]
     return {"data": {"order": body}}
 
 
-# ---------------------------------------------------------------- S3: underSoldUmkm (resolvers.fairness)
+# ---------------------------------------------------------------- S3: underSoldUmkm, today's stored list
 
-S3_SUBTREE = (
-    'WITH RECURSIVE sub AS (SELECT "id" FROM "category" WHERE "id" = ? '
-    'UNION ALL SELECT c."id" FROM "category" c JOIN sub ON c."parent_id" = sub."id") SELECT "id" FROM sub'
+BASELINE_POLICY = "pemerataan-2026.11-4"  # the list whose stored form this baseline reads (bench/README.md, S3)
+
+# The day's list is stored by the app (resolvers/fairness_snapshot.py): a header per category and day
+# (`fairness_snapshot`) and one row per eligible UMKM in ranking order (`fairness_rank_row`). The baseline does not
+# build it (the harness's prepare step does, through the app's code); it reads the header — fresh only when built
+# from the category's current `ranking_generation` under this policy — and one page of rows with the UMKM's name
+# and the shown product's name and price.
+S3_HEAD = (
+    'SELECT c."ranking_generation" AS generation, s."id" AS id, s."generation" AS built_from, '
+    's."policy_version" AS policy_version, s."eligible" AS eligible, s."median_price" AS median_price '
+    'FROM "category" c LEFT JOIN "fairness_snapshot" s ON s."category_id" = c."id" AND s."as_of" = ? '
+    'WHERE c."id" = ?'
 )
-# The subtree's ids are written into the statements as literals (as resolvers.fairness does), so the planner sees
-# the categories: with `IN (SELECT id FROM sub)` it estimates blindly and scans every product.
-S3_MEDIAN = (
-    'WITH p AS (SELECT pr."price" AS price, ROW_NUMBER() OVER (ORDER BY pr."price") AS rn, COUNT(*) OVER () AS n '
-    'FROM "product" pr JOIN "umkm" u ON u."id" = pr."umkm_id" '
-    'WHERE pr."category_id" IN ({cats}) AND pr."active" AND u."status" = ? AND u."scale" <> ?) '
-    "SELECT AVG(price) AS median FROM p WHERE rn IN ((n + 1) / 2, (n + 2) / 2)"
+# One row per business actor: a row of a cluster is shown only when no earlier row of the same cluster is on the
+# list (without the buyer's filters every row passes them).
+S3_PAGE = (
+    'SELECT r."position" AS position, r."umkm_id" AS umkm_id, r."product_id" AS product_id, '
+    'r."deficit" AS deficit, r."target_share" AS target_share, r."received_share" AS received_share, '
+    'r."received" AS received, r."active_fraction" AS active_fraction, r."need" AS need, r."omzet" AS omzet, '
+    'r."bucket" AS bucket, r."reasons" AS reasons, u."name" AS umkm_name, p."name" AS product_name, '
+    'p."price" AS product_price '
+    'FROM "fairness_rank_row" r JOIN "umkm" u ON u."id" = r."umkm_id" JOIN "product" p ON p."id" = r."product_id" '
+    'WHERE r."snapshot_id" = ? AND (r."cluster_id" IS NULL OR NOT EXISTS ('
+    'SELECT 1 FROM "fairness_rank_row" r2 WHERE r2."snapshot_id" = r."snapshot_id" '
+    'AND r2."cluster_id" = r."cluster_id" AND r2."position" < r."position")) '
+    'ORDER BY r."position" LIMIT ?'
 )
-S3_ELIGIBLE = (
-    'WITH e AS (SELECT pr."umkm_id" AS umkm_id, pr."id" AS product_id, pr."price" AS price, '
-    'u."verified_at" AS verified_at, '
-    'ROW_NUMBER() OVER (PARTITION BY pr."umkm_id" ORDER BY pr."price", pr."id") AS rn '
-    'FROM "product" pr JOIN "umkm" u ON u."id" = pr."umkm_id" '
-    'WHERE pr."category_id" IN ({cats}) AND pr."active" AND u."status" = ? AND u."scale" <> ? '
-    'AND (pr."stock" > 0 OR pr."made_to_order") AND pr."price" >= ? AND pr."price" <= ?), '
-    'r AS (SELECT "umkm_id" AS umkm_id, SUM("weighted") AS w FROM "umkm_category_sales" '
-    'WHERE "category_id" IN ({cats}) GROUP BY "umkm_id"), '
-    'o AS (SELECT rep."umkm_id" AS umkm_id, '
-    'array_agg(GREATEST(rep."total_amount", COALESCE(s."amount", 0))) AS totals '
-    'FROM "omzet_report" rep LEFT JOIN "umkm_monthly_sales" s ON s."umkm_id" = rep."umkm_id" '
-    'AND s."period" = rep."period" WHERE rep."period" IN ({months}) GROUP BY rep."umkm_id") '
-    "SELECT e.umkm_id, e.product_id, e.price, e.verified_at, r.w, o.totals, "
-    '(SELECT SUM("weighted") FROM "category_sales" WHERE "category_id" IN ({cats})) AS total_w '
-    "FROM e LEFT JOIN r ON r.umkm_id = e.umkm_id LEFT JOIN o ON o.umkm_id = e.umkm_id WHERE e.rn = 1"
-)
-S3_NAMES = (
-    'SELECT u."id" AS umkm_id, u."name" AS umkm_name, p."id" AS product_id, p."name" AS product_name, '
-    'p."price" AS price FROM "product" p JOIN "umkm" u ON u."id" = p."umkm_id" WHERE p."id" = ANY(?)'
+# resolvers.privacy.OMZET_REASONS: the reason codes that follow from a UMKM's omzet
+S3_OMZET_REASONS = frozenset(
+    {"LOW_REPORTED_OMZET", "OMZET_REPORTED", "NO_OMZET_REPORT", "BELOW_FAIR_SHARE", "AT_OR_ABOVE_FAIR_SHARE"}
 )
 
 
-BASELINE_POLICY = "pemerataan-2026.11-1"  # the list this baseline computes (bench/README.md, S3)
+def list_moment(day: dt.date) -> dt.datetime:
+    """Noon (Asia/Jakarta) of the day, in UTC: the moment a day's list is made for (its `as_of`)."""
+    return dt.datetime.combine(day, dt.time(12), JAKARTA).astimezone(dt.UTC)
 
 
-def _complete_months(as_of: dt.datetime, n: int) -> list[str]:
-    d = as_of.astimezone(JAKARTA)
-    y, m, out = d.year, d.month, []
-    for _ in range(n):
-        m -= 1
-        if m == 0:
-            y, m = y - 1, 12
-        out.append(f"{y:04d}-{m:02d}")
-    return out
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
-async def under_sold(db: Counted, caller: Caller | None, variables: Mapping[str, Any]) -> dict:
-    """The ranking without buyer filters (no opdId/quantity): same SQL predicates, same policy arithmetic."""
+async def under_sold(
+    db: Counted, caller: Caller | None, variables: Mapping[str, Any], now: dt.datetime | None = None
+) -> dict:
+    """The first page of today's list without buyer filters (S3's document: no opdId, quantity or after), read
+    from the stored snapshot in two statements: the header with its freshness, the page with names and prices.
+    `now`: the clock (the tests freeze ours)."""
     if caller is None:
-        return error("Log in first.", "UNAUTHENTICATED", "underSoldUmkm")
-    if POLICY.version != BASELINE_POLICY:  # bench/README.md: S3 is out of date
-        outdated = f"the baseline computes {BASELINE_POLICY}, not {POLICY.version}"
+        return error("Sign in first.", "UNAUTHENTICATED", "underSoldUmkm")
+    if POLICY.version != BASELINE_POLICY:  # a new policy may store or show the list differently: check and update
+        outdated = f"the baseline reads the list of {BASELINE_POLICY}, not {POLICY.version}"
         return error(outdated, "BASELINE_OUTDATED", "underSoldUmkm")
     if variables.get("opdId") or variables.get("quantity"):
-        return error("the baseline ranks without opdId/quantity", "BASELINE_UNSUPPORTED", "underSoldUmkm")
+        return error("the baseline reads the list without opdId/quantity", "BASELINE_UNSUPPORTED", "underSoldUmkm")
     category_id = from_gid(variables.get("categoryId"), "Category")
     if category_id is None:
-        return error("categoryId is not a Category ID.", "INVALID_ID", "underSoldUmkm")
+        return error("This is not the ID of a Category.", "BAD_USER_INPUT", "underSoldUmkm")
     first = variables.get("first", 20)
     first = 20 if first is None else first
     if not 1 <= first <= MAX_PAGE:
         return error(f"`first` must be between 1 and {MAX_PAGE}; got {first}.", "BAD_USER_INPUT", "underSoldUmkm")
-    if variables.get("asOf"):
-        as_of = dt.datetime.combine(dt.date.fromisoformat(variables["asOf"]), dt.time(12), JAKARTA).astimezone(dt.UTC)
-    else:  # noon of today, Asia/Jakarta: the list is a daily one
-        as_of = dt.datetime.combine(dt.datetime.now(JAKARTA).date(), dt.time(12), JAKARTA).astimezone(dt.UTC)
-    policy = POLICY
-    cats = ", ".join(str(int(r["id"])) for r in await db.fetch(S3_SUBTREE, [category_id]))
-    if not cats:
+    today = (now or dt.datetime.now(dt.UTC)).astimezone(JAKARTA).date()
+    if variables.get("asOf") and str(variables["asOf"]) != today.isoformat():
+        return error("the baseline reads today's stored list only", "BASELINE_UNSUPPORTED", "underSoldUmkm")
+    as_of = list_moment(today)
+    head = await db.fetch(S3_HEAD, [as_of, category_id])
+    if not head:
         return error("No such category.", "NOT_FOUND", "underSoldUmkm")
-    head = (await db.fetch(S3_MEDIAN.format(cats=cats), ["VERIFIED", "BESAR"]))[0]
-    med = float(head["median"]) if head["median"] is not None else None
-    rows: list[Mapping[str, Any]] = []
-    if med is not None:
-        lo = math.ceil(policy.band_low * med - 1e-9)
-        hi = math.floor(policy.band_high * med + 1e-9)
-        months = _complete_months(as_of, policy.need_months)
-        sql = S3_ELIGIBLE.format(cats=cats, months=", ".join("?" for _ in months))
-        rows = await db.fetch(sql, ["VERIFIED", "BESAR", lo, hi, *months])
-    n = len(rows)
-    total = decay_to(float(rows[0]["total_w"] or 0.0), as_of, policy) if rows else 0.0
-    comp = []
-    for r in rows:
-        verified = utc(r["verified_at"]) or as_of
-        a = active_fraction((as_of - verified).total_seconds() / 86_400.0, policy)
-        o = float(statistics.median([int(x) for x in r["totals"]])) if r["totals"] else None
-        w = float(r["w"]) if r["w"] is not None else 0.0
-        comp.append((r, a, need(o, policy), o, w))
-    mean_w = sum(a * (1 + policy.need_weight * nu) for _, a, nu, _, _ in comp) / n if n else 1.0
-    day = as_of.astimezone(JAKARTA).date()
-    ranked = []
-    for r, a, nu, o, w in comp:
-        uid = r["umkm_id"]
-        rec = decay_to(w, as_of, policy)
-        s = a * (1 + policy.need_weight * nu) / mean_w if mean_w > 0 else 1.0
-        rho = rec / (total / n) if total > 0 else 0.0
-        d = s - rho
-        reasons = [
-            "PRICE_IN_BAND",
-            "NEVER_SOLD" if w == 0.0 else ("BELOW_FAIR_SHARE" if d > 0 else "AT_OR_ABOVE_FAIR_SHARE"),
-        ]
-        reasons.append("NO_OMZET_REPORT" if o is None else ("LOW_REPORTED_OMZET" if nu > 0 else "OMZET_REPORTED"))
-        if a < 0.5:
-            reasons.append("NEWCOMER")
-        bucket, rotation = bucket_of(d, policy), rotation_key(uid, category_id, day)
-        score = {
-            "deficit": d,
-            "targetShare": s,
-            "receivedShare": rho,
-            "received": rec,
-            "activeFraction": a,
-            "need": nu,
-            "omzetUsed": o,
-            "omzetSource": "REPORTED" if o is not None else "NONE",
-            "bucket": bucket,
-            "rotationKey": rotation,
-            "policyVersion": policy.version,
-        }
-        ranked.append(((-bucket, rotation, uid), uid, r["product_id"], score, reasons))
-    ranked.sort(key=lambda x: x[0])
-    page = ranked[:first]
-    names = {}
-    if page:
-        names = {x["product_id"]: x for x in await db.fetch(S3_NAMES, [[p[2] for p in page]])}
+    h = head[0]
+    if h["id"] is None or h["built_from"] != h["generation"] or h["policy_version"] != BASELINE_POLICY:
+        stale = f"today's list of category {category_id} is missing or stale: the app builds it (harness: prepare)"
+        return error(stale, "BASELINE_STALE", "underSoldUmkm")
+    rows = await db.fetch(S3_PAGE, [h["id"], first + 1])
     edges = []
-    for rank, (_, uid, product_id, score, reasons) in enumerate(page, start=1):
-        nm = names[product_id]
+    for rank, r in enumerate(rows[:first], start=1):
+        uid = r["umkm_id"]
+        score = {
+            "deficit": _float(r["deficit"]),
+            "targetShare": _float(r["target_share"]),
+            "receivedShare": _float(r["received_share"]),
+            "received": _float(r["received"]),
+            "activeFraction": _float(r["active_fraction"]),
+            "need": _float(r["need"]),
+            "omzetUsed": _float(r["omzet"]),
+            "omzetSource": "REPORTED" if r["omzet"] is not None else "NONE",
+            "bucket": int(r["bucket"]),
+            "rotationKey": None,  # today's keyed order is published tomorrow (fairnessDaySecret)
+            "policyVersion": h["policy_version"],
+        }
+        reasons = r["reasons"].split(",") if r["reasons"] else []
+        if not (caller.sees_everything or (caller.role == "UMKM_OWNER" and uid in caller.umkm_ids)):
+            # resolvers.privacy.ranked_for: what follows from another UMKM's omzet is withheld
+            for k in ("deficit", "targetShare", "need", "omzetUsed", "omzetSource", "bucket"):
+                score[k] = None
+            reasons = [x for x in reasons if x not in S3_OMZET_REASONS]
         edges.append(
             {
-                "cursor": cursor([rank, rank]),  # (rank for the buyer, position on the whole list): no filters
+                "cursor": cursor([rank, r["position"]]),  # (rank for the buyer, position on the whole list)
                 "rank": rank,
                 "reasons": reasons,
                 "score": score,
-                "umkm": {"id": gid("Umkm", uid), "name": nm["umkm_name"]},
+                "umkm": {"id": gid("Umkm", uid), "name": r["umkm_name"]},
                 "cheapestEligibleProduct": {
-                    "id": gid("Product", product_id),
-                    "name": nm["product_name"],
-                    "price": nm["price"],
+                    "id": gid("Product", r["product_id"]),
+                    "name": r["product_name"],
+                    "price": r["product_price"],
                 },
             }
         )
     body = {
-        "totalCount": n,
-        "eligibleCount": n,
-        "medianPrice": med,
+        "totalCount": h["eligible"],  # places on the list: one per business actor (no buyer filters)
+        "eligibleCount": h["eligible"],
+        "medianPrice": _float(h["median_price"]),
         "edges": edges,
-        "pageInfo": {"hasNextPage": first < n, "endCursor": edges[-1]["cursor"] if edges else None},
+        "pageInfo": {"hasNextPage": len(rows) > first, "endCursor": edges[-1]["cursor"] if edges else None},
     }
     return {"data": {"underSoldUmkm": body}}
 
