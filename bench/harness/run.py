@@ -7,7 +7,9 @@
    migration 0007's index for the NEWEST product order is missing, and no `bench_product_newest` (the stand-in
    earlier runs created); the peer's view `bench_peer.visible_product`, a 50-item order for S2, a huge stock on
    S5's product, the fairness statistics for S3 (`pasar fairness rebuild` when empty), twelve omzet reports for S4
-   (submitted through our API as the UMKM's owner), and login tokens (admin, analyst, an OPD buyer).
+   (submitted through our API as the UMKM's owner), login tokens (admin, analyst, an OPD buyer), and last today's
+   under-sold list of each S3 category, built through the app's own code when missing or stale (the baseline only
+   reads stored lists).
 2. Count: our server with PASAR_COUNT_SQL=true answers each variant once; `extensions.sqlStatements` is recorded
    (statements while executing; the token lookup is not counted).
 3. Start ours (uvicorn, `app:create_app --factory`), the baseline (`bench.harness.baseline`) and the peer
@@ -467,6 +469,35 @@ def prepare_api(port: int, url: str, wanted: set[str], fx: Fixtures) -> None:
                 if errs:
                     raise SystemExit(f"S4: could not submit {period} for UMKM {fx.s4_umkm}: {errs}")
             fx.notes.append(f"S4: {len(missing)} omzet reports submitted for UMKM {fx.s4_umkm} by {email}")
+
+
+async def todays_lists(url: str, fx: Fixtures) -> None:
+    """S3: today's under-sold list of each measured category, stored as its first reader would store it
+    (`resolvers.fairness_snapshot.snapshot`: built when missing or stale, else left as it is). After S4's reports,
+    which make the lists stale. Our server would build it on its first request; the baseline only reads it."""
+    from tortoise import Tortoise
+
+    import models
+    from resolvers import fairness_snapshot
+    from resolvers.ranking import list_moment
+
+    await Tortoise.init(config=models.tortoise_config(url, pool_size=2))
+    try:
+        moment = list_moment(dt.date.fromisoformat(fx.as_of))
+        for label, cid, _ in fx.categories:
+            started = time.perf_counter()
+            snap = await fairness_snapshot.snapshot(cid, moment)
+            took = time.perf_counter() - started
+            built = snap.cats is not None  # the subtree is read only when the list is (re)built
+            what = f"built ({took:.1f} s)" if built else "already fresh"
+            log(f"S3: today's list of category {cid} ({label}): {what}, {snap.eligible} places")
+            if built:
+                fx.notes.append(
+                    f"S3: today's list of category {cid} ({label}) built through the app in {took:.1f} s "
+                    f"({snap.eligible} places, {snap.policy_version})"
+                )
+    finally:
+        await Tortoise.close_connections()
 
 
 def sc_gid(type_name: str, pk: int) -> str:
@@ -1067,6 +1098,8 @@ def main(argv: list[str] | None = None) -> int:
             procs["ours-count"] = start_ours(url, args.server_core, logdir, count_sql=True, name="ours-count")
             wait_ready(procs["ours-count"])
             prepare_api(procs["ours-count"].port, url, set(wanted), fx)
+            if "S3" in wanted:
+                asyncio.run(todays_lists(url, fx))
             variants = build_variants(wanted, fx)
             counts = count_statements(procs["ours-count"].port, variants)
             procs.pop("ours-count").stop()
