@@ -118,6 +118,7 @@ class PreparedRows:
         ]
         self.db = values_query._db
         self.layout: tuple[list, list] | None = None
+        self.direct: Any = None  # a compiled writer of these records, bound to their column positions
 
     def _layout(self, names: list[str]) -> tuple[list, list]:
         """Where each converted column and each light row's columns are in a record (its columns by position)."""
@@ -129,12 +130,22 @@ class PreparedRows:
         ]
         return convert, paths
 
-    async def run(self, values: Mapping[str, Any]) -> list[Row]:
+    async def records(self, values: Mapping[str, Any]) -> list[Any]:
+        """The statement's records as the driver returns them (columns by position; `converters` converts them)."""
         params = list(self.params)
         for name, places in self.places.items():
             for place in places:
                 params[place] = values[name]
         _count, records = await self.db.execute_query(self.sql, params)
+        return records
+
+    @property
+    def converters(self) -> dict[str, Callable[[Any], Any]]:
+        """How Tortoise converts a column to its Python value, by column name (a column missing needs nothing)."""
+        return dict(self.columns)
+
+    async def run(self, values: Mapping[str, Any]) -> list[Row]:
+        records = await self.records(values)
         if not records:
             return []
         if self.layout is None:

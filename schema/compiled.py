@@ -39,6 +39,7 @@ import asyncio
 import contextvars
 import dataclasses
 import datetime as dt
+import hashlib
 import inspect
 import logging
 from collections import OrderedDict
@@ -73,7 +74,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from models import catalog as catalog_models
 from models import orders as order_models
-from models.query import PreparedRows, after_filter, cursor_value, keyset_page, like_contains
+from models.query import PreparedRows, after_filter, cursor_value, keyset_page, like_contains, row_key
 from resolvers import catalog as rules
 from resolvers import orders as order_rules
 from resolvers import registry as registry_rules
@@ -81,12 +82,15 @@ from resolvers.categories import category_subtree
 from resolvers.common import AccessError, BadUserInput, DomainError, Principal
 from schema.catalog import Product, product_filter
 from schema.catalog import ProductFilter as ProductFilterInput
+from schema.common import jakarta
+from schema.logs import operation_label
 from schema.orders import Order, OrderItem
 from schema.registry import Category, Kecamatan
-from schema.relay import Connection, check_page, connection_of, decode_id
+from schema.relay import Connection, check_page, connection_of, decode_id, encode_cursor, to_global_id
 
 log = logging.getLogger("pasar.compiled")
 MAX_PLANS = 256
+MAX_CONFIRMED = 1024  # (document, operation, kind of caller) the fast path answers
 DEFINITION = "strawberry-definition"
 
 # Fields with a resolver whose compiled form is the relation that came joined with the row: the private attribute
@@ -453,6 +457,200 @@ def _selection(
     return fields
 
 
+# ---------------------------------------------------------------- direct writers (records to the answer)
+
+
+class NotDirect(Exception):
+    """A selection the direct writer does not write: the objects' writers (`_object_writer`) do."""
+
+
+# How `X.from_row` computes a field from its row's columns, for the fields a direct writer reads straight from a
+# statement's record (no light row, no Strawberry object): ("col", c) column c as Tortoise converts it, ("gid", T)
+# the global ID of type T of the row's `id`, ("jakarta", c) the UTC time of column c shown in Asia/Jakarta.
+# tests/test_compiled.py checks every entry against `from_row` on rows of the test database.
+DIRECT_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
+    "Product": {
+        "id": ("gid", "Product"),
+        **{c: ("col", c) for c in ("name", "description", "unit", "price", "made_to_order", "stock")},
+        **{c: ("col", c) for c in ("monthly_capacity", "lead_time_days", "min_order_quantity", "active")},
+        "created_at": ("jakarta", "created_at"),
+    },
+    "Umkm": {
+        "id": ("gid", "Umkm"),
+        **{c: ("col", c) for c in ("name", "nib", "description", "address", "serves_city_wide")},
+        "verified_at": ("jakarta", "verified_at"),
+        "created_at": ("jakarta", "created_at"),
+    },
+    "Kecamatan": {"id": ("gid", "Kecamatan"), "code": ("col", "code"), "name": ("col", "name")},
+    "Category": {"id": ("gid", "Category"), **{c: ("col", c) for c in ("name", "slug", "description")}},
+}
+# Relations a direct writer follows into the same record (the columns of relation path `p` are named `p__column`).
+DIRECT_RELATIONS = {
+    ("Product", "umkm"): "umkm",
+    ("Product", "category"): "category",
+    ("Umkm", "kecamatan"): "kecamatan",
+}
+
+Binder = Callable[[dict[str, int], dict[str, Callable[[Any], Any]]], Callable[..., Any]]
+
+
+def direct_value(how: tuple[str, str], value: Any) -> Any:
+    """A DIRECT_FIELDS entry applied to its column's converted value."""
+    kind, arg = how
+    if kind == "gid":
+        return to_global_id(arg, value)
+    if kind == "jakarta":
+        return jakarta(value)
+    return value
+
+
+def _column(at: dict[str, int], conv: dict[str, Callable[[Any], Any]], name: str) -> Callable[[Any], Any]:
+    i, f = at[name], conv.get(name)
+    if f is None:
+        return lambda record: record[i]
+    return lambda record: f(record[i])
+
+
+def _direct_object(schema: GraphQLSchema, type_: Any, selection_set: Any, prefix: str, joins: frozenset[str]) -> Binder:
+    """A writer of one object of a record, compiled once; bound per statement to its columns' positions."""
+    inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+    if not isinstance(inner, GraphQLObjectType) or inner.name not in DIRECT_FIELDS or selection_set is None:
+        raise NotDirect
+    spec = DIRECT_FIELDS[inner.name]
+    parts: list[tuple[str, str, Any]] = []
+    seen: set[str] = set()
+    for node in _fields_of(inner, selection_set):
+        key = node.alias.value if node.alias else node.name.value
+        if node.directives or node.arguments or key in seen:
+            raise NotDirect
+        seen.add(key)
+        name = node.name.value
+        if name == "__typename":
+            parts.append((key, "const", inner.name))
+            continue
+        gfield = inner.fields.get(name)
+        definition = (gfield.extensions or {}).get(DEFINITION) if gfield is not None else None
+        if definition is None or definition.permission_classes or definition.extensions:
+            raise NotDirect
+        relation = DIRECT_RELATIONS.get((inner.name, name))
+        if relation is not None and prefix + relation in joins and node.selection_set is not None:
+            below = _direct_object(schema, gfield.type, node.selection_set, f"{prefix}{relation}__", joins)
+            parts.append((key, "object", below))
+            continue
+        how = spec.get(definition.python_name)
+        if how is None or definition.base_resolver is not None or node.selection_set is not None:
+            raise NotDirect
+        column = prefix + ("id" if how[0] == "gid" else how[1])
+        parts.append((key, "leaf", (how, column, _leaf_writer(gfield.type))))
+
+    def bind(at: dict[str, int], conv: dict[str, Callable[[Any], Any]]) -> Callable[[Any], Any]:
+        getters: list[tuple[str, Callable[[Any], Any]]] = []
+        for key, kind, payload in parts:
+            if kind == "const":
+                getters.append((key, lambda _r, v=payload: v))
+            elif kind == "object":
+                getters.append((key, payload(at, conv)))
+            else:
+                how, column, write = payload
+                read = _column(at, conv, column)
+                if how[0] == "col":
+                    getters.append((key, lambda r, read=read, write=write: write(read(r))))
+                else:
+                    getters.append((key, lambda r, read=read, write=write, how=how: write(direct_value(how, read(r)))))
+
+        def write_object(record: Any) -> dict[str, Any]:
+            return {key: get(record) for key, get in getters}
+
+        return write_object
+
+    return bind
+
+
+def _direct_connection(schema: GraphQLSchema, type_: Any, selection_set: Any, joins: frozenset[str]) -> Binder:
+    """A writer of a page of records as the connection the general path writes (`relay.connection_of`): edges with
+    their cursors, `pageInfo`; no `totalCount` (its own resolver counts)."""
+    inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+    if not isinstance(inner, GraphQLObjectType) or selection_set is None:
+        raise NotDirect
+
+    def fields(parent: GraphQLObjectType, sel: Any, allowed: tuple[str, ...]) -> list[tuple[str, str, FieldNode]]:
+        out, seen = [], set()
+        for node in _fields_of(parent, sel):
+            key = node.alias.value if node.alias else node.name.value
+            if node.directives or node.arguments or key in seen or node.name.value not in allowed:
+                raise NotDirect
+            seen.add(key)
+            out.append((key, node.name.value, node))
+        return out
+
+    def leaf(parent: GraphQLObjectType, name: str) -> Writer:
+        return _leaf_writer(parent.fields[name].type)
+
+    connection = []
+    for key, name, node in fields(inner, selection_set, ("__typename", "edges", "pageInfo")):
+        if name == "edges":
+            edge_type = get_named_type(inner.fields["edges"].type)
+            edge = []
+            for ekey, ename, enode in fields(edge_type, node.selection_set, ("__typename", "cursor", "node")):
+                if ename == "node":
+                    edge.append(
+                        (
+                            ekey,
+                            "node",
+                            _direct_object(schema, edge_type.fields["node"].type, enode.selection_set, "", joins),
+                        )
+                    )
+                else:
+                    edge.append((ekey, ename, edge_type.name if ename == "__typename" else leaf(edge_type, ename)))
+            connection.append((key, "edges", edge))
+        elif name == "pageInfo":
+            page_type = get_named_type(inner.fields["pageInfo"].type)
+            allowed = ("__typename", "hasNextPage", "hasPreviousPage", "startCursor", "endCursor")
+            page = [
+                (k, n, page_type.name if n == "__typename" else leaf(page_type, n))
+                for k, n, _ in fields(page_type, node.selection_set, allowed)
+            ]
+            connection.append((key, "pageInfo", page))
+        else:
+            connection.append((key, "__typename", inner.name))
+
+    def bind(at: dict[str, int], conv: dict[str, Callable[[Any], Any]]) -> Callable[..., Any]:
+        bound = []
+        for key, kind, payload in connection:
+            if kind == "edges":
+                payload = [(k, n, p(at, conv) if n == "node" else p) for k, n, p in payload]
+            bound.append((key, kind, payload))
+
+        def write(records: list[Any], has_next: bool, after: Any, order: list[tuple[str, bool]]) -> dict[str, Any]:
+            sort = [(name, _column(at, conv, name)) for name, _desc in order]
+            cursors = [encode_cursor(row_key({name: read(r) for name, read in sort}, order)) for r in records]
+            out: dict[str, Any] = {}
+            for key, kind, payload in bound:
+                if kind == "__typename":
+                    out[key] = payload
+                elif kind == "edges":
+                    edges = []
+                    for record, cursor in zip(records, cursors, strict=True):
+                        edge: dict[str, Any] = {}
+                        for k, n, p in payload:
+                            edge[k] = p(record) if n == "node" else p if n == "__typename" else p(cursor)
+                        edges.append(edge)
+                    out[key] = edges
+                else:
+                    values = {
+                        "hasNextPage": has_next,
+                        "hasPreviousPage": after is not None,
+                        "startCursor": cursors[0] if cursors else None,
+                        "endCursor": cursors[-1] if cursors else None,
+                    }
+                    out[key] = {k: p if n == "__typename" else p(values[n]) for k, n, p in payload}
+            return out
+
+        return write
+
+    return bind
+
+
 # ---------------------------------------------------------------- root fields
 
 
@@ -536,6 +734,7 @@ class ProductsField:
     write: Writer
     counts: int = 0  # response keys asking `totalCount`
     statements: OrderedDict[tuple, Any] = field(default_factory=OrderedDict)
+    direct: Binder | None = None  # writes the page straight from the statement's records, when it can
 
     async def connection(self, rows: list[Any], has_next: bool, order: Any, after: Any, count_qs: Any) -> Any:
         """The page as the general path's connection, with `totalCount` run by its own resolver when asked for (one
@@ -607,6 +806,17 @@ class ProductsField:
             values: dict[str, Any] = {"limit": n + 1, **_filter_values(f, search, subtree), **owned_values(p)}
             if cursor is not None:
                 values.update({f"after{i}": cursor_value(v) for i, v in enumerate(cursor)})
+            if self.direct is not None and not self.counts:
+                try:
+                    records = await statement.records(values)
+                except (ValueError, TypeError):
+                    raise Fallback from None  # the general path answers a cursor the database refuses
+                if records:
+                    if statement.direct is None:
+                        at = {name: i for i, name in enumerate(records[0].keys())}
+                        statement.direct = self.direct(at, statement.converters)
+                    return statement.direct(records[:n], len(records) > n, after, order)
+                return self.write(connection_of([], False, order, after, Product.from_row, None))
             try:
                 rows = await statement.run(values)
             except (ValueError, TypeError):
@@ -842,8 +1052,13 @@ def _compile_root(
     if name in TABLES:
         rule, convert = TABLES[name]
         return TableField(key, _object_writer(schema, gfield.type, node.selection_set, frozenset()), rule, convert)
-    write = _object_writer(schema, gfield.type, node.selection_set, _read_shape(catalog_models.PRODUCT_LISTING))
-    return ProductsField(key, gfield, node, write, _count_keys(gfield.type, node.selection_set))
+    joins = _read_shape(catalog_models.PRODUCT_LISTING)
+    write = _object_writer(schema, gfield.type, node.selection_set, joins)
+    try:
+        direct = _direct_connection(schema, gfield.type, node.selection_set, joins)
+    except NotDirect:
+        direct = None
+    return ProductsField(key, gfield, node, write, _count_keys(gfield.type, node.selection_set), direct=direct)
 
 
 def _read_shape(joins: Any) -> frozenset[str]:
@@ -856,6 +1071,10 @@ class Plan:
     roots: list[ProductsField | OrderField | TableField | ResolverField]
     loading: bool = False  # some field is read by its resolver: the answer is settled after it is written
     guards: frozenset[type] = frozenset()  # permission classes of the fields: every object must allow the caller
+    key: tuple[bytes, str | None] | None = None  # (document digest, operation name) in the plan cache
+    fragments: dict[str, FragmentDefinitionNode] = field(default_factory=dict)  # the document's, for its cost
+    first: bool = False  # the document's first operation: what a request that names none runs (Strawberry)
+    labels: dict[str | None, tuple[str, str]] = field(default_factory=dict)  # log line's (operation, type)
 
 
 def compile_document(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> Plan:
@@ -888,30 +1107,57 @@ def compile_document(schema: GraphQLSchema, document: DocumentNode, operation_na
         raise NotCompiled("several root fields and a nested read")
     if _loading[0] and len(roots) > 1:
         raise NotCompiled("several root fields and a nested read")
-    return Plan(operation, roots, _loading[0], frozenset(_guards))
+    return Plan(
+        operation,
+        roots,
+        _loading[0],
+        frozenset(_guards),
+        fragments=dict(_fragments),
+        first=next((d for d in document.definitions if isinstance(d, OperationDefinitionNode)), None) is operation,
+        labels={None: operation_label(document, None), operation_name: operation_label(document, operation_name)},
+    )
 
 
 # ---------------------------------------------------------------- the executor
 
 
-class Plans:
-    """Plans (or why there is none) by (document text, operation name); a bounded LRU."""
+def document_digest(text: str) -> bytes:
+    """The key of a document's text in the plan cache (the text itself is not kept as a key)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
-    def __init__(self, size: int = MAX_PLANS) -> None:
+
+def caller_key(principal: Principal) -> str:
+    """Callers whose statements are the same (`caller_kind`, and the role and partner flag that `order(id)`'s
+    statement depends on): the fast path keys what it confirmed on it."""
+    role = principal.role.value if principal.role is not None else ("partner" if principal.is_partner else "anonymous")
+    return f"{role}, {caller_kind(principal)}"
+
+
+class Plans:
+    """Plans (or why there is none) by (document digest, operation name), a bounded LRU; and, a bounded LRU as well,
+    the (document digest, operation name, kind of caller) whose plan the general path has answered without an error:
+    the document parsed and passed validation and the document's own limits (depth, aliases, tokens, literal text),
+    so the fast path (schema/fast.py) answers it again without parsing or validating it."""
+
+    def __init__(self, size: int = MAX_PLANS, confirmed_size: int = MAX_CONFIRMED) -> None:
         self.size = size
-        self._plans: OrderedDict[tuple[str, str | None], Plan | NotCompiled] = OrderedDict()
+        self.confirmed_size = confirmed_size
+        self._plans: OrderedDict[tuple[bytes, str | None], Plan | NotCompiled] = OrderedDict()
+        self._confirmed: OrderedDict[tuple[bytes, str | None, str], Plan] = OrderedDict()
         self.compiled = 0  # requests answered by a plan (tests read these)
         self.general = 0
+        self.fast = 0  # of `compiled`: answered by the fast path
 
     def get(self, schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> Plan | None:
         text = document.loc.source.body if document.loc is not None else None
         if text is None:
             return None
-        key = (text, operation_name)
+        key = (document_digest(text), operation_name)
         plan = self._plans.get(key)
         if plan is None:
             try:
                 plan = compile_document(schema, document, operation_name)
+                plan.key = key
             except NotCompiled as e:
                 plan = e
                 log.info("compiled reads: a document falls back to the general executor: %s", e)
@@ -925,8 +1171,32 @@ class Plans:
             self._plans.move_to_end(key)
         return plan if isinstance(plan, Plan) else None
 
+    def confirm(self, plan: Plan, principal: Principal) -> None:
+        """The general path answered this plan for this kind of caller without an error."""
+        if plan.key is None:
+            return
+        digest, name = plan.key
+        kind = caller_key(principal)
+        # a request that names no operation runs the first one (Strawberry resolves the name before execution)
+        for key in {(digest, name, kind), *([(digest, None, kind)] if plan.first else [])}:
+            self._confirmed[key] = plan
+            self._confirmed.move_to_end(key)
+        while len(self._confirmed) > self.confirmed_size:
+            self._confirmed.popitem(last=False)
+
+    def confirmed(self, digest: bytes, operation_name: str | None, principal: Principal) -> Plan | None:
+        key = (digest, operation_name, caller_key(principal))
+        plan = self._confirmed.get(key)
+        if plan is not None:
+            self._confirmed.move_to_end(key)
+        return plan
+
+    def __len__(self) -> int:
+        return len(self._plans)
+
     def clear(self) -> None:
         self._plans.clear()
+        self._confirmed.clear()
 
 
 plans = Plans()
@@ -950,6 +1220,31 @@ def compiled_execute(general: Callable[..., Any]) -> Callable[..., Any]:
     return execute
 
 
+async def run_plan(plan: Plan, context: Any, coerced: dict[str, Any]) -> dict[str, Any]:
+    """The answer's `data`: every root checks its arguments and its caller before any statement runs (a fallback
+    then costs no statement twice), then the statements run and the answer is written. Raises `Fallback` (the
+    general executor answers), `Refused` (a root's permission classes refused the caller) or anything a statement
+    raises."""
+    if plan.guards and not allowed_everywhere(plan.guards, context):
+        raise Fallback
+    try:
+        runs = [(root.key, await root.prepare(context, coerced)) for root in plan.roots]
+    except Refused:
+        if len(plan.roots) > 1:
+            raise Fallback from None
+        raise
+    data = {}
+    token = _request.set(context)
+    try:
+        for key, run in runs:
+            data[key] = await run()
+        if plan.loading:
+            await settle(data)
+    finally:
+        _request.reset(token)
+    return data
+
+
 async def _run(
     plan: Plan, general: Callable[..., Any], schema: GraphQLSchema, document: DocumentNode, kwargs: dict
 ) -> Any:
@@ -957,32 +1252,19 @@ async def _run(
     coerced = get_variable_values(
         schema, plan.operation.variable_definitions or (), kwargs.get("variable_values") or {}
     )
-    if not isinstance(coerced, list) and (not plan.guards or allowed_everywhere(plan.guards, context)):
+    if not isinstance(coerced, list):
         try:
-            # every root checks its arguments and its caller before any statement runs: a fallback then costs no
-            # statement twice
-            try:
-                runs = [(root.key, await root.prepare(context, coerced)) for root in plan.roots]
-            except Refused as refused:
-                if len(plan.roots) > 1:
-                    raise Fallback from None
-                plans.compiled += 1
-                return ExecutionResult(data=refused.data, errors=[refused.error])
-            data = {}
-            token = _request.set(context)
-            try:
-                for key, run in runs:
-                    data[key] = await run()
-                if plan.loading:
-                    await settle(data)
-            finally:
-                _request.reset(token)
+            data = await run_plan(plan, context, coerced)
+        except Refused as refused:
+            plans.compiled += 1
+            return ExecutionResult(data=refused.data, errors=[refused.error])
         except Fallback:
             pass
         except Exception:
             log.debug("compiled reads: a plan failed; the general executor answers", exc_info=True)
         else:
             plans.compiled += 1
+            plans.confirm(plan, context.principal)
             return ExecutionResult(data=data)
     plans.general += 1
     result = general(schema, document, **kwargs)

@@ -147,9 +147,17 @@ async def both(http, general, query: str, variables: dict | None, token: str | N
     return a, b
 
 
+def _headers(r: httpx.Response) -> list[tuple[str, str]]:
+    return sorted((k, v) for k, v in r.headers.multi_items() if k != "x-request-id")
+
+
 def assert_same(a: httpx.Response, b: httpx.Response, what: object) -> None:
+    """The same status, the same headers (but the request id), the same bytes: the same JSON in the same key order,
+    errors and `extensions` included."""
     assert a.status_code == b.status_code, (what, a.text, b.text)
     assert ordered(a.text) == ordered(b.text), (what, a.text, b.text)
+    assert a.content == b.content, (what, a.text, b.text)
+    assert _headers(a) == _headers(b), (what, _headers(a), _headers(b))
 
 
 def _token(world, caller: str) -> str | None:
@@ -440,9 +448,16 @@ async def test_a_deliberate_difference_is_caught(http, general, more_products, m
 
     monkeypatch.setattr(compiled, "connection_of", one_short)
     compiled.plans.clear()
-    a, b = await both(http, general, S1_PRODUCTS, {"first": 50}, None)
+    # `totalCount`: written through the objects (`connection_of`)
+    a, b = await both(http, general, "{ products(first: 50) { totalCount edges { node { id } } } }", None, None)
     with pytest.raises(AssertionError):
         assert_same(a, b, "one short")
+    # S1: written straight from the records (`_direct_connection`), whose cursors are made one off here
+    monkeypatch.setattr(compiled, "encode_cursor", lambda values: "x")
+    for _ in range(2):  # the general path's answer, then the fast path's
+        a, b = await both(http, general, S1_PRODUCTS, {"first": 50}, None)
+        with pytest.raises(AssertionError):
+            assert_same(a, b, "another cursor")
 
 
 async def test_compiled_reads_can_be_turned_off(general, more_products):

@@ -1,0 +1,81 @@
+"""The fast path of compiled reads: a request whose document the general path has already answered with a plan
+(schema/compiled.py) is answered again by that plan without Strawberry's operation: no parsing, no validation, no
+extensions, no `ExecutionResult`.
+
+The HTTP view (app.py, `PasarGraphQL.fast_run`) takes it for a POST with a JSON body, after the caller has been
+authenticated and rate-limited by the view's own `get_context`; it looks the plan up by (the digest of the document's
+text, the operation name, the kind of caller) among those the general path confirmed (`Plans.confirm`: the document
+parsed, passed validation, the depth, alias and token limits and the literal text check, and the plan answered it
+for this kind of caller without an error). What depends on the request is done here with the general path's own
+code: the variables' text (`schema.inputs.bad_variable`), their coercion (graphql-core), the cost from the variables
+and admission control (`schema.cost.cheap_query`: the limit, the input lists, and only requests admission control
+admits at once), the statement count (`schema.sqlcount.counting`), the plan (`compiled.run_plan`) and the answer's
+`extensions` (cost, statements). The view adds the log line's operation, the time limit, the encoding and the
+headers as the general path does. Anything else — a variable refused, a cost over the limit or above the admission
+threshold, a root that refuses the caller, a plan that falls back — returns None before any statement runs where it
+can, and the general path answers the request.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from graphql import GraphQLSchema
+from graphql.execution.values import get_variable_values
+
+from schema import compiled, sqlcount
+from schema.cost import cheap_query
+from schema.inputs import bad_variable
+
+log = logging.getLogger("pasar.compiled")
+
+
+def parse_body(body: bytes) -> tuple[str, dict[str, Any] | None, str | None] | None:
+    """(query, variables, operation name) of a JSON body as Strawberry reads it, or None for anything the fast path
+    leaves to the view (not a JSON object, no query text, `extensions`, a trusted document's id, a value orjson reads
+    differently from the standard library or refuses: the view then parses it as it always does)."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    query, variables, name = data.get("query"), data.get("variables"), data.get("operationName")
+    if not isinstance(query, str) or not isinstance(variables, (dict, type(None))):
+        return None
+    if not isinstance(name, (str, type(None))) or data.get("extensions") is not None or "documentId" in data:
+        return None
+    return query, variables, name
+
+
+def find(query: str, operation_name: str | None, principal: Any) -> compiled.Plan | None:
+    """The plan the general path confirmed for this document, operation and kind of caller."""
+    return compiled.plans.confirmed(compiled.document_digest(query), operation_name, principal)
+
+
+async def answer(
+    schema: GraphQLSchema, plan: compiled.Plan, context: Any, variables: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The response body (`data`, `extensions`) the general path would write, or None: the general path answers."""
+    variables = variables or {}
+    if bad_variable(variables, "variables") is not None:
+        return None
+    coerced = get_variable_values(schema, plan.operation.variable_definitions or (), variables)
+    if isinstance(coerced, list):
+        return None
+    verdict = cheap_query(schema, plan.operation, plan.fragments, coerced, context.settings, context.admission)
+    if verdict is None:
+        return None
+    with sqlcount.counting(context.settings) as bucket:
+        try:
+            data = await compiled.run_plan(plan, context, coerced)
+        except (compiled.Fallback, compiled.Refused):
+            return None
+        except Exception:
+            log.debug("compiled reads: a plan failed on the fast path; the general path answers", exc_info=True)
+            return None
+    compiled.plans.compiled += 1
+    compiled.plans.fast += 1
+    return {"data": data, "extensions": {**verdict.report(plan.operation, data), **sqlcount.results(bucket)}}
