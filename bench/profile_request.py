@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import functools
 import inspect
@@ -33,8 +34,8 @@ from tortoise.backends.asyncpg.client import AsyncpgDBClient
 
 import app as app_module
 from app import PasarGraphQL, Settings, create_app
+from bench.harness import baseline
 from bench.harness import scenarios as sc
-from bench.harness.baseline import gid
 from models import query as query_module
 from models.accounts import User
 from resolvers import accounts
@@ -183,26 +184,39 @@ async def compare(args: argparse.Namespace) -> None:
             )
             for name, s in variants.items()
         }
-        times: dict[str, list[float]] = {name: [] for name in variants}
+        paths = dict.fromkeys(variants, "/graphql")
+        baseline_app = None
+        if args.baseline:  # the harness's raw baseline, in this process: its own asyncpg pool, the same token
+            baseline_app = baseline.create_app(args.database_url, pool_size=10, secret=base.secret)
+            clients["raw baseline (bench.harness.baseline)"] = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=baseline_app), base_url="http://bench"
+            )
+            paths["raw baseline (bench.harness.baseline)"] = f"/{args.scenario.lower()}"
+        times: dict[str, list[float]] = {name: [] for name in clients}
         answers = {}
-        for _round in range(max(1, args.requests // 20) + 1):
-            for name, client in clients.items():
-                for _ in range(20):
-                    started = time.perf_counter()
-                    r = await client.post("/graphql", json=body, headers=headers)
-                    times[name].append(time.perf_counter() - started)
-                    assert r.status_code == 200 and "errors" not in r.json(), r.text
-                    answers[name] = r.json()["data"]
-            if _round == 0:
-                times = {name: [] for name in variants}  # the first round warms up
-        assert len({json.dumps(a) for a in answers.values()}) == 1, "the variants answered differently"
+        async with baseline_app.router.lifespan_context(baseline_app) if baseline_app else contextlib.nullcontext():
+            for _round in range(max(1, args.requests // 20) + 1):
+                for name, client in clients.items():
+                    for _ in range(20):
+                        started = time.perf_counter()
+                        r = await client.post(paths[name], json=body, headers=headers)
+                        times[name].append(time.perf_counter() - started)
+                        assert r.status_code == 200 and "errors" not in r.json(), r.text
+                        answers[name] = r.json()["data"]
+                if _round == 0:
+                    times = {name: [] for name in clients}  # the first round warms up
+        canonical = {json.dumps(a, sort_keys=True) for a in answers.values()}
+        assert len(canonical) == 1, "the variants answered differently"
         for client in clients.values():
             await client.aclose()
     finally:
         await Tortoise.close_connections()
     first = None
     size = f"first: {args.first}" if args.scenario == "S1" else f"{args.items} items"
-    print(f"{args.scenario} ({size}); requests answered by a compiled plan: {compiled.plans.compiled}")
+    print(
+        f"{args.scenario} ({size}); requests answered by a compiled plan: {compiled.plans.compiled}, "
+        f"of which by the fast path: {compiled.plans.fast}"
+    )
     for name, ts in times.items():
         median = statistics.median(ts) * 1000
         first = first or median
@@ -283,7 +297,7 @@ async def main_async(args: argparse.Namespace) -> None:
 
 
 def sc_gid(order_id: int) -> str:
-    return gid("Order", order_id)
+    return baseline.gid("Order", order_id)
 
 
 def main() -> None:
@@ -296,6 +310,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--compare", action="store_true", help="compiled reads and the credential cache on vs off")
     parser.add_argument("--pyinstrument", help="also write pyinstrument's HTML report here")
+    parser.add_argument("--baseline", action="store_true", help="with --compare: the raw baseline too, in-process")
     asyncio.run(main_async(parser.parse_args()))
 
 

@@ -91,9 +91,22 @@ class PreparedRows:
     A slot that is not found makes the preparation fail (ValueError): the caller then keeps the general path; an
     `optional` slot may be absent (a value the query of some callers has, e.g. the caller's OPD)."""
 
-    def __init__(self, qs: QuerySet, joins: Joins, slots: Mapping[str, Any], optional: Mapping[str, Any] = {}) -> None:
+    def __init__(
+        self,
+        qs: QuerySet,
+        joins: Joins,
+        slots: Mapping[str, Any],
+        optional: Mapping[str, Any] = {},
+        columns: Iterable[str] | None = None,
+    ) -> None:
         self.plan = _row_plan(joins)
         fields = [key for _path, keys, _children in self.plan for key, _col in keys]
+        if columns is not None:  # only these columns (read by `records`; the light rows of `run` need them all)
+            wanted = set(columns)
+            if not wanted <= set(fields):
+                raise ValueError(f"columns {sorted(wanted - set(fields))} are not read with these joins")
+            fields = [key for key in fields if key in wanted]
+            self.plan = []
         values_query = qs.values(*fields)
         values_query._choose_db_if_not_chosen()
         values_query._make_query()

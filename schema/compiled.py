@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
+    ArgumentNode,
     DocumentNode,
     ExecutionResult,
     FieldNode,
@@ -63,7 +64,14 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    VariableNode,
+    Visitor,
     get_named_type,
+    get_nullable_type,
+    is_input_object_type,
+    is_list_type,
+    type_from_ast,
+    visit,
 )
 from graphql.error import located_error
 from graphql.execution.values import get_argument_values, get_variable_values
@@ -518,6 +526,7 @@ def _direct_object(schema: GraphQLSchema, type_: Any, selection_set: Any, prefix
         raise NotDirect
     spec = DIRECT_FIELDS[inner.name]
     parts: list[tuple[str, str, Any]] = []
+    columns: set[str] = set()  # the record's columns it reads
     seen: set[str] = set()
     for node in _fields_of(inner, selection_set):
         key = node.alias.value if node.alias else node.name.value
@@ -536,33 +545,43 @@ def _direct_object(schema: GraphQLSchema, type_: Any, selection_set: Any, prefix
         if relation is not None and prefix + relation in joins and node.selection_set is not None:
             below = _direct_object(schema, gfield.type, node.selection_set, f"{prefix}{relation}__", joins)
             parts.append((key, "object", below))
+            columns.update(below.columns)  # type: ignore[attr-defined]
             continue
         how = spec.get(definition.python_name)
         if how is None or definition.base_resolver is not None or node.selection_set is not None:
             raise NotDirect
         column = prefix + ("id" if how[0] == "gid" else how[1])
         parts.append((key, "leaf", (how, column, _leaf_writer(gfield.type))))
+        columns.add(column)
 
     def bind(at: dict[str, int], conv: dict[str, Callable[[Any], Any]]) -> Callable[[Any], Any]:
-        getters: list[tuple[str, Callable[[Any], Any]]] = []
+        # per field: (key, constant or the object's writer, column position, its conversion, the DIRECT_FIELDS
+        # entry unless the column is the value, the leaf's writer); one loop per object, no call per field but these
+        items: list[tuple[str, Any, int, Any, Any, Any]] = []
         for key, kind, payload in parts:
             if kind == "const":
-                getters.append((key, lambda _r, v=payload: v))
+                items.append((key, payload, -1, None, None, None))
             elif kind == "object":
-                getters.append((key, payload(at, conv)))
+                items.append((key, payload(at, conv), -2, None, None, None))
             else:
                 how, column, write = payload
-                read = _column(at, conv, column)
-                if how[0] == "col":
-                    getters.append((key, lambda r, read=read, write=write: write(read(r))))
-                else:
-                    getters.append((key, lambda r, read=read, write=write, how=how: write(direct_value(how, read(r)))))
+                items.append((key, None, at[column], conv.get(column), None if how[0] == "col" else how, write))
 
         def write_object(record: Any) -> dict[str, Any]:
-            return {key: get(record) for key, get in getters}
+            out = {}
+            for key, other, i, convert, how, write in items:
+                if i >= 0:
+                    value = record[i]
+                    if convert is not None:
+                        value = convert(value)
+                    out[key] = write(value if how is None else direct_value(how, value))
+                else:
+                    out[key] = other if i == -1 else other(record)
+            return out
 
         return write_object
 
+    bind.columns = frozenset(columns)  # type: ignore[attr-defined]
     return bind
 
 
@@ -587,19 +606,16 @@ def _direct_connection(schema: GraphQLSchema, type_: Any, selection_set: Any, jo
         return _leaf_writer(parent.fields[name].type)
 
     connection = []
+    columns: set[str] = set()
     for key, name, node in fields(inner, selection_set, ("__typename", "edges", "pageInfo")):
         if name == "edges":
             edge_type = get_named_type(inner.fields["edges"].type)
             edge = []
             for ekey, ename, enode in fields(edge_type, node.selection_set, ("__typename", "cursor", "node")):
                 if ename == "node":
-                    edge.append(
-                        (
-                            ekey,
-                            "node",
-                            _direct_object(schema, edge_type.fields["node"].type, enode.selection_set, "", joins),
-                        )
-                    )
+                    written = _direct_object(schema, edge_type.fields["node"].type, enode.selection_set, "", joins)
+                    edge.append((ekey, "node", written))
+                    columns.update(written.columns)  # type: ignore[attr-defined]
                 else:
                     edge.append((ekey, ename, edge_type.name if ename == "__typename" else leaf(edge_type, ename)))
             connection.append((key, "edges", edge))
@@ -648,6 +664,7 @@ def _direct_connection(schema: GraphQLSchema, type_: Any, selection_set: Any, jo
 
         return write
 
+    bind.columns = frozenset(columns)  # type: ignore[attr-defined]  # and the order's, per statement
     return bind
 
 
@@ -763,8 +780,10 @@ class ProductsField:
             qs = qs.filter(after_filter(order, sentinel))  # the general path's keyset filter
             slots.update({f"after{i}": cursor_value(v) for i, v in enumerate(sentinel)})
         qs = qs.order_by(*[("-" if desc else "") + name for name, desc in order]).limit(SENTINEL_LIMIT + 1)
+        # a page written straight from the records reads only the columns it writes and sorts by
+        columns = None if self.direct is None else {*self.direct.columns, *(name for name, _desc in order)}  # type: ignore[attr-defined]
         try:
-            found = PreparedRows(qs, catalog_models.PRODUCT_LISTING, slots)
+            found = PreparedRows(qs, catalog_models.PRODUCT_LISTING, slots, columns=columns)
         except ValueError as e:
             log.info("compiled reads: a filter of `products` runs its rule's query each time: %s", e)
             found = NOT_PREPARED
@@ -1075,6 +1094,32 @@ class Plan:
     fragments: dict[str, FragmentDefinitionNode] = field(default_factory=dict)  # the document's, for its cost
     first: bool = False  # the document's first operation: what a request that names none runs (Strawberry)
     labels: dict[str | None, tuple[str, str]] = field(default_factory=dict)  # log line's (operation, type)
+    confirmed_keys: set[tuple[bytes, str | None, str]] = field(default_factory=set)  # its entries in `confirmed`
+    cost_variables: tuple[str, ...] = ()  # the variables the cost and the input lists can depend on (schema/fast.py)
+    fixed_shape: bool = False  # the answer's keys and objects are known once its lists' lengths are
+    memo: dict[str, Any] = field(default_factory=dict)  # the fast path's per-plan memos (schema/fast.py)
+
+
+def _cost_variables(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
+) -> tuple[str, ...]:
+    """The variables a request's cost or its input-list check can read (`schema/cost.py`): those passed to a
+    `first` argument, and those of a list or input-object type (a list can be in them). Any other variable (an ID, a
+    word, a number) changes neither."""
+    names = set()
+    for definition in operation.variable_definitions or ():
+        type_ = type_from_ast(schema, definition.type)
+        if type_ is None or is_list_type(get_nullable_type(type_)) or is_input_object_type(get_named_type(type_)):
+            names.add(definition.variable.name.value)
+
+    class Firsts(Visitor):
+        def enter_argument(self, node: ArgumentNode, *_args: Any) -> None:
+            if node.name.value == "first" and isinstance(node.value, VariableNode):
+                names.add(node.value.name.value)
+
+    for node in (operation, *fragments.values()):
+        visit(node, Firsts())
+    return tuple(sorted(names))
 
 
 def compile_document(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> Plan:
@@ -1114,6 +1159,9 @@ def compile_document(schema: GraphQLSchema, document: DocumentNode, operation_na
         frozenset(_guards),
         fragments=dict(_fragments),
         first=next((d for d in document.definitions if isinstance(d, OperationDefinitionNode)), None) is operation,
+        cost_variables=_cost_variables(schema, operation, _fragments),
+        fixed_shape=not _loading[0]
+        and all(isinstance(r, ProductsField) and r.direct is not None and not r.counts for r in roots),
         labels={None: operation_label(document, None), operation_name: operation_label(document, operation_name)},
     )
 
@@ -1137,7 +1185,8 @@ class Plans:
     """Plans (or why there is none) by (document digest, operation name), a bounded LRU; and, a bounded LRU as well,
     the (document digest, operation name, kind of caller) whose plan the general path has answered without an error:
     the document parsed and passed validation and the document's own limits (depth, aliases, tokens, literal text),
-    so the fast path (schema/fast.py) answers it again without parsing or validating it."""
+    so the fast path (schema/fast.py) answers it again without parsing or validating it. A plan leaves the second
+    when it leaves the first: at most `size` plans (each holding its document) are alive, whatever was sent."""
 
     def __init__(self, size: int = MAX_PLANS, confirmed_size: int = MAX_CONFIRMED) -> None:
         self.size = size
@@ -1166,7 +1215,9 @@ class Plans:
                 log.warning("compiled reads: %s; the general executor answers the document", plan, exc_info=True)
             self._plans[key] = plan
             if len(self._plans) > self.size:
-                self._plans.popitem(last=False)
+                _key, evicted = self._plans.popitem(last=False)
+                for confirmed in getattr(evicted, "confirmed_keys", ()):  # no plan outlives its place here
+                    self._confirmed.pop(confirmed, None)
         else:
             self._plans.move_to_end(key)
         return plan if isinstance(plan, Plan) else None
@@ -1181,14 +1232,18 @@ class Plans:
         for key in {(digest, name, kind), *([(digest, None, kind)] if plan.first else [])}:
             self._confirmed[key] = plan
             self._confirmed.move_to_end(key)
+            plan.confirmed_keys.add(key)
         while len(self._confirmed) > self.confirmed_size:
-            self._confirmed.popitem(last=False)
+            key, dropped = self._confirmed.popitem(last=False)
+            dropped.confirmed_keys.discard(key)
 
     def confirmed(self, digest: bytes, operation_name: str | None, principal: Principal) -> Plan | None:
         key = (digest, operation_name, caller_key(principal))
         plan = self._confirmed.get(key)
         if plan is not None:
             self._confirmed.move_to_end(key)
+            if plan.key in self._plans:
+                self._plans.move_to_end(plan.key)  # used: kept in both caches
         return plan
 
     def __len__(self) -> int:

@@ -26,7 +26,7 @@ from graphql import GraphQLSchema
 from graphql.execution.values import get_variable_values
 
 from schema import compiled, sqlcount
-from schema.cost import cheap_query
+from schema.cost import Verdict, cheap_query
 from schema.inputs import bad_variable
 
 log = logging.getLogger("pasar.compiled")
@@ -65,7 +65,7 @@ async def answer(
     coerced = get_variable_values(schema, plan.operation.variable_definitions or (), variables)
     if isinstance(coerced, list):
         return None
-    verdict = cheap_query(schema, plan.operation, plan.fragments, coerced, context.settings, context.admission)
+    verdict = _verdict(schema, plan, coerced, context)
     if verdict is None:
         return None
     with sqlcount.counting(context.settings) as bucket:
@@ -78,4 +78,41 @@ async def answer(
             return None
     compiled.plans.compiled += 1
     compiled.plans.fast += 1
-    return {"data": data, "extensions": {**verdict.report(plan.operation, data), **sqlcount.results(bucket)}}
+    return {"data": data, "extensions": {**_report(plan, verdict, data), **sqlcount.results(bucket)}}
+
+
+MEMO = 64  # verdicts and actual costs kept per plan
+
+
+def _verdict(schema: GraphQLSchema, plan: compiled.Plan, coerced: Any, context: Any) -> Verdict | None:
+    """`cheap_query`'s verdict, kept per plan for the values of the variables it can depend on (`cost_variables`:
+    those a `first` argument or a list can take; an ID or a name changes neither the cost nor the input lists) and
+    the settings it reads."""
+    gate, values = context.admission, coerced.coerced
+    key = (
+        tuple(repr(values[name]) if name in values else None for name in plan.cost_variables),
+        getattr(context.settings, "max_query_cost", None),
+        None if gate is None else gate.threshold,
+    )
+    memo = plan.memo.setdefault("verdict", {})
+    if key not in memo:
+        if len(memo) >= MEMO:
+            memo.clear()
+        memo[key] = cheap_query(schema, plan.operation, plan.fragments, coerced, context.settings, gate)
+    return memo[key]
+
+
+def _report(plan: compiled.Plan, verdict: Verdict, data: dict[str, Any]) -> dict[str, Any]:
+    """`extensions.cost`: the actual cost counted over the answer (`Verdict.report`), kept per number of edges for a
+    plan whose answer has a fixed shape once those are known (`Plan.fixed_shape`: pages written straight from the
+    records, every key and object always there)."""
+    if not plan.fixed_shape:
+        return verdict.report(plan.operation, data)
+    lengths = tuple(len(v) for root in data.values() for v in root.values() if isinstance(v, list))
+    memo = plan.memo.setdefault("report", {})
+    key = (verdict.requested, verdict.limit, lengths)
+    if key not in memo:
+        if len(memo) >= MEMO:
+            memo.clear()
+        memo[key] = verdict.report(plan.operation, data)
+    return memo[key]
