@@ -38,9 +38,10 @@ from bench.harness import baseline
 from bench.harness import scenarios as sc
 from models import query as query_module
 from models.accounts import User
+from models.query import PreparedRows
 from resolvers import accounts
 from resolvers.common import SystemClock
-from schema import PasarSchema, compiled
+from schema import PasarSchema, compiled, fast
 from schema import cost as cost_module
 from schema import relay as relay_module
 from schema.logs import RequestLine, RequestLog
@@ -133,6 +134,11 @@ def install_timers() -> Timers:
     t.wrap(relay_module, "keyset_page", "SQL page + light rows (models.query.keyset_page)", 3)
     t.wrap(query_module, "fetch_all", "SQL through models.query.fetch_all", 3)
     t.wrap(AsyncpgDBClient, "execute_query_dict", "SQL (the driver's execute_query_dict)", 3)
+    t.wrap(PasarGraphQL, "fast_run", "fast path: body, context, plan, answer, headers (app.py)", 1)
+    t.wrap(fast, "answer", "fast path: variables, cost, statements, writing (schema/fast.py)", 2)
+    t.wrap(fast, "cheap_query", "cost and input lists (memo misses only)", 3)
+    t.wrap(compiled, "run_plan", "the plan: statements and writing (compiled.run_plan)", 3)
+    t.wrap(PreparedRows, "records", "the statement: driver, records (PreparedRows.records)", 4)
     t.wrap(PasarGraphQL, "process_result", "process_result (error codes)", 1)
     t.wrap(app_module, "encode_body", "encode the response body (app.encode_body)", 1)
     t.wrap(RequestLine, "write", "the access log line", 1)

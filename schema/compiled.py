@@ -31,6 +31,13 @@ document runs through the general executor; why is logged once per document at I
 never a literal of the document). Arguments the general path would refuse (`first` out of range, a forged cursor,
 an ID of another type), a caller a guarded field refuses, and a page the plan cannot write are answered by the
 general executor as well, per request. `PASAR_COMPILED_READS=0` turns compiled reads off.
+
+A page of `products` whose fields all have a direct form (`DIRECT_FIELDS`, checked against `from_row` by the tests)
+is written straight from the statement's records (`_direct_connection`: no light rows, no Strawberry objects), by
+a writer bound once per statement to the columns' positions; that statement selects only the columns written and
+sorted by. Once the general path has answered a document with its plan for a kind of caller, the plan is confirmed
+(`Plans.confirm`) and the fast path (schema/fast.py) answers that document for that kind of caller without
+Strawberry's operation. Plans and confirmations live in bounded LRUs; a plan leaves both together.
 """
 
 from __future__ import annotations
@@ -491,13 +498,26 @@ DIRECT_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "Kecamatan": {"id": ("gid", "Kecamatan"), "code": ("col", "code"), "name": ("col", "name")},
     "Category": {"id": ("gid", "Category"), **{c: ("col", c) for c in ("name", "slug", "description")}},
+    "Order": {
+        "id": ("gid", "Order"),
+        "number": ("or_empty", "number"),
+        **{c: ("col", c) for c in ("kind", "status", "total", "needed_by", "delivery_address", "note", "source")},
+        **{c: ("col", c) for c in ("source_rank", "received_by", "closed_reason")},
+        **{c: ("jakarta", c) for c in ("created_at", "accepted_at", "shipped_at", "delivered_at", "paid_at")},
+    },
+    "OrderItem": {c: ("col", c) for c in ("name", "option", "unit", "unit_price", "quantity", "subtotal")},
+    "Opd": {"id": ("gid", "Opd"), **{c: ("col", c) for c in ("code", "name", "kind", "address", "active")}},
 }
 # Relations a direct writer follows into the same record (the columns of relation path `p` are named `p__column`).
 DIRECT_RELATIONS = {
     ("Product", "umkm"): "umkm",
     ("Product", "category"): "category",
     ("Umkm", "kecamatan"): "kecamatan",
+    ("Order", "umkm"): "umkm",
+    ("Order", "opd"): "opd",
+    ("OrderItem", "product"): "product",
 }
+ITEMS = ("Order", "items")  # an order's lines: written from the records of their own statement (`OrderField`)
 
 Binder = Callable[[dict[str, int], dict[str, Callable[[Any], Any]]], Callable[..., Any]]
 
@@ -509,6 +529,8 @@ def direct_value(how: tuple[str, str], value: Any) -> Any:
         return to_global_id(arg, value)
     if kind == "jakarta":
         return jakarta(value)
+    if kind == "or_empty":
+        return value or ""
     return value
 
 
@@ -519,14 +541,24 @@ def _column(at: dict[str, int], conv: dict[str, Callable[[Any], Any]], name: str
     return lambda record: f(record[i])
 
 
-def _direct_object(schema: GraphQLSchema, type_: Any, selection_set: Any, prefix: str, joins: frozenset[str]) -> Binder:
-    """A writer of one object of a record, compiled once; bound per statement to its columns' positions."""
+def _direct_object(
+    schema: GraphQLSchema,
+    type_: Any,
+    selection_set: Any,
+    prefix: str,
+    joins: frozenset[str],
+    item_joins: frozenset[str] | None = None,
+) -> Binder:
+    """A writer of one object of a record, compiled once; bound per statement to its columns' positions. An order's
+    `items` (once, with `item_joins`) are written by a writer of their own (`bind.items`), over their statement's
+    records, and handed to the order's writer."""
     inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
     if not isinstance(inner, GraphQLObjectType) or inner.name not in DIRECT_FIELDS or selection_set is None:
         raise NotDirect
     spec = DIRECT_FIELDS[inner.name]
     parts: list[tuple[str, str, Any]] = []
     columns: set[str] = set()  # the record's columns it reads
+    lines: Binder | None = None  # the writer of an order's items
     seen: set[str] = set()
     for node in _fields_of(inner, selection_set):
         key = node.alias.value if node.alias else node.name.value
@@ -541,6 +573,10 @@ def _direct_object(schema: GraphQLSchema, type_: Any, selection_set: Any, prefix
         definition = (gfield.extensions or {}).get(DEFINITION) if gfield is not None else None
         if definition is None or definition.permission_classes or definition.extensions:
             raise NotDirect
+        if (inner.name, name) == ITEMS and item_joins is not None and lines is None:
+            lines = _direct_object(schema, get_named_type(gfield.type), node.selection_set, "", item_joins)
+            parts.append((key, "items", None))
+            continue
         relation = DIRECT_RELATIONS.get((inner.name, name))
         if relation is not None and prefix + relation in joins and node.selection_set is not None:
             below = _direct_object(schema, gfield.type, node.selection_set, f"{prefix}{relation}__", joins)
@@ -563,11 +599,13 @@ def _direct_object(schema: GraphQLSchema, type_: Any, selection_set: Any, prefix
                 items.append((key, payload, -1, None, None, None))
             elif kind == "object":
                 items.append((key, payload(at, conv), -2, None, None, None))
+            elif kind == "items":
+                items.append((key, None, -3, None, None, None))
             else:
                 how, column, write = payload
                 items.append((key, None, at[column], conv.get(column), None if how[0] == "col" else how, write))
 
-        def write_object(record: Any) -> dict[str, Any]:
+        def write_object(record: Any, lines: list[Any] | None = None) -> dict[str, Any]:
             out = {}
             for key, other, i, convert, how, write in items:
                 if i >= 0:
@@ -576,12 +614,13 @@ def _direct_object(schema: GraphQLSchema, type_: Any, selection_set: Any, prefix
                         value = convert(value)
                     out[key] = write(value if how is None else direct_value(how, value))
                 else:
-                    out[key] = other if i == -1 else other(record)
+                    out[key] = other if i == -1 else other(record) if i == -2 else lines
             return out
 
         return write_object
 
     bind.columns = frozenset(columns)  # type: ignore[attr-defined]
+    bind.items = lines  # type: ignore[attr-defined]
     return bind
 
 
@@ -881,6 +920,7 @@ class OrderField:
     with_items: bool
     statements: dict[str, Any] = field(default_factory=dict)
     items: PreparedRows | None = None
+    direct: Binder | None = None  # writes the order (and its items) straight from the records, when it can
 
     def statement(self, ctx: Any, kind: str) -> Any:
         if kind not in self.statements:
@@ -894,6 +934,7 @@ class OrderField:
                         order_models.ORDER_READ,
                         {"id": SENTINEL_ORDER},
                         {"user": SENTINEL_USER, "opd": SENTINEL_OPD, **owned_sentinels(ctx.principal)[1]},
+                        columns=None if self.direct is None else self.direct.columns,  # type: ignore[attr-defined]
                     )
                 )
             except ValueError as e:
@@ -916,14 +957,20 @@ class OrderField:
             raise Fallback  # the general path's query would test for NULL: another statement
         if self.with_items and self.items is None:
             try:
+                lines = None if self.direct is None else self.direct.items  # type: ignore[attr-defined]
                 self.items = PreparedRows(
-                    order_rules.items_query([SENTINEL_ORDER]), order_models.ITEM_READ, {"id": SENTINEL_ORDER}
+                    order_rules.items_query([SENTINEL_ORDER]),
+                    order_models.ITEM_READ,
+                    {"id": SENTINEL_ORDER},
+                    columns=None if lines is None else lines.columns,
                 )
             except ValueError as e:
                 raise Fallback(str(e)) from None
         items = self.items if self.with_items else None
 
         async def run() -> Any:
+            if self.direct is not None:
+                return await self.run_direct(statement, values, items, order_id)
             rows = await statement.run(values)
             if not rows:
                 return self.write(None)
@@ -933,6 +980,25 @@ class OrderField:
             return self.write(order)
 
         return run
+
+    async def run_direct(self, statement: PreparedRows, values: dict, items: PreparedRows | None, order_id: int) -> Any:
+        """The order and its items written straight from the records (the same statements, in the same order)."""
+        records = await statement.records(values)
+        if not records:
+            return self.write(None)
+        lines = None
+        if items is not None:
+            item_records = await items.records({"id": order_id})
+            if item_records and items.direct is None:
+                items.direct = self.direct.items(_positions(item_records), items.converters)  # type: ignore[union-attr]
+            lines = [items.direct(r) for r in item_records]
+        if statement.direct is None:
+            statement.direct = self.direct(_positions(records), statement.converters)  # type: ignore[misc]
+        return statement.direct(records[0], lines)
+
+
+def _positions(records: list[Any]) -> dict[str, int]:
+    return {name: i for i, name in enumerate(records[0].keys())}
 
 
 @dataclass
@@ -1067,7 +1133,20 @@ def _compile_root(
         write = _object_writer(schema, gfield.type, node.selection_set, joins)
         selections = node.selection_set.selections if node.selection_set else ()
         with_items = any(isinstance(n, FieldNode) and n.name.value == "items" for n in selections)
-        return OrderField(key, gfield, node, write, with_items)
+        try:
+            direct = _direct_object(
+                schema,
+                gfield.type,
+                node.selection_set,
+                "",
+                _read_shape(order_models.ORDER_READ),
+                item_joins=_read_shape(order_models.ITEM_READ),
+            )
+            if with_items != (direct.items is not None):  # type: ignore[attr-defined]
+                raise NotDirect  # items asked for through a fragment: the objects write them
+        except NotDirect:
+            direct = None
+        return OrderField(key, gfield, node, write, with_items, direct=direct)
     if name in TABLES:
         rule, convert = TABLES[name]
         return TableField(key, _object_writer(schema, gfield.type, node.selection_set, frozenset()), rule, convert)
@@ -1098,6 +1177,14 @@ class Plan:
     cost_variables: tuple[str, ...] = ()  # the variables the cost and the input lists can depend on (schema/fast.py)
     fixed_shape: bool = False  # the answer's keys and objects are known once its lists' lengths are
     memo: dict[str, Any] = field(default_factory=dict)  # the fast path's per-plan memos (schema/fast.py)
+
+
+def _direct_root(root: Any) -> bool:
+    """A root written straight from records: every key of its objects is always there, and its objects are never
+    null, so the shape of its answer is known from whether it is null and the lengths of its lists."""
+    if isinstance(root, ProductsField):
+        return root.direct is not None and not root.counts
+    return isinstance(root, OrderField) and root.direct is not None
 
 
 def _cost_variables(
@@ -1160,8 +1247,7 @@ def compile_document(schema: GraphQLSchema, document: DocumentNode, operation_na
         fragments=dict(_fragments),
         first=next((d for d in document.definitions if isinstance(d, OperationDefinitionNode)), None) is operation,
         cost_variables=_cost_variables(schema, operation, _fragments),
-        fixed_shape=not _loading[0]
-        and all(isinstance(r, ProductsField) and r.direct is not None and not r.counts for r in roots),
+        fixed_shape=not _loading[0] and all(_direct_root(r) for r in roots),
         labels={None: operation_label(document, None), operation_name: operation_label(document, operation_name)},
     )
 

@@ -103,12 +103,14 @@ def _verdict(schema: GraphQLSchema, plan: compiled.Plan, coerced: Any, context: 
 
 
 def _report(plan: compiled.Plan, verdict: Verdict, data: dict[str, Any]) -> dict[str, Any]:
-    """`extensions.cost`: the actual cost counted over the answer (`Verdict.report`), kept per number of edges for a
-    plan whose answer has a fixed shape once those are known (`Plan.fixed_shape`: pages written straight from the
-    records, every key and object always there)."""
+    """`extensions.cost`: the actual cost counted over the answer (`Verdict.report`), kept per shape for a plan whose
+    answer's shape is known from each root's being null and the lengths of its lists (`Plan.fixed_shape`: roots
+    written straight from the records, every key and object always there)."""
     if not plan.fixed_shape:
         return verdict.report(plan.operation, data)
-    lengths = tuple(len(v) for root in data.values() for v in root.values() if isinstance(v, list))
+    lengths = tuple(
+        None if root is None else tuple(len(v) for v in root.values() if isinstance(v, list)) for root in data.values()
+    )
     memo = plan.memo.setdefault("report", {})
     key = (verdict.requested, verdict.limit, lengths)
     if key not in memo:

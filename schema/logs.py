@@ -268,6 +268,8 @@ class RequestLine:
         }
 
     def write(self) -> None:
+        if not access.isEnabledFor(logging.INFO):  # nobody would read it (no handler takes INFO): not even made
+            return
         fields = self.fields()
         text = " ".join(f"{k}={_text_value(v)}" for k, v in fields.items())
         access.info("%s", text, extra={"fields": fields})

@@ -29,6 +29,7 @@ from hypothesis_graphql import from_schema
 from app import create_app
 from bench.harness.scenarios import S1_PRODUCTS, S2_ORDER
 from models.catalog import PRODUCT_LISTING, Product
+from models.orders import ITEM_READ, ORDER_READ, Order, OrderItem
 from models.query import PreparedRows
 from models.registry import Category, UmkmServedKecamatan
 from schema import compiled, schema
@@ -162,7 +163,7 @@ def _rows_chosen(statement: str) -> str:
     the records (`compiled._direct_connection`) selects only the columns it writes, so its column and join lists
     may be shorter than the general path's (and without a join, its columns are not qualified by the table)."""
     at = min((i for i in (statement.find(" WHERE "), statement.find(" ORDER BY ")) if i >= 0), default=0)
-    return statement[at:].replace('"product".', "")  # a statement without joins names its columns bare
+    return re.sub(r'"[a-z]+(?:_[a-z]+)*"\.', "", statement[at:])  # without joins, columns are named bare
 
 
 def same_body(a: bytes, b: bytes) -> bool:
@@ -659,30 +660,46 @@ def test_every_query_of_the_suite_and_docs_over_compiled_roots_has_a_plan():
     assert checked > 100 and not missing, missing
 
 
-async def test_direct_fields_equal_what_from_row_makes(more_products):
+async def test_direct_fields_equal_what_from_row_makes(gql, more_products):
     """Every entry of `compiled.DIRECT_FIELDS` (how a direct writer reads a field from a statement's record) gives what
     `X.from_row` gives the Strawberry object, on every product of the test database with its UMKM, kecamatan and
-    category (the relations as a products page joins them)."""
-    await more_products.product_for(more_products.umkm, "Arsip", 10_000, active=False)
-    statement = PreparedRows(Product.all().order_by("id"), PRODUCT_LISTING, {})
-    rows, records = await statement.run({}), await statement.records({})
-    assert len(rows) == len(records) > 5
-    at = {name: i for i, name in enumerate(records[0].keys())}
-    conv = statement.converters
+    category (the relations as a products page joins them), and on an order with its UMKM and OPD and its items with
+    their products and the products' UMKM (as `order(id)` reads them)."""
+    world = more_products
+    await world.product_for(world.umkm, "Arsip", 10_000, active=False)
+    await _place(gql, world, world.product)
+    reads = [
+        (
+            Product,
+            PRODUCT_LISTING,
+            compiled.Product.from_row,
+            {"": "Product", "umkm": "Umkm", "umkm__kecamatan": "Kecamatan", "category": "Category"},
+        ),
+        (Order, ORDER_READ, compiled.Order.from_row, {"": "Order", "umkm": "Umkm", "opd": "Opd"}),
+        (
+            OrderItem,
+            ITEM_READ,
+            compiled.OrderItem.from_row,
+            {"": "OrderItem", "product": "Product", "product__umkm": "Umkm"},
+        ),
+    ]
     checked = set()
-    for row, record in zip(rows, records, strict=True):
-        product = compiled.Product.from_row(row)
-        objects = {
-            "": ("Product", product),
-            "umkm__": ("Umkm", product._umkm),
-            "umkm__kecamatan__": ("Kecamatan", product._umkm._kecamatan),
-            "category__": ("Category", product._category),
-        }
-        for prefix, (type_name, obj) in objects.items():
-            for python_name, how in compiled.DIRECT_FIELDS[type_name].items():
-                column = prefix + ("id" if how[0] == "gid" else how[1])
-                raw = record[at[column]]
-                value = conv[column](raw) if column in conv else raw
-                assert compiled.direct_value(how, value) == getattr(obj, python_name), (type_name, python_name)
-                checked.add((type_name, python_name))
+    for model, joins, from_row, types in reads:
+        statement = PreparedRows(model.all().order_by("id"), joins, {})
+        rows, records = await statement.run({}), await statement.records({})
+        assert len(rows) == len(records) > 0
+        at = {name: i for i, name in enumerate(records[0].keys())}
+        conv = statement.converters
+        for row, record in zip(rows, records, strict=True):
+            for path, type_name in types.items():
+                obj = from_row(row)
+                for part in filter(None, path.split("__")):
+                    obj = getattr(obj, part if part == "product" else f"_{part}", None) or getattr(obj, part)
+                prefix = f"{path}__" if path else ""
+                for python_name, how in compiled.DIRECT_FIELDS[type_name].items():
+                    column = prefix + ("id" if how[0] == "gid" else how[1])
+                    raw = record[at[column]]
+                    value = conv[column](raw) if column in conv else raw
+                    assert compiled.direct_value(how, value) == getattr(obj, python_name), (type_name, python_name)
+                    checked.add((type_name, python_name))
     assert checked == {(t, f) for t, fields in compiled.DIRECT_FIELDS.items() for f in fields}
