@@ -59,6 +59,18 @@ async def answer(
     schema: GraphQLSchema, plan: compiled.Plan, context: Any, variables: dict[str, Any] | None
 ) -> dict[str, Any] | None:
     """The response body (`data`, `extensions`) the general path would write, or None: the general path answers."""
+    try:
+        return await _answer(schema, plan, context, variables)
+    except (compiled.Fallback, compiled.Refused):
+        return None
+    except Exception:  # a bug here must cost speed, not answers: the general path answers (and reports) it
+        log.debug("compiled reads: the fast path failed; the general path answers", exc_info=True)
+        return None
+
+
+async def _answer(
+    schema: GraphQLSchema, plan: compiled.Plan, context: Any, variables: dict[str, Any] | None
+) -> dict[str, Any] | None:
     variables = variables or {}
     if bad_variable(variables, "variables") is not None:
         return None
@@ -69,13 +81,7 @@ async def answer(
     if verdict is None:
         return None
     with sqlcount.counting(context.settings) as bucket:
-        try:
-            data = await compiled.run_plan(plan, context, coerced)
-        except (compiled.Fallback, compiled.Refused):
-            return None
-        except Exception:
-            log.debug("compiled reads: a plan failed on the fast path; the general path answers", exc_info=True)
-            return None
+        data = await compiled.run_plan(plan, context, coerced)
     compiled.plans.compiled += 1
     compiled.plans.fast += 1
     return {"data": data, "extensions": {**_report(plan, verdict, data), **sqlcount.results(bucket)}}
