@@ -14,7 +14,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,14 +26,15 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from strawberry.asgi import GraphQL, HTTPException  # HTTPException: what the views raise (cross_web)
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 from tortoise import Tortoise, connections
@@ -64,7 +65,7 @@ from resolvers.common import (
 )
 from resolvers.fairness_stats import rebuild_stats
 from resolvers.sales import rebuild_monthly_sales
-from schema import schema
+from schema import fast, schema
 from schema.admission import (
     ADMISSION_MAX_WAIT_SECONDS,
     ADMISSION_RATE,
@@ -79,7 +80,7 @@ from schema.documents import check_document
 from schema.documents import register as register_document
 from schema.errors import SERVICE_UNAVAILABLE, unavailable_message
 from schema.i18n import message_of, negotiate
-from schema.logs import FORMATS, LEVELS, RequestLog, configure_logging, note_codes
+from schema.logs import FORMATS, LEVELS, RequestLog, configure_logging, current_line, note_codes, note_operation
 from schema.ratelimit import (
     DEFAULT_RATE_LIMITS,
     LimitedWebSocketAdapter,
@@ -662,24 +663,29 @@ class PasarGraphQL(GraphQL):
                 request, request_adapter, sub_response, context, root_value, request_data
             )
 
-        work = asyncio.ensure_future(execute())
+        return await self.within_time_limit(request, context, execute)
+
+    async def within_time_limit(self, request: Any, context: Any, work: Callable[[], Awaitable[Any]]) -> Any:
+        """What `work()` returns, within the request's time limit (else the TIMEOUT answer), stopped as well when the
+        client hangs up (`_ClientGone`): the general path's execution and the fast path of compiled reads."""
+        task = asyncio.ensure_future(work())
         gone = asyncio.ensure_future(_until_disconnected(request)) if isinstance(request, Request) else None
         seconds = self.settings.request_timeout_seconds
         try:
             async with asyncio.timeout(seconds):
-                await asyncio.wait([t for t in (work, gone) if t is not None], return_when=asyncio.FIRST_COMPLETED)
-                if not work.done():
+                await asyncio.wait([t for t in (task, gone) if t is not None], return_when=asyncio.FIRST_COMPLETED)
+                if not task.done():
                     raise _ClientGone
         except TimeoutError:
             log.warning("request %s stopped after %g s", getattr(context, "request_id", ""), seconds)
             return _timeout_result(seconds)
         finally:
-            for task in (work, gone):
-                if task is not None and not task.done():
-                    task.cancel()
-            if not work.done():
-                await asyncio.wait([work], timeout=5)  # let the cancellation reach the database driver
-        return work.result()
+            for t in (task, gone):
+                if t is not None and not t.done():
+                    t.cancel()
+            if not task.done():
+                await asyncio.wait([task], timeout=5)  # let the cancellation reach the database driver
+        return task.result()
 
     async def _trusted_document(self, context: Context, request_data: Any) -> ExecutionResult | None:
         """Put the registered text of a trusted document in place of its id (`request_data.query`), so that the
@@ -743,6 +749,12 @@ class PasarGraphQL(GraphQL):
     def _wants_graphql_response(request: Request) -> bool:
         return GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
 
+    async def get_sub_response(self, request: Any) -> Response:
+        """Strawberry's sub-response, or the one the fast path made before it handed the request on (so that what
+        the context's `response` is given reaches the answer either way)."""
+        made = getattr(request.state, "sub_response", None) if isinstance(request, Request) else None
+        return made if made is not None else await super().get_sub_response(request)
+
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         try:
             response = await super().run(
@@ -755,6 +767,10 @@ class PasarGraphQL(GraphQL):
         finally:
             if isinstance(request, WebSocket):
                 self.ws_limits.release(request)
+        return self.finish(request, response)
+
+    def finish(self, request: Any, response: Any) -> Any:
+        """The headers and status every answer of the view gets (the general path's and the fast path's)."""
         decision = getattr(request.state, "rate_limit", None) if isinstance(request, Request) else None
         if decision is not None and isinstance(response, Response):
             response.headers.update(decision.headers())
@@ -775,6 +791,73 @@ class PasarGraphQL(GraphQL):
                 if getattr(request.state, "retry_after", None):
                     response.headers["retry-after"] = str(request.state.retry_after)
         return response
+
+    async def general(self, request: Request, context: Context | None = None) -> Response:
+        """The request answered by Strawberry's view, as its ASGI entry point does (`GraphQL.__call__`), with the
+        context the fast path made already, if it made one."""
+        try:
+            return await self.run(request, context)
+        except HTTPException as e:
+            return PlainTextResponse(e.reason, status_code=e.status_code)
+
+    async def fast_run(self, request: Request) -> Response:
+        """A POST: answered by the fast path of compiled reads (schema/fast.py) when its document has a confirmed
+        plan for this kind of caller, else by the view. The caller is authenticated and rate-limited once, by
+        `get_context`, whichever path answers; a body the fast path does not take (another media type, a streaming
+        `Accept`, JSON it does not read as the view would, variables over their limits) goes to the view before
+        that, and the view does it all as usual."""
+        if "application/json" not in parse_content_type(request.headers.get("content-type") or "")[0]:
+            return await self.general(request)
+        if self._get_stream_transport_from_headers(request.headers) is not None:
+            return await self.general(request)
+        parsed = fast.parse_body(await request.body())
+        if parsed is None:
+            return await self.general(request)
+        query, variables, operation_name = parsed
+        settings = self.settings
+        if variables_over_limit(variables or {}, settings.max_variables_depth, settings.max_variables_values):
+            return await self.general(request)
+        request.state.sub_response = sub_response = await self.get_sub_response(request)
+        try:
+            context = await self.get_context(request, sub_response)
+        except RequestRefused as refused:
+            return refused.response()
+        principal = context.principal
+        trusted_only = settings.partner_trusted_only and principal.is_partner  # the view refuses the text
+        plan = None if trusted_only else fast.find(query, operation_name, principal)
+        if plan is None:
+            return await self.general(request, context)
+        try:
+            body = await self.within_time_limit(
+                request, context, lambda: fast.answer(self.schema._schema, plan, context, variables)
+            )
+        except _ClientGone:
+            return Response(status_code=499)
+        if body is None:
+            return await self.general(request, context)
+        if isinstance(body, ExecutionResult):  # the time limit: answered as the general path answers it
+            response = self.create_response(await self.process_result(request, body), sub_response)
+        else:
+            line = current_line()
+            if line is not None:
+                note_operation(line, plan.labels.get(operation_name, ("-", "-")), principal)
+            response = self.create_response(body, sub_response)
+        return self.finish(request, response)
+
+
+class GraphQLRoute:
+    """/graphql: a POST goes through the fast path of compiled reads first (`PasarGraphQL.fast_run`) unless
+    PASAR_COMPILED_READS=0; GET, WebSocket and everything else to the view."""
+
+    def __init__(self, view: PasarGraphQL) -> None:
+        self.view = view
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or not self.view.settings.compiled_reads:
+            await self.view(scope, receive, send)
+            return
+        response = await self.view.fast_run(Request(scope, receive))
+        await response(scope, receive, send)
 
 
 # ---------------------------------------------------------------- app
@@ -936,7 +1019,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Route("/healthz", healthz),
             Route("/dasbor", dasbor.page, methods=["GET", "HEAD"]),  # the dashboard, a client of /graphql
             Mount("/dasbor/static", dasbor.static_files(), name="dasbor-static"),
-            Route("/graphql", view, methods=["GET", "POST"]),
+            Route("/graphql", GraphQLRoute(view), methods=["GET", "POST"]),
             Route("/ekspor/{report}.{fmt}", _download(view, downloads.export), methods=["GET"]),
             Route("/ocds/releases", _download(view, downloads.ocds_releases), methods=["GET"]),
             WebSocketRoute("/graphql", view),

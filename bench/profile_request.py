@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import functools
 import inspect
@@ -33,13 +34,14 @@ from tortoise.backends.asyncpg.client import AsyncpgDBClient
 
 import app as app_module
 from app import PasarGraphQL, Settings, create_app
+from bench.harness import baseline
 from bench.harness import scenarios as sc
-from bench.harness.baseline import gid
 from models import query as query_module
 from models.accounts import User
+from models.query import PreparedRows
 from resolvers import accounts
 from resolvers.common import SystemClock
-from schema import PasarSchema, compiled
+from schema import PasarSchema, compiled, fast
 from schema import cost as cost_module
 from schema import relay as relay_module
 from schema.logs import RequestLine, RequestLog
@@ -132,6 +134,11 @@ def install_timers() -> Timers:
     t.wrap(relay_module, "keyset_page", "SQL page + light rows (models.query.keyset_page)", 3)
     t.wrap(query_module, "fetch_all", "SQL through models.query.fetch_all", 3)
     t.wrap(AsyncpgDBClient, "execute_query_dict", "SQL (the driver's execute_query_dict)", 3)
+    t.wrap(PasarGraphQL, "fast_run", "fast path: body, context, plan, answer, headers (app.py)", 1)
+    t.wrap(fast, "answer", "fast path: variables, cost, statements, writing (schema/fast.py)", 2)
+    t.wrap(fast, "cheap_query", "cost and input lists (memo misses only)", 3)
+    t.wrap(compiled, "run_plan", "the plan: statements and writing (compiled.run_plan)", 3)
+    t.wrap(PreparedRows, "records", "the statement: driver, records (PreparedRows.records)", 4)
     t.wrap(PasarGraphQL, "process_result", "process_result (error codes)", 1)
     t.wrap(app_module, "encode_body", "encode the response body (app.encode_body)", 1)
     t.wrap(RequestLine, "write", "the access log line", 1)
@@ -183,26 +190,39 @@ async def compare(args: argparse.Namespace) -> None:
             )
             for name, s in variants.items()
         }
-        times: dict[str, list[float]] = {name: [] for name in variants}
+        paths = dict.fromkeys(variants, "/graphql")
+        baseline_app = None
+        if args.baseline:  # the harness's raw baseline, in this process: its own asyncpg pool, the same token
+            baseline_app = baseline.create_app(args.database_url, pool_size=10, secret=base.secret)
+            clients["raw baseline (bench.harness.baseline)"] = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=baseline_app), base_url="http://bench"
+            )
+            paths["raw baseline (bench.harness.baseline)"] = f"/{args.scenario.lower()}"
+        times: dict[str, list[float]] = {name: [] for name in clients}
         answers = {}
-        for _round in range(max(1, args.requests // 20) + 1):
-            for name, client in clients.items():
-                for _ in range(20):
-                    started = time.perf_counter()
-                    r = await client.post("/graphql", json=body, headers=headers)
-                    times[name].append(time.perf_counter() - started)
-                    assert r.status_code == 200 and "errors" not in r.json(), r.text
-                    answers[name] = r.json()["data"]
-            if _round == 0:
-                times = {name: [] for name in variants}  # the first round warms up
-        assert len({json.dumps(a) for a in answers.values()}) == 1, "the variants answered differently"
+        async with baseline_app.router.lifespan_context(baseline_app) if baseline_app else contextlib.nullcontext():
+            for _round in range(max(1, args.requests // 20) + 1):
+                for name, client in clients.items():
+                    for _ in range(20):
+                        started = time.perf_counter()
+                        r = await client.post(paths[name], json=body, headers=headers)
+                        times[name].append(time.perf_counter() - started)
+                        assert r.status_code == 200 and "errors" not in r.json(), r.text
+                        answers[name] = r.json()["data"]
+                if _round == 0:
+                    times = {name: [] for name in clients}  # the first round warms up
+        canonical = {json.dumps(a, sort_keys=True) for a in answers.values()}
+        assert len(canonical) == 1, "the variants answered differently"
         for client in clients.values():
             await client.aclose()
     finally:
         await Tortoise.close_connections()
     first = None
     size = f"first: {args.first}" if args.scenario == "S1" else f"{args.items} items"
-    print(f"{args.scenario} ({size}); requests answered by a compiled plan: {compiled.plans.compiled}")
+    print(
+        f"{args.scenario} ({size}); requests answered by a compiled plan: {compiled.plans.compiled}, "
+        f"of which by the fast path: {compiled.plans.fast}"
+    )
     for name, ts in times.items():
         median = statistics.median(ts) * 1000
         first = first or median
@@ -283,7 +303,7 @@ async def main_async(args: argparse.Namespace) -> None:
 
 
 def sc_gid(order_id: int) -> str:
-    return gid("Order", order_id)
+    return baseline.gid("Order", order_id)
 
 
 def main() -> None:
@@ -296,6 +316,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--compare", action="store_true", help="compiled reads and the credential cache on vs off")
     parser.add_argument("--pyinstrument", help="also write pyinstrument's HTML report here")
+    parser.add_argument("--baseline", action="store_true", help="with --compare: the raw baseline too, in-process")
     asyncio.run(main_async(parser.parse_args()))
 
 

@@ -91,9 +91,22 @@ class PreparedRows:
     A slot that is not found makes the preparation fail (ValueError): the caller then keeps the general path; an
     `optional` slot may be absent (a value the query of some callers has, e.g. the caller's OPD)."""
 
-    def __init__(self, qs: QuerySet, joins: Joins, slots: Mapping[str, Any], optional: Mapping[str, Any] = {}) -> None:
+    def __init__(
+        self,
+        qs: QuerySet,
+        joins: Joins,
+        slots: Mapping[str, Any],
+        optional: Mapping[str, Any] = {},
+        columns: Iterable[str] | None = None,
+    ) -> None:
         self.plan = _row_plan(joins)
         fields = [key for _path, keys, _children in self.plan for key, _col in keys]
+        if columns is not None:  # only these columns (read by `records`; the light rows of `run` need them all)
+            wanted = set(columns)
+            if not wanted <= set(fields):
+                raise ValueError(f"columns {sorted(wanted - set(fields))} are not read with these joins")
+            fields = [key for key in fields if key in wanted]
+            self.plan = []
         values_query = qs.values(*fields)
         values_query._choose_db_if_not_chosen()
         values_query._make_query()
@@ -118,6 +131,7 @@ class PreparedRows:
         ]
         self.db = values_query._db
         self.layout: tuple[list, list] | None = None
+        self.direct: Any = None  # a compiled writer of these records, bound to their column positions
 
     def _layout(self, names: list[str]) -> tuple[list, list]:
         """Where each converted column and each light row's columns are in a record (its columns by position)."""
@@ -129,12 +143,22 @@ class PreparedRows:
         ]
         return convert, paths
 
-    async def run(self, values: Mapping[str, Any]) -> list[Row]:
+    async def records(self, values: Mapping[str, Any]) -> list[Any]:
+        """The statement's records as the driver returns them (columns by position; `converters` converts them)."""
         params = list(self.params)
         for name, places in self.places.items():
             for place in places:
                 params[place] = values[name]
         _count, records = await self.db.execute_query(self.sql, params)
+        return records
+
+    @property
+    def converters(self) -> dict[str, Callable[[Any], Any]]:
+        """How Tortoise converts a column to its Python value, by column name (a column missing needs nothing)."""
+        return dict(self.columns)
+
+    async def run(self, values: Mapping[str, Any]) -> list[Row]:
+        records = await self.records(values)
         if not records:
             return []
         if self.layout is None:

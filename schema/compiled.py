@@ -31,6 +31,13 @@ document runs through the general executor; why is logged once per document at I
 never a literal of the document). Arguments the general path would refuse (`first` out of range, a forged cursor,
 an ID of another type), a caller a guarded field refuses, and a page the plan cannot write are answered by the
 general executor as well, per request. `PASAR_COMPILED_READS=0` turns compiled reads off.
+
+A page of `products` whose fields all have a direct form (`DIRECT_FIELDS`, checked against `from_row` by the tests)
+is written straight from the statement's records (`_direct_connection`: no light rows, no Strawberry objects), by
+a writer bound once per statement to the columns' positions; that statement selects only the columns written and
+sorted by. Once the general path has answered a document with its plan for a kind of caller, the plan is confirmed
+(`Plans.confirm`) and the fast path (schema/fast.py) answers that document for that kind of caller without
+Strawberry's operation. Plans and confirmations live in bounded LRUs; a plan leaves both together.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ import asyncio
 import contextvars
 import dataclasses
 import datetime as dt
+import hashlib
 import inspect
 import logging
 from collections import OrderedDict
@@ -47,6 +55,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
+    ArgumentNode,
     DocumentNode,
     ExecutionResult,
     FieldNode,
@@ -62,7 +71,14 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    VariableNode,
+    Visitor,
     get_named_type,
+    get_nullable_type,
+    is_input_object_type,
+    is_list_type,
+    type_from_ast,
+    visit,
 )
 from graphql.error import located_error
 from graphql.execution.values import get_argument_values, get_variable_values
@@ -73,7 +89,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from models import catalog as catalog_models
 from models import orders as order_models
-from models.query import PreparedRows, after_filter, cursor_value, keyset_page, like_contains
+from models.query import PreparedRows, after_filter, cursor_value, keyset_page, like_contains, row_key
 from resolvers import catalog as rules
 from resolvers import orders as order_rules
 from resolvers import registry as registry_rules
@@ -81,12 +97,15 @@ from resolvers.categories import category_subtree
 from resolvers.common import AccessError, BadUserInput, DomainError, Principal
 from schema.catalog import Product, product_filter
 from schema.catalog import ProductFilter as ProductFilterInput
+from schema.common import jakarta
+from schema.logs import operation_label
 from schema.orders import Order, OrderItem
 from schema.registry import Category, Kecamatan
-from schema.relay import Connection, check_page, connection_of, decode_id
+from schema.relay import Connection, check_page, connection_of, decode_id, encode_cursor, to_global_id
 
 log = logging.getLogger("pasar.compiled")
 MAX_PLANS = 256
+MAX_CONFIRMED = 1024  # (document, operation, kind of caller) the fast path answers
 DEFINITION = "strawberry-definition"
 
 # Fields with a resolver whose compiled form is the relation that came joined with the row: the private attribute
@@ -453,6 +472,241 @@ def _selection(
     return fields
 
 
+# ---------------------------------------------------------------- direct writers (records to the answer)
+
+
+class NotDirect(Exception):
+    """A selection the direct writer does not write: the objects' writers (`_object_writer`) do."""
+
+
+# How `X.from_row` computes a field from its row's columns, for the fields a direct writer reads straight from a
+# statement's record (no light row, no Strawberry object): ("col", c) column c as Tortoise converts it, ("gid", T)
+# the global ID of type T of the row's `id`, ("jakarta", c) the UTC time of column c shown in Asia/Jakarta.
+# tests/test_compiled.py checks every entry against `from_row` on rows of the test database.
+DIRECT_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
+    "Product": {
+        "id": ("gid", "Product"),
+        **{c: ("col", c) for c in ("name", "description", "unit", "price", "made_to_order", "stock")},
+        **{c: ("col", c) for c in ("monthly_capacity", "lead_time_days", "min_order_quantity", "active")},
+        "created_at": ("jakarta", "created_at"),
+    },
+    "Umkm": {
+        "id": ("gid", "Umkm"),
+        **{c: ("col", c) for c in ("name", "nib", "description", "address", "serves_city_wide")},
+        "verified_at": ("jakarta", "verified_at"),
+        "created_at": ("jakarta", "created_at"),
+    },
+    "Kecamatan": {"id": ("gid", "Kecamatan"), "code": ("col", "code"), "name": ("col", "name")},
+    "Category": {"id": ("gid", "Category"), **{c: ("col", c) for c in ("name", "slug", "description")}},
+    "Order": {
+        "id": ("gid", "Order"),
+        "number": ("or_empty", "number"),
+        **{c: ("col", c) for c in ("kind", "status", "total", "needed_by", "delivery_address", "note", "source")},
+        **{c: ("col", c) for c in ("source_rank", "received_by", "closed_reason")},
+        **{c: ("jakarta", c) for c in ("created_at", "accepted_at", "shipped_at", "delivered_at", "paid_at")},
+    },
+    "OrderItem": {c: ("col", c) for c in ("name", "option", "unit", "unit_price", "quantity", "subtotal")},
+    "Opd": {"id": ("gid", "Opd"), **{c: ("col", c) for c in ("code", "name", "kind", "address", "active")}},
+}
+# Relations a direct writer follows into the same record (the columns of relation path `p` are named `p__column`).
+DIRECT_RELATIONS = {
+    ("Product", "umkm"): "umkm",
+    ("Product", "category"): "category",
+    ("Umkm", "kecamatan"): "kecamatan",
+    ("Order", "umkm"): "umkm",
+    ("Order", "opd"): "opd",
+    ("OrderItem", "product"): "product",
+}
+ITEMS = ("Order", "items")  # an order's lines: written from the records of their own statement (`OrderField`)
+
+Binder = Callable[[dict[str, int], dict[str, Callable[[Any], Any]]], Callable[..., Any]]
+
+
+def direct_value(how: tuple[str, str], value: Any) -> Any:
+    """A DIRECT_FIELDS entry applied to its column's converted value."""
+    kind, arg = how
+    if kind == "gid":
+        return to_global_id(arg, value)
+    if kind == "jakarta":
+        return jakarta(value)
+    if kind == "or_empty":
+        return value or ""
+    return value
+
+
+def _column(at: dict[str, int], conv: dict[str, Callable[[Any], Any]], name: str) -> Callable[[Any], Any]:
+    i, f = at[name], conv.get(name)
+    if f is None:
+        return lambda record: record[i]
+    return lambda record: f(record[i])
+
+
+def _direct_object(
+    schema: GraphQLSchema,
+    type_: Any,
+    selection_set: Any,
+    prefix: str,
+    joins: frozenset[str],
+    item_joins: frozenset[str] | None = None,
+) -> Binder:
+    """A writer of one object of a record, compiled once; bound per statement to its columns' positions. An order's
+    `items` (once, with `item_joins`) are written by a writer of their own (`bind.items`), over their statement's
+    records, and handed to the order's writer."""
+    inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+    if not isinstance(inner, GraphQLObjectType) or inner.name not in DIRECT_FIELDS or selection_set is None:
+        raise NotDirect
+    spec = DIRECT_FIELDS[inner.name]
+    parts: list[tuple[str, str, Any]] = []
+    columns: set[str] = set()  # the record's columns it reads
+    lines: Binder | None = None  # the writer of an order's items
+    seen: set[str] = set()
+    for node in _fields_of(inner, selection_set):
+        key = node.alias.value if node.alias else node.name.value
+        if node.directives or node.arguments or key in seen:
+            raise NotDirect
+        seen.add(key)
+        name = node.name.value
+        if name == "__typename":
+            parts.append((key, "const", inner.name))
+            continue
+        gfield = inner.fields.get(name)
+        definition = (gfield.extensions or {}).get(DEFINITION) if gfield is not None else None
+        if definition is None or definition.permission_classes or definition.extensions:
+            raise NotDirect
+        if (inner.name, name) == ITEMS and item_joins is not None and lines is None:
+            lines = _direct_object(schema, get_named_type(gfield.type), node.selection_set, "", item_joins)
+            parts.append((key, "items", None))
+            continue
+        relation = DIRECT_RELATIONS.get((inner.name, name))
+        if relation is not None and prefix + relation in joins and node.selection_set is not None:
+            below = _direct_object(schema, gfield.type, node.selection_set, f"{prefix}{relation}__", joins)
+            parts.append((key, "object", below))
+            columns.update(below.columns)  # type: ignore[attr-defined]
+            continue
+        how = spec.get(definition.python_name)
+        if how is None or definition.base_resolver is not None or node.selection_set is not None:
+            raise NotDirect
+        column = prefix + ("id" if how[0] == "gid" else how[1])
+        parts.append((key, "leaf", (how, column, _leaf_writer(gfield.type))))
+        columns.add(column)
+
+    def bind(at: dict[str, int], conv: dict[str, Callable[[Any], Any]]) -> Callable[[Any], Any]:
+        # per field: (key, constant or the object's writer, column position, its conversion, the DIRECT_FIELDS
+        # entry unless the column is the value, the leaf's writer); one loop per object, no call per field but these
+        items: list[tuple[str, Any, int, Any, Any, Any]] = []
+        for key, kind, payload in parts:
+            if kind == "const":
+                items.append((key, payload, -1, None, None, None))
+            elif kind == "object":
+                items.append((key, payload(at, conv), -2, None, None, None))
+            elif kind == "items":
+                items.append((key, None, -3, None, None, None))
+            else:
+                how, column, write = payload
+                items.append((key, None, at[column], conv.get(column), None if how[0] == "col" else how, write))
+
+        def write_object(record: Any, lines: list[Any] | None = None) -> dict[str, Any]:
+            out = {}
+            for key, other, i, convert, how, write in items:
+                if i >= 0:
+                    value = record[i]
+                    if convert is not None:
+                        value = convert(value)
+                    out[key] = write(value if how is None else direct_value(how, value))
+                else:
+                    out[key] = other if i == -1 else other(record) if i == -2 else lines
+            return out
+
+        return write_object
+
+    bind.columns = frozenset(columns)  # type: ignore[attr-defined]
+    bind.items = lines  # type: ignore[attr-defined]
+    return bind
+
+
+def _direct_connection(schema: GraphQLSchema, type_: Any, selection_set: Any, joins: frozenset[str]) -> Binder:
+    """A writer of a page of records as the connection the general path writes (`relay.connection_of`): edges with
+    their cursors, `pageInfo`; no `totalCount` (its own resolver counts)."""
+    inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+    if not isinstance(inner, GraphQLObjectType) or selection_set is None:
+        raise NotDirect
+
+    def fields(parent: GraphQLObjectType, sel: Any, allowed: tuple[str, ...]) -> list[tuple[str, str, FieldNode]]:
+        out, seen = [], set()
+        for node in _fields_of(parent, sel):
+            key = node.alias.value if node.alias else node.name.value
+            if node.directives or node.arguments or key in seen or node.name.value not in allowed:
+                raise NotDirect
+            seen.add(key)
+            out.append((key, node.name.value, node))
+        return out
+
+    def leaf(parent: GraphQLObjectType, name: str) -> Writer:
+        return _leaf_writer(parent.fields[name].type)
+
+    connection = []
+    columns: set[str] = set()
+    for key, name, node in fields(inner, selection_set, ("__typename", "edges", "pageInfo")):
+        if name == "edges":
+            edge_type = get_named_type(inner.fields["edges"].type)
+            edge = []
+            for ekey, ename, enode in fields(edge_type, node.selection_set, ("__typename", "cursor", "node")):
+                if ename == "node":
+                    written = _direct_object(schema, edge_type.fields["node"].type, enode.selection_set, "", joins)
+                    edge.append((ekey, "node", written))
+                    columns.update(written.columns)  # type: ignore[attr-defined]
+                else:
+                    edge.append((ekey, ename, edge_type.name if ename == "__typename" else leaf(edge_type, ename)))
+            connection.append((key, "edges", edge))
+        elif name == "pageInfo":
+            page_type = get_named_type(inner.fields["pageInfo"].type)
+            allowed = ("__typename", "hasNextPage", "hasPreviousPage", "startCursor", "endCursor")
+            page = [
+                (k, n, page_type.name if n == "__typename" else leaf(page_type, n))
+                for k, n, _ in fields(page_type, node.selection_set, allowed)
+            ]
+            connection.append((key, "pageInfo", page))
+        else:
+            connection.append((key, "__typename", inner.name))
+
+    def bind(at: dict[str, int], conv: dict[str, Callable[[Any], Any]]) -> Callable[..., Any]:
+        bound = []
+        for key, kind, payload in connection:
+            if kind == "edges":
+                payload = [(k, n, p(at, conv) if n == "node" else p) for k, n, p in payload]
+            bound.append((key, kind, payload))
+
+        def write(records: list[Any], has_next: bool, after: Any, order: list[tuple[str, bool]]) -> dict[str, Any]:
+            sort = [(name, _column(at, conv, name)) for name, _desc in order]
+            cursors = [encode_cursor(row_key({name: read(r) for name, read in sort}, order)) for r in records]
+            out: dict[str, Any] = {}
+            for key, kind, payload in bound:
+                if kind == "__typename":
+                    out[key] = payload
+                elif kind == "edges":
+                    edges = []
+                    for record, cursor in zip(records, cursors, strict=True):
+                        edge: dict[str, Any] = {}
+                        for k, n, p in payload:
+                            edge[k] = p(record) if n == "node" else p if n == "__typename" else p(cursor)
+                        edges.append(edge)
+                    out[key] = edges
+                else:
+                    values = {
+                        "hasNextPage": has_next,
+                        "hasPreviousPage": after is not None,
+                        "startCursor": cursors[0] if cursors else None,
+                        "endCursor": cursors[-1] if cursors else None,
+                    }
+                    out[key] = {k: p if n == "__typename" else p(values[n]) for k, n, p in payload}
+            return out
+
+        return write
+
+    bind.columns = frozenset(columns)  # type: ignore[attr-defined]  # and the order's, per statement
+    return bind
+
+
 # ---------------------------------------------------------------- root fields
 
 
@@ -536,6 +790,7 @@ class ProductsField:
     write: Writer
     counts: int = 0  # response keys asking `totalCount`
     statements: OrderedDict[tuple, Any] = field(default_factory=OrderedDict)
+    direct: Binder | None = None  # writes the page straight from the statement's records, when it can
 
     async def connection(self, rows: list[Any], has_next: bool, order: Any, after: Any, count_qs: Any) -> Any:
         """The page as the general path's connection, with `totalCount` run by its own resolver when asked for (one
@@ -564,8 +819,10 @@ class ProductsField:
             qs = qs.filter(after_filter(order, sentinel))  # the general path's keyset filter
             slots.update({f"after{i}": cursor_value(v) for i, v in enumerate(sentinel)})
         qs = qs.order_by(*[("-" if desc else "") + name for name, desc in order]).limit(SENTINEL_LIMIT + 1)
+        # a page written straight from the records reads only the columns it writes and sorts by
+        columns = None if self.direct is None else {*self.direct.columns, *(name for name, _desc in order)}  # type: ignore[attr-defined]
         try:
-            found = PreparedRows(qs, catalog_models.PRODUCT_LISTING, slots)
+            found = PreparedRows(qs, catalog_models.PRODUCT_LISTING, slots, columns=columns)
         except ValueError as e:
             log.info("compiled reads: a filter of `products` runs its rule's query each time: %s", e)
             found = NOT_PREPARED
@@ -607,6 +864,17 @@ class ProductsField:
             values: dict[str, Any] = {"limit": n + 1, **_filter_values(f, search, subtree), **owned_values(p)}
             if cursor is not None:
                 values.update({f"after{i}": cursor_value(v) for i, v in enumerate(cursor)})
+            if self.direct is not None and not self.counts:
+                try:
+                    records = await statement.records(values)
+                except (ValueError, TypeError):
+                    raise Fallback from None  # the general path answers a cursor the database refuses
+                if records:
+                    if statement.direct is None:
+                        at = {name: i for i, name in enumerate(records[0].keys())}
+                        statement.direct = self.direct(at, statement.converters)
+                    return statement.direct(records[:n], len(records) > n, after, order)
+                return self.write(connection_of([], False, order, after, Product.from_row, None))
             try:
                 rows = await statement.run(values)
             except (ValueError, TypeError):
@@ -652,6 +920,7 @@ class OrderField:
     with_items: bool
     statements: dict[str, Any] = field(default_factory=dict)
     items: PreparedRows | None = None
+    direct: Binder | None = None  # writes the order (and its items) straight from the records, when it can
 
     def statement(self, ctx: Any, kind: str) -> Any:
         if kind not in self.statements:
@@ -665,6 +934,7 @@ class OrderField:
                         order_models.ORDER_READ,
                         {"id": SENTINEL_ORDER},
                         {"user": SENTINEL_USER, "opd": SENTINEL_OPD, **owned_sentinels(ctx.principal)[1]},
+                        columns=None if self.direct is None else self.direct.columns,  # type: ignore[attr-defined]
                     )
                 )
             except ValueError as e:
@@ -687,14 +957,20 @@ class OrderField:
             raise Fallback  # the general path's query would test for NULL: another statement
         if self.with_items and self.items is None:
             try:
+                lines = None if self.direct is None else self.direct.items  # type: ignore[attr-defined]
                 self.items = PreparedRows(
-                    order_rules.items_query([SENTINEL_ORDER]), order_models.ITEM_READ, {"id": SENTINEL_ORDER}
+                    order_rules.items_query([SENTINEL_ORDER]),
+                    order_models.ITEM_READ,
+                    {"id": SENTINEL_ORDER},
+                    columns=None if lines is None else lines.columns,
                 )
             except ValueError as e:
                 raise Fallback(str(e)) from None
         items = self.items if self.with_items else None
 
         async def run() -> Any:
+            if self.direct is not None:
+                return await self.run_direct(statement, values, items, order_id)
             rows = await statement.run(values)
             if not rows:
                 return self.write(None)
@@ -704,6 +980,25 @@ class OrderField:
             return self.write(order)
 
         return run
+
+    async def run_direct(self, statement: PreparedRows, values: dict, items: PreparedRows | None, order_id: int) -> Any:
+        """The order and its items written straight from the records (the same statements, in the same order)."""
+        records = await statement.records(values)
+        if not records:
+            return self.write(None)
+        lines = None
+        if items is not None:
+            item_records = await items.records({"id": order_id})
+            if item_records and items.direct is None:
+                items.direct = self.direct.items(_positions(item_records), items.converters)  # type: ignore[union-attr]
+            lines = [items.direct(r) for r in item_records]
+        if statement.direct is None:
+            statement.direct = self.direct(_positions(records), statement.converters)  # type: ignore[misc]
+        return statement.direct(records[0], lines)
+
+
+def _positions(records: list[Any]) -> dict[str, int]:
+    return {name: i for i, name in enumerate(records[0].keys())}
 
 
 @dataclass
@@ -838,12 +1133,30 @@ def _compile_root(
         write = _object_writer(schema, gfield.type, node.selection_set, joins)
         selections = node.selection_set.selections if node.selection_set else ()
         with_items = any(isinstance(n, FieldNode) and n.name.value == "items" for n in selections)
-        return OrderField(key, gfield, node, write, with_items)
+        try:
+            direct = _direct_object(
+                schema,
+                gfield.type,
+                node.selection_set,
+                "",
+                _read_shape(order_models.ORDER_READ),
+                item_joins=_read_shape(order_models.ITEM_READ),
+            )
+            if with_items != (direct.items is not None):  # type: ignore[attr-defined]
+                raise NotDirect  # items asked for through a fragment: the objects write them
+        except NotDirect:
+            direct = None
+        return OrderField(key, gfield, node, write, with_items, direct=direct)
     if name in TABLES:
         rule, convert = TABLES[name]
         return TableField(key, _object_writer(schema, gfield.type, node.selection_set, frozenset()), rule, convert)
-    write = _object_writer(schema, gfield.type, node.selection_set, _read_shape(catalog_models.PRODUCT_LISTING))
-    return ProductsField(key, gfield, node, write, _count_keys(gfield.type, node.selection_set))
+    joins = _read_shape(catalog_models.PRODUCT_LISTING)
+    write = _object_writer(schema, gfield.type, node.selection_set, joins)
+    try:
+        direct = _direct_connection(schema, gfield.type, node.selection_set, joins)
+    except NotDirect:
+        direct = None
+    return ProductsField(key, gfield, node, write, _count_keys(gfield.type, node.selection_set), direct=direct)
 
 
 def _read_shape(joins: Any) -> frozenset[str]:
@@ -856,6 +1169,44 @@ class Plan:
     roots: list[ProductsField | OrderField | TableField | ResolverField]
     loading: bool = False  # some field is read by its resolver: the answer is settled after it is written
     guards: frozenset[type] = frozenset()  # permission classes of the fields: every object must allow the caller
+    key: tuple[bytes, str | None] | None = None  # (document digest, operation name) in the plan cache
+    fragments: dict[str, FragmentDefinitionNode] = field(default_factory=dict)  # the document's, for its cost
+    first: bool = False  # the document's first operation: what a request that names none runs (Strawberry)
+    labels: dict[str | None, tuple[str, str]] = field(default_factory=dict)  # log line's (operation, type)
+    confirmed_keys: set[tuple[bytes, str | None, str]] = field(default_factory=set)  # its entries in `confirmed`
+    cost_variables: tuple[str, ...] = ()  # the variables the cost and the input lists can depend on (schema/fast.py)
+    fixed_shape: bool = False  # the answer's keys and objects are known once its lists' lengths are
+    memo: dict[str, Any] = field(default_factory=dict)  # the fast path's per-plan memos (schema/fast.py)
+
+
+def _direct_root(root: Any) -> bool:
+    """A root written straight from records: every key of its objects is always there, and its objects are never
+    null, so the shape of its answer is known from whether it is null and the lengths of its lists."""
+    if isinstance(root, ProductsField):
+        return root.direct is not None and not root.counts
+    return isinstance(root, OrderField) and root.direct is not None
+
+
+def _cost_variables(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
+) -> tuple[str, ...]:
+    """The variables a request's cost or its input-list check can read (`schema/cost.py`): those passed to a
+    `first` argument, and those of a list or input-object type (a list can be in them). Any other variable (an ID, a
+    word, a number) changes neither."""
+    names = set()
+    for definition in operation.variable_definitions or ():
+        type_ = type_from_ast(schema, definition.type)
+        if type_ is None or is_list_type(get_nullable_type(type_)) or is_input_object_type(get_named_type(type_)):
+            names.add(definition.variable.name.value)
+
+    class Firsts(Visitor):
+        def enter_argument(self, node: ArgumentNode, *_args: Any) -> None:
+            if node.name.value == "first" and isinstance(node.value, VariableNode):
+                names.add(node.value.name.value)
+
+    for node in (operation, *fragments.values()):
+        visit(node, Firsts())
+    return tuple(sorted(names))
 
 
 def compile_document(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> Plan:
@@ -888,30 +1239,60 @@ def compile_document(schema: GraphQLSchema, document: DocumentNode, operation_na
         raise NotCompiled("several root fields and a nested read")
     if _loading[0] and len(roots) > 1:
         raise NotCompiled("several root fields and a nested read")
-    return Plan(operation, roots, _loading[0], frozenset(_guards))
+    return Plan(
+        operation,
+        roots,
+        _loading[0],
+        frozenset(_guards),
+        fragments=dict(_fragments),
+        first=next((d for d in document.definitions if isinstance(d, OperationDefinitionNode)), None) is operation,
+        cost_variables=_cost_variables(schema, operation, _fragments),
+        fixed_shape=not _loading[0] and all(_direct_root(r) for r in roots),
+        labels={None: operation_label(document, None), operation_name: operation_label(document, operation_name)},
+    )
 
 
 # ---------------------------------------------------------------- the executor
 
 
-class Plans:
-    """Plans (or why there is none) by (document text, operation name); a bounded LRU."""
+def document_digest(text: str) -> bytes:
+    """The key of a document's text in the plan cache (the text itself is not kept as a key)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
-    def __init__(self, size: int = MAX_PLANS) -> None:
+
+def caller_key(principal: Principal) -> str:
+    """Callers whose statements are the same (`caller_kind`, and the role and partner flag that `order(id)`'s
+    statement depends on): the fast path keys what it confirmed on it."""
+    role = principal.role.value if principal.role is not None else ("partner" if principal.is_partner else "anonymous")
+    return f"{role}, {caller_kind(principal)}"
+
+
+class Plans:
+    """Plans (or why there is none) by (document digest, operation name), a bounded LRU; and, a bounded LRU as well,
+    the (document digest, operation name, kind of caller) whose plan the general path has answered without an error:
+    the document parsed and passed validation and the document's own limits (depth, aliases, tokens, literal text),
+    so the fast path (schema/fast.py) answers it again without parsing or validating it. A plan leaves the second
+    when it leaves the first: at most `size` plans (each holding its document) are alive, whatever was sent."""
+
+    def __init__(self, size: int = MAX_PLANS, confirmed_size: int = MAX_CONFIRMED) -> None:
         self.size = size
-        self._plans: OrderedDict[tuple[str, str | None], Plan | NotCompiled] = OrderedDict()
+        self.confirmed_size = confirmed_size
+        self._plans: OrderedDict[tuple[bytes, str | None], Plan | NotCompiled] = OrderedDict()
+        self._confirmed: OrderedDict[tuple[bytes, str | None, str], Plan] = OrderedDict()
         self.compiled = 0  # requests answered by a plan (tests read these)
         self.general = 0
+        self.fast = 0  # of `compiled`: answered by the fast path
 
     def get(self, schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> Plan | None:
         text = document.loc.source.body if document.loc is not None else None
         if text is None:
             return None
-        key = (text, operation_name)
+        key = (document_digest(text), operation_name)
         plan = self._plans.get(key)
         if plan is None:
             try:
                 plan = compile_document(schema, document, operation_name)
+                plan.key = key
             except NotCompiled as e:
                 plan = e
                 log.info("compiled reads: a document falls back to the general executor: %s", e)
@@ -920,13 +1301,43 @@ class Plans:
                 log.warning("compiled reads: %s; the general executor answers the document", plan, exc_info=True)
             self._plans[key] = plan
             if len(self._plans) > self.size:
-                self._plans.popitem(last=False)
+                _key, evicted = self._plans.popitem(last=False)
+                for confirmed in getattr(evicted, "confirmed_keys", ()):  # no plan outlives its place here
+                    self._confirmed.pop(confirmed, None)
         else:
             self._plans.move_to_end(key)
         return plan if isinstance(plan, Plan) else None
 
+    def confirm(self, plan: Plan, principal: Principal) -> None:
+        """The general path answered this plan for this kind of caller without an error."""
+        if plan.key is None:
+            return
+        digest, name = plan.key
+        kind = caller_key(principal)
+        # a request that names no operation runs the first one (Strawberry resolves the name before execution)
+        for key in {(digest, name, kind), *([(digest, None, kind)] if plan.first else [])}:
+            self._confirmed[key] = plan
+            self._confirmed.move_to_end(key)
+            plan.confirmed_keys.add(key)
+        while len(self._confirmed) > self.confirmed_size:
+            key, dropped = self._confirmed.popitem(last=False)
+            dropped.confirmed_keys.discard(key)
+
+    def confirmed(self, digest: bytes, operation_name: str | None, principal: Principal) -> Plan | None:
+        key = (digest, operation_name, caller_key(principal))
+        plan = self._confirmed.get(key)
+        if plan is not None:
+            self._confirmed.move_to_end(key)
+            if plan.key in self._plans:
+                self._plans.move_to_end(plan.key)  # used: kept in both caches
+        return plan
+
+    def __len__(self) -> int:
+        return len(self._plans)
+
     def clear(self) -> None:
         self._plans.clear()
+        self._confirmed.clear()
 
 
 plans = Plans()
@@ -950,6 +1361,31 @@ def compiled_execute(general: Callable[..., Any]) -> Callable[..., Any]:
     return execute
 
 
+async def run_plan(plan: Plan, context: Any, coerced: dict[str, Any]) -> dict[str, Any]:
+    """The answer's `data`: every root checks its arguments and its caller before any statement runs (a fallback
+    then costs no statement twice), then the statements run and the answer is written. Raises `Fallback` (the
+    general executor answers), `Refused` (a root's permission classes refused the caller) or anything a statement
+    raises."""
+    if plan.guards and not allowed_everywhere(plan.guards, context):
+        raise Fallback
+    try:
+        runs = [(root.key, await root.prepare(context, coerced)) for root in plan.roots]
+    except Refused:
+        if len(plan.roots) > 1:
+            raise Fallback from None
+        raise
+    data = {}
+    token = _request.set(context)
+    try:
+        for key, run in runs:
+            data[key] = await run()
+        if plan.loading:
+            await settle(data)
+    finally:
+        _request.reset(token)
+    return data
+
+
 async def _run(
     plan: Plan, general: Callable[..., Any], schema: GraphQLSchema, document: DocumentNode, kwargs: dict
 ) -> Any:
@@ -957,32 +1393,19 @@ async def _run(
     coerced = get_variable_values(
         schema, plan.operation.variable_definitions or (), kwargs.get("variable_values") or {}
     )
-    if not isinstance(coerced, list) and (not plan.guards or allowed_everywhere(plan.guards, context)):
+    if not isinstance(coerced, list):
         try:
-            # every root checks its arguments and its caller before any statement runs: a fallback then costs no
-            # statement twice
-            try:
-                runs = [(root.key, await root.prepare(context, coerced)) for root in plan.roots]
-            except Refused as refused:
-                if len(plan.roots) > 1:
-                    raise Fallback from None
-                plans.compiled += 1
-                return ExecutionResult(data=refused.data, errors=[refused.error])
-            data = {}
-            token = _request.set(context)
-            try:
-                for key, run in runs:
-                    data[key] = await run()
-                if plan.loading:
-                    await settle(data)
-            finally:
-                _request.reset(token)
+            data = await run_plan(plan, context, coerced)
+        except Refused as refused:
+            plans.compiled += 1
+            return ExecutionResult(data=refused.data, errors=[refused.error])
         except Fallback:
             pass
         except Exception:
             log.debug("compiled reads: a plan failed; the general executor answers", exc_info=True)
         else:
             plans.compiled += 1
+            plans.confirm(plan, context.principal)
             return ExecutionResult(data=data)
     plans.general += 1
     result = general(schema, document, **kwargs)

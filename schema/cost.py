@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -422,6 +423,47 @@ class QueryCost(SchemaExtension):
     def get_results(self) -> dict:
         cost = getattr(self, "_cost", None)
         return {"cost": cost} if cost is not None else {}
+
+
+@dataclass
+class Verdict:
+    """A query within its limits, as `QueryCost` would let it run (fast path of compiled reads, schema/fast.py)."""
+
+    walk: _Walk
+    root: GraphQLNamedType
+    requested: int
+    limit: int
+
+    def report(self, op: OperationDefinitionNode, data: Any) -> dict[str, Any]:
+        """`extensions.cost` of the answer, as `QueryCost.get_results` reports it."""
+        actual = self.walk.actual(self.root, (op.selection_set,), data) if isinstance(data, dict) else 0
+        cost = {"requestedQueryCost": self.requested, "maximumQueryCost": self.limit, "actualQueryCost": actual}
+        return {"cost": cost}
+
+
+def cheap_query(
+    schema: GraphQLSchema,
+    op: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    coerced: dict[str, Any],
+    settings: Any,
+    gate: CostGate | None,
+) -> Verdict | None:
+    """A query `QueryCost` lets run at once with these (coerced) variables: no refused input list, within the cost
+    limit, and cheap enough for admission control to admit without drawing on its bucket. None otherwise (the
+    general path then refuses it, or admits it and may make it wait: `QueryCost` decides)."""
+    if op.operation is not OperationType.QUERY:
+        return None
+    limit = getattr(settings, "max_query_cost", MAX_QUERY_COST)
+    walk = _Walk(schema, fragments, coerced)
+    root = schema.query_type
+    assert root is not None
+    if next(iter(QueryCost._refusals(walk, root, op, limit, MAX_MUTATION_FIELDS)), None) is not None:
+        return None
+    requested = walk.requested(root, op.selection_set)
+    if requested > limit or (gate is not None and requested > gate.threshold):
+        return None
+    return Verdict(walk, root, requested, limit)
 
 
 def requested_cost(

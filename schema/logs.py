@@ -268,6 +268,8 @@ class RequestLine:
         }
 
     def write(self) -> None:
+        if not access.isEnabledFor(logging.INFO):  # nobody would read it (no handler takes INFO): not even made
+            return
         fields = self.fields()
         text = " ".join(f"{k}={_text_value(v)}" for k, v in fields.items())
         access.info("%s", text, extra={"fields": fields})
@@ -290,6 +292,21 @@ def note_codes(codes: Iterable[Any]) -> None:
     line = _current.get()
     if line is not None:
         line.codes.extend(str(c) for c in codes if c)
+
+
+def note_operation(line: RequestLine, label: tuple[str, str], principal: Any) -> None:
+    """The operation a request ran (its `operation_label`) and its caller, on the request's line (`RequestFacts`,
+    and the fast path of compiled reads)."""
+    line.operations.append(label[0])
+    line.operation_types.append(label[1])
+    if principal is not None:
+        line.user_id, line.api_key_id = principal.user_id, principal.api_key_id
+        line.role = principal.role.value if principal.role is not None else None
+
+
+def current_line() -> RequestLine | None:
+    """The line of the HTTP request being answered (None outside `RequestLog`)."""
+    return _current.get()
 
 
 def note_caller(principal: Any, operation: str) -> None:
@@ -407,15 +424,9 @@ class RequestFacts(SchemaExtension):
             yield
         if line is None:
             return
-        name, kind = operation_label(
-            self.execution_context.graphql_document, self.execution_context._provided_operation_name
-        )
-        line.operations.append(name)
-        line.operation_types.append(kind)
-        principal = getattr(context, "principal", None)
-        if principal is not None:
-            line.user_id, line.api_key_id = principal.user_id, principal.api_key_id
-            line.role = principal.role.value if principal.role is not None else None
+        ec = self.execution_context
+        label = operation_label(ec.graphql_document, ec._provided_operation_name)
+        note_operation(line, label, getattr(context, "principal", None))
         if own is not None:
             own.codes.extend(_codes(getattr(self.execution_context.result, "errors", None)))
             own.write()

@@ -94,8 +94,11 @@ def check_first(first: int | None) -> int:
     return first
 
 
+_CURSOR_JSON = json.JSONEncoder(separators=(",", ":"))  # `json.dumps(values, separators=…)`, its encoder made once
+
+
 def encode_cursor(values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode()
+    return base64.urlsafe_b64encode(_CURSOR_JSON.encode(values).encode()).decode()
 
 
 def decode_cursor(cursor: str | None) -> list[Any] | None:

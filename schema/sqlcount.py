@@ -88,23 +88,34 @@ def tally() -> Iterator[Tally]:
         _tally.reset(token)
 
 
+@contextlib.contextmanager
+def counting(settings: object) -> Iterator[list[str] | None]:
+    """The statements run in this context while the operation executes (their text), when the app counts them
+    (`count_sql`); None, counting nothing, when it does not. The schema extension and the fast path both use it."""
+    if not getattr(settings, "count_sql", False):
+        yield None
+        return
+    install()
+    bucket: list[str] = []
+    token = _counter.set(bucket)
+    try:
+        yield bucket
+    finally:
+        _counter.reset(token)
+
+
+def results(bucket: list[str] | None) -> dict:
+    """What a request's `extensions` say of its statements."""
+    if bucket is None:
+        return {}
+    return {"sqlStatements": len(bucket), "sql": list(bucket)}
+
+
 class SqlCounter(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
-        settings = getattr(self.execution_context.context, "settings", None)
-        if not getattr(settings, "count_sql", False):
+        with counting(getattr(self.execution_context.context, "settings", None)) as bucket:
+            self._bucket = bucket
             yield
-            return
-        install()
-        bucket: list[str] = []
-        token = _counter.set(bucket)
-        self._bucket = bucket
-        try:
-            yield
-        finally:
-            _counter.reset(token)
 
     def get_results(self) -> dict:
-        bucket = getattr(self, "_bucket", None)
-        if bucket is None:
-            return {}
-        return {"sqlStatements": len(bucket), "sql": list(bucket)}
+        return results(getattr(self, "_bucket", None))

@@ -82,18 +82,22 @@ async def test_alias_limit_refuses_many_aliases(gql):
 
 async def test_a_repeated_document_is_validated_once_and_the_limits_still_apply(gql, world):
     """The validation cache hits for the same document (its key holds the depth and alias rule classes, so they must
-    be the same classes on every request), and a cached answer still refuses a document over a limit."""
+    be the same classes on every request), and a cached answer still refuses a document over a limit. A document
+    with a compiled plan is validated once and then answered by the fast path, which validates nothing again."""
     from strawberry.extensions.validation_cache import _get_validate_cache
 
+    from schema import compiled
     from schema.limits import CACHE_SIZE
 
     cache = _get_validate_cache(CACHE_SIZE)
-    doc = "query RepeatedForTheCache { kecamatans { code } }"
-    before = cache.cache_info()
-    for _ in range(5):
-        assert "errors" not in await gql(doc)
-    after = cache.cache_info()
-    assert (after.misses - before.misses, after.hits - before.hits) == (1, 4)
+    for doc in ('query RepeatedForTheCache { node(id: "eA") { id } }', "query RepeatedFast { kecamatans { code } }"):
+        before, fast = cache.cache_info(), compiled.plans.fast
+        for _ in range(5):
+            assert "errors" not in await gql(doc)
+        after = cache.cache_info()
+        fast = compiled.plans.fast - fast
+        assert (after.misses - before.misses, after.hits - before.hits + fast) == (1, 4), (doc, fast)
+        assert fast == (4 if "Fast" in doc else 0)
 
     deep = "query DeepTwice { categories { " + "children { " * 14 + "name" + " }" * 14 + " } }"
     many = "query ManyTwice { " + " ".join(f"a{i}: kecamatans {{ code }}" for i in range(40)) + " }"
