@@ -60,6 +60,7 @@ WRK_SCRIPT = HERE / "wrk_post.lua"
 SECRET = "pasar-bench-harness-secret-0001"  # PASAR_SECRET of ours and the baseline
 PASSWORD = "pasar-bench-2026"  # bench.dataset.BENCH_PASSWORD
 JAKARTA = ZoneInfo("Asia/Jakarta")
+BENCH_RATE_LIMITS = ";".join(f"{who}=1000000000/minute" for who in ("anonymous", "user", "partner", "ADMIN", "ANALYST"))
 POOL = 10  # database connections per server: ours (PASAR_DB_POOL_SIZE), baseline, peer (--max-pool-size)
 NOISE = 0.10
 GATE_S1_THROUGHPUT = 0.06
@@ -146,10 +147,15 @@ def start_ours(url: str, core: int | None, logdir: Path, count_sql: bool, name: 
         PASAR_GRAPHIQL="false",
         PASAR_COUNT_SQL="true" if count_sql else "false",
         PASAR_DB_POOL_SIZE=str(POOL),
-        PASAR_RATE_LIMITS="off",  # the load generator is one caller: measured here is the server, not its limiter
+        # the per-caller rate limits run on every request, as in production, with quotas the load cannot reach
+        # (the load generator is one caller: measured here is the limiter's cost, not its refusals)
+        PASAR_RATE_LIMITS=BENCH_RATE_LIMITS,
+        PASAR_LOG_LEVEL="INFO",  # one log line per request, written as `pasar serve` writes it (to the server's log)
         PASAR_CLOCKS_SECONDS="0",  # the order clocks would cancel and remind in the data set while it is measured
     )
-    cmd = [sys.executable, "-m", "uvicorn", "app:create_app", "--factory", "--host", "127.0.0.1"]
+    # `app:worker_app` sets up the app's logging from the environment as `pasar serve` does (`app:create_app` alone
+    # would leave the request log line without a handler); uvicorn's own access line is off, as under `pasar serve`
+    cmd = [sys.executable, "-m", "uvicorn", "app:worker_app", "--factory", "--host", "127.0.0.1"]
     cmd += ["--port", str(port), "--no-access-log", "--log-level", "warning"]
     return spawn(name, pinned(core, cmd), env, port, logdir)
 
@@ -1117,6 +1123,10 @@ def main(argv: list[str] | None = None) -> int:
                     results = run_rounds(variants, procs, args, seed, logdir)
                 for p in procs.values():
                     p.stop()
+                # the request log is on (one line per request, as `pasar serve` writes it): say how much it wrote
+                written = procs["ours"].log_path.read_bytes()
+                lines = written.count(b"\n")
+                log(f"ours wrote {lines} log lines ({len(written)} bytes)")
         finally:
             for p in procs.values():
                 p.stop()
