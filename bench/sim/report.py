@@ -2,7 +2,8 @@
 
 `python -m bench.sim.report RESULT.json [--month 12]` reads what `bench.fairness_sim --json` wrote and prints, per
 serving reading, one row per policy (Gini, zero-sales share, worst category, Jain, pooled cost, the split owners'
-gain, each with its per-seed min–max) and, when the run had `--levers`, one row per lever turned off. Pure: it
+gain, each with its per-seed min–max), the targets the run evaluated and, when the run had `--levers`, one row per
+lever turned off. Pure: it
 reads the file and prints; the figures are the ones the simulation computed.
 """
 
@@ -12,6 +13,8 @@ import argparse
 import json
 import sys
 from typing import Any
+
+from bench.sim.market import LEVER_TEXT
 
 NAMES = {
     "fair100": "fair, 100% follow",
@@ -78,7 +81,8 @@ def lever_table(mean: dict[str, Any], month: str, base: str = "fair70") -> list[
     lines.append("|---|---|---|---|---|")
     for policy in [base, *offs]:
         e = mean[policy][month]
-        label = "none (all levers on)" if policy == base else policy.split("-no_", 1)[1]
+        lever = policy.split("-no_", 1)[1] if policy != base else ""
+        label = f"`{lever}` ({LEVER_TEXT.get(lever, lever)})" if lever else "none (every lever on)"
         lines.append(
             f"| {label} | {num(e['mean']['gini'])} | {pct(e['mean']['zero_share'])} "
             f"| {pct(e['worst_of_means']['zero_share'])} | {pct(e['pooled']['cost_vs_status_quo'], True)} |"
@@ -86,10 +90,49 @@ def lever_table(mean: dict[str, Any], month: str, base: str = "fair70") -> list[
     return lines
 
 
+FIGURE_TEXT = {
+    ("mean", "gini"): "Gini",
+    ("mean", "zero_share"): "zero-sales",
+    ("worst_of_means", "zero_share"): "worst category zero-sales",
+    ("pooled", "cost_vs_status_quo"): "pooled cost",
+    ("split", "split_vs_twin"): "split owner ÷ twin",
+    ("stuffing", "competitors_out"): "stuffing: competitors out of the band",
+}
+
+
+def _value(figure: str, x: Any) -> str:
+    if x is None or isinstance(x, str):
+        return "n/a" if x is None else x
+    if figure == "zero_share":
+        return pct(x)
+    if figure == "cost_vs_status_quo":
+        return pct(x, True)
+    if figure == "split_vs_twin":
+        return ratio(x)
+    return str(x) if isinstance(x, int) else num(x)
+
+
+def target_table(targets: list[dict[str, Any]]) -> list[str]:
+    lines = ["| target | value | result |", "|---|---|---|"]
+    for t in targets:
+        figure = t["figure"]
+        what = FIGURE_TEXT.get((t["category"], figure), f"{t['category']} {figure}")
+        bound = t["bound"]
+        if isinstance(bound, str):  # relative to another policy's figure, e.g. roster+0.01
+            bound = f"{bound} ({_value(figure, t.get('other'))})"
+        else:
+            bound = _value(figure, bound)
+        lines.append(f"| {t['policy']} {what} {t['op']} {bound} | {_value(figure, t['value'])} | {t['result']} |")
+    return lines
+
+
 def render(result: dict[str, Any], month: str) -> str:
     out = [f"Seeds {' '.join(str(s) for s in result['seeds'])}, month {month}, size {result['size']}."]
     for reading, data in result["readings"].items():
         out += ["", f"`{reading}` reading:", "", *policy_table(data["mean"], month)]
+        targets = [t for t in data.get("targets", []) if str(t["month"]) == month and t["result"] != "N/A"]
+        if targets:
+            out += ["", f"Targets, `{reading}` reading:", "", *target_table(targets)]
         levers = lever_table(data["mean"], month)
         if levers:
             out += ["", f"`{reading}` reading, each lever on its own (fair 70%, same seeds):", "", *levers]
