@@ -434,6 +434,13 @@ async def _until_disconnected(request: Request) -> None:
         pass
 
 
+async def _cancel_when_gone(request: Request, task: asyncio.Task[Any], gone: list[bool]) -> None:
+    """Cancel the request's task when its client hangs up, noting in `gone` why."""
+    await _until_disconnected(request)
+    gone.append(True)
+    task.cancel()
+
+
 def _too_many(e: TooManyAttempts, language: str) -> RequestRefused:
     """A partner key from an address that failed too often: HTTP 429 with Retry-After."""
     return RequestRefused(
@@ -667,25 +674,30 @@ class PasarGraphQL(GraphQL):
 
     async def within_time_limit(self, request: Any, context: Any, work: Callable[[], Awaitable[Any]]) -> Any:
         """What `work()` returns, within the request's time limit (else the TIMEOUT answer), stopped as well when the
-        client hangs up (`_ClientGone`): the general path's execution and the fast path of compiled reads."""
-        task = asyncio.ensure_future(work())
-        gone = asyncio.ensure_future(_until_disconnected(request)) if isinstance(request, Request) else None
+        client hangs up (`_ClientGone`): the general path's execution and the fast path of compiled reads. The work
+        runs in the request's own task under a timer (`asyncio.timeout`); one watcher task waits for the hang-up and
+        cancels the request's task. Either way the cancellation reaches the database driver before this returns."""
         seconds = self.settings.request_timeout_seconds
+        me = asyncio.current_task()
+        assert me is not None
+        gone: list[bool] = []
+        watcher = asyncio.ensure_future(_cancel_when_gone(request, me, gone)) if isinstance(request, Request) else None
+        limit = asyncio.timeout(seconds)
         try:
-            async with asyncio.timeout(seconds):
-                await asyncio.wait([t for t in (task, gone) if t is not None], return_when=asyncio.FIRST_COMPLETED)
-                if not task.done():
-                    raise _ClientGone
+            async with limit:
+                return await work()
         except TimeoutError:
+            if not limit.expired():
+                raise  # the work's own TimeoutError, not the limit's
             log.warning("request %s stopped after %g s", getattr(context, "request_id", ""), seconds)
             return _timeout_result(seconds)
+        except asyncio.CancelledError:
+            if gone and me.uncancel() == 0:  # cancelled by the watcher alone (not by the server)
+                raise _ClientGone from None
+            raise
         finally:
-            for t in (task, gone):
-                if t is not None and not t.done():
-                    t.cancel()
-            if not task.done():
-                await asyncio.wait([task], timeout=5)  # let the cancellation reach the database driver
-        return task.result()
+            if watcher is not None:
+                watcher.cancel()
 
     async def _trusted_document(self, context: Context, request_data: Any) -> ExecutionResult | None:
         """Put the registered text of a trusted document in place of its id (`request_data.query`), so that the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+import re
 import sqlite3
 import types
 from collections.abc import Callable, Iterable, Mapping
@@ -107,6 +108,7 @@ class PreparedRows:
                 raise ValueError(f"columns {sorted(wanted - set(fields))} are not read with these joins")
             fields = [key for key in fields if key in wanted]
             self.plan = []
+        self.fields = fields  # the statement's columns, named as `values` names them
         values_query = qs.values(*fields)
         values_query._choose_db_if_not_chosen()
         values_query._make_query()
@@ -145,12 +147,7 @@ class PreparedRows:
 
     async def records(self, values: Mapping[str, Any]) -> list[Any]:
         """The statement's records as the driver returns them (columns by position; `converters` converts them)."""
-        params = list(self.params)
-        for name, places in self.places.items():
-            for place in places:
-                params[place] = values[name]
-        _count, records = await self.db.execute_query(self.sql, params)
-        return records
+        return await _records(self.db, self.sql, self.params, self.places, values)
 
     @property
     def converters(self) -> dict[str, Callable[[Any], Any]]:
@@ -178,6 +175,56 @@ class PreparedRows:
                 made[path] = row
             out.append(made[""])
         return out
+
+
+async def _records(
+    db: Any, sql: str, params: list[Any], places: dict[str, list[int]], values: Mapping[str, Any]
+) -> Any:
+    bound = list(params)
+    for name, at in places.items():
+        for place in at:
+            bound[place] = values[name]
+    _count, records = await db.execute_query(sql, bound)
+    return records
+
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+class RowWithLines:
+    """One statement for a row and its lines (an order and its items) instead of two: `head`'s statement (at most
+    one row: it ends with LIMIT 1) left-joined to `lines`' statement, both kept whole as subqueries (their WHERE, the
+    head's visibility included, their parameters; a slot both have is bound to the same value), each line's column
+    named `<prefix><column>`, in the order of the lines' `key` (their statement's own order, read with them). A
+    record per line, the head's columns repeated; one record with the lines' columns NULL when there is none; no
+    record when the head's statement finds no row, so no line is read beside a row the caller may not see.
+    Parameters are positional on SQLite (`?`, in the order of the text) and numbered on PostgreSQL (`$n`: the lines'
+    numbers follow the head's)."""
+
+    def __init__(self, head: PreparedRows, lines: PreparedRows, prefix: str, key: str) -> None:
+        if key not in lines.fields or head.db is not lines.db:
+            raise ValueError(f"the lines are not read with their {key}")
+        shift = len(head.params)
+        lines_sql = lines.sql
+        if _PLACEHOLDER.search(head.sql) or _PLACEHOLDER.search(lines_sql):
+            lines_sql = _PLACEHOLDER.sub(lambda m: f"${int(m.group(1)) + shift}", lines_sql)
+        columns = [f'"h"."{c}"' for c in head.fields] + [f'"l"."{c}" "{prefix}{c}"' for c in lines.fields]
+        self.sql = (
+            f'SELECT {",".join(columns)} FROM ({head.sql}) "h" LEFT OUTER JOIN ({lines_sql}) "l" ON 1=1'
+            f' ORDER BY "l"."{key}"'
+        )
+        self.params = head.params + lines.params
+        self.places: dict[str, list[int]] = {name: list(at) for name, at in head.places.items()}
+        for name, at in lines.places.items():
+            self.places.setdefault(name, []).extend(i + shift for i in at)
+        self.db = head.db
+        self.prefix = prefix
+        self.converters = {**head.converters, **{prefix + name: f for name, f in lines.converters.items()}}
+        self.direct: Any = None  # compiled writers of these records, bound to their column positions
+
+    async def records(self, values: Mapping[str, Any]) -> list[Any]:
+        """The records as the driver returns them: none, or one per line (one with the lines' columns NULL)."""
+        return await _records(self.db, self.sql, self.params, self.places, values)
 
 
 def row_key(row: Any, order: list[tuple[str, bool]]) -> list[Any]:

@@ -7,7 +7,10 @@ Roots compiled:
   in their places (`models.query.PreparedRows`); kinds of caller: everyone's rows, the public's, and an owner's
   (per number of UMKM owned, their IDs bound);
 - `order(id)`: the same with `resolvers.orders.order_read_query` / `items_query` (`ORDER_READ`, `ITEM_READ`), one
-  statement per role and number of UMKM owned;
+  statement per role and number of UMKM owned; written straight from the records (the direct writer below), the
+  order and its items are read in one statement (`models.query.RowWithLines`: both statements whole, the items'
+  joined beside the order's, visibility included), where the general executor runs two (the order, then the items
+  through their batch loader, which batches the items of several orders);
 - `kecamatans`, `categories`: read by their rule;
 - `umkms`, `orders`, `omzetReports`, `underSoldUmkm`, `opds` (`RESOLVED`): answered by the field's own resolver
   (its rule's query, pagination and loaders as the general path runs them), called with the arguments Strawberry
@@ -89,7 +92,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from models import catalog as catalog_models
 from models import orders as order_models
-from models.query import PreparedRows, after_filter, cursor_value, keyset_page, like_contains, row_key
+from models.query import PreparedRows, RowWithLines, after_filter, cursor_value, keyset_page, like_contains, row_key
 from resolvers import catalog as rules
 from resolvers import orders as order_rules
 from resolvers import registry as registry_rules
@@ -517,7 +520,8 @@ DIRECT_RELATIONS = {
     ("Order", "opd"): "opd",
     ("OrderItem", "product"): "product",
 }
-ITEMS = ("Order", "items")  # an order's lines: written from the records of their own statement (`OrderField`)
+ITEMS = ("Order", "items")  # an order's lines: written from their columns of the order's records (`OrderField`)
+ITEMS_PREFIX, ITEM_KEY = "items__", "id"  # how the items' columns are named beside the order's; their order
 
 Binder = Callable[[dict[str, int], dict[str, Callable[[Any], Any]]], Callable[..., Any]]
 
@@ -910,8 +914,10 @@ NO_ORDERS = object()  # the caller sees no order at all: null without a statemen
 @dataclass
 class OrderField:
     """`order(id)`: the order with its UMKM and OPD in one prepared statement (`resolvers.orders.order_read_query`,
-    `ORDER_READ`), its items with their products and the products' UMKM in one more when asked for
-    (`items_query`, `ITEM_READ`); one statement per role (and number of UMKM owned), built on first use."""
+    `ORDER_READ`), its items with their products and the products' UMKM (`items_query`, `ITEM_READ`) when asked for:
+    joined to it in the same statement when the direct writer writes the answer (`RowWithLines`: a record per item,
+    the order's columns repeated), else in one more; one statement per role (and number of UMKM owned), built on
+    first use."""
 
     key: str
     gfield: Any
@@ -921,6 +927,7 @@ class OrderField:
     statements: dict[str, Any] = field(default_factory=dict)
     items: PreparedRows | None = None
     direct: Binder | None = None  # writes the order (and its items) straight from the records, when it can
+    joined: dict[PreparedRows, RowWithLines] = field(default_factory=dict)  # the order's statement with the items'
 
     def statement(self, ctx: Any, kind: str) -> Any:
         if kind not in self.statements:
@@ -962,15 +969,23 @@ class OrderField:
                     order_rules.items_query([SENTINEL_ORDER]),
                     order_models.ITEM_READ,
                     {"id": SENTINEL_ORDER},
-                    columns=None if lines is None else lines.columns,
+                    columns=None if lines is None else {*lines.columns, ITEM_KEY},
                 )
             except ValueError as e:
                 raise Fallback(str(e)) from None
         items = self.items if self.with_items else None
+        if self.direct is not None and items is not None:
+            joined = self.joined.get(statement)
+            if joined is None:
+                try:
+                    joined = self.joined[statement] = RowWithLines(statement, items, ITEMS_PREFIX, ITEM_KEY)
+                except ValueError as e:
+                    raise Fallback(str(e)) from None
+            return lambda: self.run_joined(joined, values)
 
         async def run() -> Any:
             if self.direct is not None:
-                return await self.run_direct(statement, values, items, order_id)
+                return await self.run_direct(statement, values)
             rows = await statement.run(values)
             if not rows:
                 return self.write(None)
@@ -981,20 +996,32 @@ class OrderField:
 
         return run
 
-    async def run_direct(self, statement: PreparedRows, values: dict, items: PreparedRows | None, order_id: int) -> Any:
-        """The order and its items written straight from the records (the same statements, in the same order)."""
+    async def run_direct(self, statement: PreparedRows, values: dict) -> Any:
+        """The order without its items, written straight from the record."""
         records = await statement.records(values)
         if not records:
             return self.write(None)
-        lines = None
-        if items is not None:
-            item_records = await items.records({"id": order_id})
-            if item_records and items.direct is None:
-                items.direct = self.direct.items(_positions(item_records), items.converters)  # type: ignore[union-attr]
-            lines = [items.direct(r) for r in item_records]
         if statement.direct is None:
             statement.direct = self.direct(_positions(records), statement.converters)  # type: ignore[misc]
-        return statement.direct(records[0], lines)
+        return statement.direct(records[0])
+
+    async def run_joined(self, joined: RowWithLines, values: dict) -> Any:
+        """The order and its items in one statement (`RowWithLines`: a record per item, the order's columns repeated),
+        written straight from the records."""
+        records = await joined.records(values)
+        if not records:
+            return self.write(None)
+        if joined.direct is None:
+            at = _positions(records)
+            prefix = joined.prefix
+            line_at = {name[len(prefix) :]: i for name, i in at.items() if name.startswith(prefix)}
+            line_conv = {name[len(prefix) :]: f for name, f in joined.converters.items() if name.startswith(prefix)}
+            write_line = self.direct.items(line_at, line_conv)  # type: ignore[union-attr]
+            joined.direct = (self.direct(at, joined.converters), write_line, line_at[ITEM_KEY])  # type: ignore[misc]
+        write_order, write_line, key = joined.direct
+        if records[0][key] is None:  # no item: the one record has the items' columns NULL
+            return write_order(records[0], [])
+        return write_order(records[0], [write_line(r) for r in records])
 
 
 def _positions(records: list[Any]) -> dict[str, int]:
