@@ -15,7 +15,10 @@ Roots compiled:
 - `umkms`, `orders`, `omzetReports`, `underSoldUmkm`, `opds` (`RESOLVED`): answered by the field's own resolver
   (its rule's query, pagination and loaders as the general path runs them), called with the arguments Strawberry
   converts (`get_arguments`) once the field's permission classes allowed the caller; a caller they refuse gets the
-  field's own error, located as graphql-core locates it.
+  field's own error, located as graphql-core locates it;
+- `underSoldUmkm` whose rows' UMKM and products are asked for with fields that have a direct form: the page read by
+  the field's own rule, the UMKM and products by the statements the general path's loaders run, written straight
+  from their records (`UnderSoldField`).
 Below the roots: every plain field, the relations read with their object (`JOINED_RELATIONS`), `totalCount` (the
 connection's own resolver, once per key), fields read by their own resolvers (batch loads: called as the answer
 is written, awaited a depth at a time, so that the loaders batch as on the general path), fields guarded by
@@ -92,6 +95,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from models import catalog as catalog_models
 from models import orders as order_models
+from models import registry as registry_models
 from models.query import PreparedRows, RowWithLines, after_filter, cursor_value, keyset_page, like_contains, row_key
 from resolvers import catalog as rules
 from resolvers import orders as order_rules
@@ -101,6 +105,7 @@ from resolvers.common import AccessError, BadUserInput, DomainError, Principal
 from schema.catalog import Product, product_filter
 from schema.catalog import ProductFilter as ProductFilterInput
 from schema.common import jakarta
+from schema.fairness import list_page, page_connection
 from schema.logs import operation_label
 from schema.orders import Order, OrderItem
 from schema.registry import Category, Kecamatan
@@ -393,6 +398,8 @@ def _below(joins: frozenset[str], relation: str) -> frozenset[str]:
 
 
 _fragments: dict[str, FragmentDefinitionNode] = {}  # the fragments of the document being compiled
+# While `underSoldUmkm` is compiled with its rows' UMKM and products written from records: their selections by field.
+_presets: dict[str, list[FieldNode]] | None = None
 
 
 def _fields_of(parent: GraphQLObjectType, selection_set: SelectionSetNode) -> list[FieldNode]:
@@ -453,6 +460,11 @@ def _selection(
             raise NotCompiled(f"field {parent.name}.{name} has extensions")
         if definition.permission_classes:
             fields.append((key, _guarded(parent, name, definition, gfield, node), _identity))
+            continue
+        if _presets is not None and (parent.name, name) in LIST_ROWS:
+            # written by the root from its own statement's records before the objects are made (`UnderSoldField`)
+            _presets.setdefault(name, []).append(node)
+            fields.append((key, _attribute(definition.python_name), _identity))
             continue
         relation = JOINED_RELATIONS.get((parent.name, name))
         if definition.base_resolver is not None and definition.base_resolver.wrapped_func is TOTAL_COUNT:
@@ -1098,11 +1110,11 @@ class ResolverField:
                 ) from None
             if allowed is not True:
                 raise Fallback
-        resolver = self.definition.base_resolver.wrapped_func
+        call = self.call(args, kwargs)
 
         async def run() -> Any:
             try:
-                value = await resolver(*args, **kwargs)
+                value = await call()
             except (DomainError, AccessError):
                 raise Fallback from None  # the general path answers the error
             for _ in range(self.counts):
@@ -1110,6 +1122,103 @@ class ResolverField:
             return self.write(value)
 
         return run
+
+    def call(self, args: list[Any], kwargs: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
+        """What answers the field: its resolver, with the converted arguments."""
+        resolver = self.definition.base_resolver.wrapped_func
+        return lambda: resolver(*args, **kwargs)
+
+
+# The fields of `underSoldUmkm`'s rows written from their own statement's records, and the table each reads.
+LIST_ROWS = {
+    ("UnderSoldUmkmEdge", "umkm"): registry_models.Umkm,
+    ("UnderSoldUmkmEdge", "cheapestEligibleProduct"): catalog_models.Product,
+}
+LIST_IDS = {"umkm": "umkm_id", "cheapestEligibleProduct": "cheapest_product_id"}  # the row's ID of each
+MAX_LIST_STATEMENTS = 64  # prepared statements per `underSoldUmkm` field (one per table and page length)
+
+
+@dataclass
+class UnderSoldField(ResolverField):
+    """`underSoldUmkm` with its rows' UMKM and products written straight from records: the page is read by the
+    field's own rule (`schema.fairness.list_page`: the snapshot, the buyer's filters, the exposure log, privacy, as
+    the general path reads it); the UMKM and the products are read as the general path's loaders read them (one
+    statement each, `WHERE id IN (…)` on the page's IDs, even when the document does not ask for them: the same
+    statements), from a statement prepared once per page length that selects only the columns written; each is
+    written by its direct writer (`_direct_object`, `DIRECT_FIELDS`) and handed to the page's connection
+    (`schema.fairness.page_connection`) in place of its Strawberry object. Compiled only when both selections have
+    a direct form and each is asked for at most once."""
+
+    rows: dict[str, Binder | None] = field(default_factory=dict)  # the writer of each field (None: not asked for)
+    statements: OrderedDict[tuple[str, int], PreparedRows] = field(default_factory=OrderedDict)
+
+    def call(self, args: list[Any], kwargs: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
+        info = kwargs["info"]
+        names = ("category_id", "opd_id", "quantity", "first", "after", "as_of")
+
+        async def answer() -> Any:
+            page = await list_page(info, *(kwargs.get(n) for n in names))
+            written = [await self.written(name, [getattr(r, LIST_IDS[name]) for r in page.rows]) for name in LIST_IDS]
+            return page_connection(info, page, *written)
+
+        return answer
+
+    def statement(self, name: str, n: int) -> PreparedRows:
+        found = self.statements.get((name, n))
+        if found is None:
+            model = LIST_ROWS["UnderSoldUmkmEdge", name]
+            write = self.rows.get(name)
+            sentinels = {f"id{i}": SENTINEL_FILTER + i for i in range(n)}
+            columns = {"id", *(write.columns if write is not None else ())}  # type: ignore[attr-defined]
+            try:
+                qs = model.filter(id__in=list(sentinels.values()))
+                found = PreparedRows(qs, {"": model}, sentinels, columns=columns)
+            except ValueError as e:
+                raise Fallback(str(e)) from None
+            self.statements[name, n] = found
+            if len(self.statements) > MAX_LIST_STATEMENTS:
+                self.statements.popitem(last=False)
+        return found
+
+    async def written(self, name: str, ids: list[int]) -> list[Any]:
+        """The rows of these IDs, written, in their order (None for a field not asked for)."""
+        if not ids:
+            return []
+        statement = self.statement(name, len(ids))
+        records = await statement.records({f"id{i}": v for i, v in enumerate(ids)})
+        write = self.rows.get(name)
+        if not records:
+            raise Fallback  # a row went missing: the general path answers
+        if statement.direct is None:
+            at = _positions(records)
+            statement.direct = (at["id"], None if write is None else write(at, statement.converters))
+        key, bound = statement.direct
+        found = {record[key]: record for record in records}
+        if any(i not in found for i in ids):
+            raise Fallback
+        return [None if bound is None else bound(found[i]) for i in ids]
+
+
+def _under_sold(schema: GraphQLSchema, gfield: Any, node: FieldNode) -> tuple[Writer, dict[str, Binder | None]]:
+    """The writer of `underSoldUmkm` whose rows' UMKM and products come written (`UnderSoldField`), and their direct
+    writers; NotDirect when a selection of theirs has no direct form or is asked for twice."""
+    global _presets
+    _presets = {}
+    try:
+        write = _object_writer(schema, gfield.type, node.selection_set, frozenset())
+        found = _presets
+    finally:
+        _presets = None
+    edge = schema.get_type("UnderSoldUmkmEdge")
+    rows: dict[str, Binder | None] = {}
+    for name in LIST_IDS:
+        nodes = found.get(name, [])
+        if len(nodes) > 1:
+            raise NotDirect
+        rows[name] = (
+            _direct_object(schema, edge.fields[name].type, nodes[0].selection_set, "", frozenset()) if nodes else None
+        )
+    return write, rows
 
 
 TABLES = {"kecamatans": ("all_kecamatans", Kecamatan.from_row), "categories": ("all_categories", Category.from_row)}
@@ -1134,18 +1243,20 @@ def _compile_root(
             raise NotCompiled(f"field {root.name}.{name} has no resolver of its own")
         if any(not isinstance(e, PermissionExtension) for e in definition.extensions):
             raise NotCompiled(f"field {root.name}.{name} has extensions")
-        write = _object_writer(schema, gfield.type, node.selection_set, frozenset())
         strawberry_schema = schema._strawberry_schema  # type: ignore[attr-defined]
-        return ResolverField(
-            key,
-            gfield,
-            node,
-            definition,
-            write,
+        parts = (
             _count_keys(gfield.type, node.selection_set),
             strawberry_schema.config,
             strawberry_schema.schema_converter.scalar_registry,
         )
+        if name == "underSoldUmkm":
+            try:
+                write, rows = _under_sold(schema, gfield, node)
+                return UnderSoldField(key, gfield, node, definition, write, *parts, rows=rows)
+            except NotDirect:
+                pass  # the rows' UMKM and products written through their objects, by the field's resolver
+        write = _object_writer(schema, gfield.type, node.selection_set, frozenset())
+        return ResolverField(key, gfield, node, definition, write, *parts)
     for argument in node.arguments or ():
         if argument.name.value not in ARGUMENTS[name]:
             raise NotCompiled(f"argument {name}({argument.name.value})")

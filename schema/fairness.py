@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -122,11 +123,32 @@ def page_args(first: int | None, after: str | None) -> tuple[int, tuple[int, int
     return check_first(first), (None if cur is None else (cur[0], cur[1]))
 
 
+async def list_page(
+    info: Info,
+    category_id: strawberry.ID,
+    opd_id: strawberry.ID | None,
+    quantity: int | None,
+    first: int | None,
+    after: str | None,
+    as_of: dt.date | None,
+) -> Page:
+    """The page of the buyer's list `underSoldUmkm` answers with (its arguments checked)."""
+    cid, oid = _ids(info, category_id, opd_id)
+    n, cursor = page_args(first, after)
+    return await rules.under_sold(info.context, cid, oid, quantity, as_of, cursor, n)
+
+
 async def connection(info: Info, page: Page) -> UnderSoldUmkmConnection:
     """The page's UMKM and products are loaded in two batches here and handed to plain fields."""
     loaders = info.context.loaders
     umkms = await loaders.by_id(reg.Umkm).load_many([r.umkm_id for r in page.rows])
     products = await loaders.by_id(cat.Product).load_many([r.cheapest_product_id for r in page.rows])
+    return page_connection(info, page, [Umkm.from_row(u) for u in umkms], [Product.from_row(p) for p in products])
+
+
+def page_connection(info: Info, page: Page, umkms: list[Any], products: list[Any]) -> UnderSoldUmkmConnection:
+    """The connection of a page whose rows' UMKM and products are given in the rows' order: Strawberry objects on the
+    general path; compiled reads (schema/compiled.py) give them written already, from their statements' records."""
     published = rules.key_published(info.context, page.snapshot.as_of)
     recommended, default = rules.choice(page.rows)
     edges = [
@@ -135,8 +157,8 @@ async def connection(info: Info, page: Page) -> UnderSoldUmkmConnection:
             rank=r.rank,
             score=FairnessScore.of(r.score, published),
             reasons=list(r.reasons),
-            umkm=Umkm.from_row(u),
-            cheapest_eligible_product=Product.from_row(p),
+            umkm=u,
+            cheapest_eligible_product=p,
             recommended=r.rank in recommended,
             default_choice=r.rank == default,
         )
@@ -257,9 +279,7 @@ class FairnessQuery:
         after: str | None = None,
         as_of: dt.date | None = None,
     ) -> UnderSoldUmkmConnection:
-        cid, oid = _ids(info, category_id, opd_id)
-        n, cursor = page_args(first, after)
-        return await connection(info, await rules.under_sold(info.context, cid, oid, quantity, as_of, cursor, n))
+        return await connection(info, await list_page(info, category_id, opd_id, quantity, first, after, as_of))
 
     @strawberry.field(
         description="Where one UMKM stands on a category's list for a buyer, or every reason it is left out. A UMKM "
