@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import functools
 import json
 import logging
 import re
@@ -131,9 +132,16 @@ class Redact(logging.Filter):
             record.stack_info = bounded_traceback(record.stack_info)
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
-            record.fields = {k: bounded(v, MAX_PATH) if isinstance(v, str) else v for k, v in fields.items()}
+            record.fields = {k: _bounded_field(v) if isinstance(v, str) else v for k, v in fields.items()}
         record.pasar_redacted = True
         return True
+
+
+@functools.lru_cache(maxsize=256)
+def _bounded_field(value: str) -> str:
+    """`bounded(value, MAX_PATH)`, remembered: an access line's fields are mostly the same few words (the method, the
+    path, the operation, the role), which every request's line would otherwise run the patterns over again."""
+    return bounded(value, MAX_PATH)
 
 
 # ---------------------------------------------------------------- formatters
@@ -275,13 +283,16 @@ class RequestLine:
         access.info("%s", text, extra={"fields": fields})
 
 
+_QUOTED = re.compile(r'[\s"=]')  # a value with one of these is written as a JSON string
+
+
 def _text_value(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, list):
         return ",".join(value) or "-"
     text = str(value)
-    return json.dumps(text) if not text or any(c.isspace() or c in '"=' for c in text) else text
+    return json.dumps(text) if not text or _QUOTED.search(text) else text
 
 
 _current: contextvars.ContextVar[RequestLine | None] = contextvars.ContextVar("pasar_request_line", default=None)
