@@ -97,9 +97,10 @@ class PreparedRows:
         qs: QuerySet,
         joins: Joins,
         slots: Mapping[str, Any],
-        optional: Mapping[str, Any] = {},
+        optional: Mapping[str, Any] | None = None,
         columns: Iterable[str] | None = None,
     ) -> None:
+        optional = optional or {}
         self.plan = _row_plan(joins)
         fields = [key for _path, keys, _children in self.plan for key, _col in keys]
         if columns is not None:  # only these columns (read by `records`; the light rows of `run` need them all)

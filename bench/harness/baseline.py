@@ -429,7 +429,7 @@ S4_SQL = (
 
 async def omzet_reports(db: Counted, caller: Caller | None, variables: Mapping[str, Any]) -> dict:
     if caller is None:
-        return error("Log in first.", "UNAUTHENTICATED", "omzetReports")
+        return error("Sign in first.", "UNAUTHENTICATED", "omzetReports")
     if not (caller.sees_everything or caller.role in ("UMKM_OWNER", "ADMIN")):
         return error("You may not do this.", "FORBIDDEN", "omzetReports")
     umkm_id = from_gid(variables.get("umkmId"), "Umkm")
@@ -510,7 +510,7 @@ def _user_error(field: str, code: str, message: str) -> dict:
 async def place_order(pool: Any, db: Counted, caller: Caller | None, variables: Mapping[str, Any]) -> dict:
     """One basket line of a stocked product (what S5 sends): the same rows as `placeOrder`, raw."""
     if caller is None:
-        return error("Log in first.", "UNAUTHENTICATED", "placeOrder")
+        return error("Sign in first.", "UNAUTHENTICATED", "placeOrder")
     if caller.role not in ("OPD_BUYER", "EMPLOYEE") or caller.opd_id is None:
         return error("You may not do this.", "FORBIDDEN", "placeOrder")
     inp = variables["input"]
