@@ -118,6 +118,14 @@ class Redact(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "pasar_redacted", False):
             return True
+        fields = getattr(record, "fields", None)
+        if isinstance(record.msg, AccessText) and isinstance(fields, dict):
+            # the access line: its message is its fields' text, written from the redacted fields (each value as
+            # `bounded`, the repeated ones remembered) rather than redacted again whole
+            record.fields = {k: _redacted_value(v) for k, v in fields.items()}
+            record.msg, record.args = _CONTROL.sub("?", line_text(record.fields)), None
+            record.pasar_redacted = True
+            return True
         try:
             message = record.getMessage()
         except Exception:  # a bad format string: the template alone, never the arguments
@@ -130,11 +138,18 @@ class Redact(logging.Filter):
             record.exc_text = bounded_traceback(record.exc_text)
         if record.stack_info:
             record.stack_info = bounded_traceback(record.stack_info)
-        fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
-            record.fields = {k: _bounded_field(v) if isinstance(v, str) else v for k, v in fields.items()}
+            record.fields = {k: _redacted_value(v) for k, v in fields.items()}
         record.pasar_redacted = True
         return True
+
+
+def _redacted_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return _bounded_field(value)
+    if isinstance(value, list):
+        return [_bounded_field(v) if isinstance(v, str) else v for v in value]
+    return value
 
 
 @functools.lru_cache(maxsize=256)
@@ -229,6 +244,10 @@ def configure_logging(settings: Any, stream: TextIO | None = None) -> logging.Ha
     # Tortoise's own statement records (parameter-free) say the same without them
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
     logging.getLogger("uvicorn.access").disabled = True  # our own access line has the path without the query
+    # what no format of ours writes is not gathered for every record (the logging HOWTO's "Optimization"): the
+    # caller's file and line, the thread, the process
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     logging.captureWarnings(True)
     sqlcount.install()
     return handler
@@ -279,8 +298,24 @@ class RequestLine:
         if not access.isEnabledFor(logging.INFO):  # nobody would read it (no handler takes INFO): not even made
             return
         fields = self.fields()
-        text = " ".join(f"{k}={_text_value(v)}" for k, v in fields.items())
-        access.info("%s", text, extra={"fields": fields})
+        access.info(AccessText(fields), extra={"fields": fields})
+
+
+class AccessText:
+    """The access line's message, `key=value …` of its fields, written when a handler formats it (`Redact` writes it
+    from the redacted fields instead)."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self.fields = fields
+
+    def __str__(self) -> str:
+        return line_text(self.fields)
+
+
+def line_text(fields: dict[str, Any]) -> str:
+    return " ".join(f"{k}={_text_value(v)}" for k, v in fields.items())
 
 
 _QUOTED = re.compile(r'[\s"=]')  # a value with one of these is written as a JSON string

@@ -292,6 +292,44 @@ def test_the_redaction_filter_removes_what_the_record_would_leak():
     assert TRACEBACK in clean and "ValueError" in clean  # the traceback stays, redacted
 
 
+def test_the_access_line_is_written_from_its_redacted_fields():
+    """An access line whose fields carry what must not be written (an operation named after an address, a request id
+    that is a phone number, an error code list with a token): without the filter every one is written; with it, the
+    text line (written from the redacted fields, not redacted whole) and the JSON line hold none of them, and the
+    ordinary fields are as they were."""
+    line = logs.RequestLine(
+        request_id="081298765432",
+        method="POST",
+        path="/graphql",
+        status=200,
+        operations=["rini.lestari@tas.id"],
+        operation_types=["query"],
+        user_id=7,
+        role="ADMIN",
+        codes=["pst_abcDEF123456789xyz"],
+    )
+    secrets = ("081298765432", "rini.lestari@tas.id", "pst_abcDEF123456789xyz")
+    for fmt in ("text", "json"):
+        for filtered in (False, True):
+            out = io.StringIO()
+            handler = logs.make_handler(fmt, "DEBUG", out)
+            if not filtered:
+                handler.filters.clear()
+            logs.access.addHandler(handler)
+            level, logs.access.level = logs.access.level, logging.INFO
+            try:
+                line.write()
+            finally:
+                logs.access.removeHandler(handler)
+                logs.access.setLevel(level)
+            written = out.getvalue()
+            assert all(secret in written for secret in secrets) is not filtered, (fmt, filtered, written)
+            if filtered:
+                assert not [x for x in secrets if x in written], written
+                assert "<number>" in written and "<email>" in written and "<token>" in written
+                assert "method=POST path=/graphql status=200" in written or '"path": "/graphql"' in written
+
+
 def test_the_redaction_filter_bounds_a_record_and_its_traceback():
     huge = "z" * 5_000_000 + "@contoh.id"
     try:
