@@ -138,7 +138,9 @@ def pinned(core: int | None, cmd: list[str]) -> list[str]:
     return (["taskset", "-c", str(core)] if core is not None and shutil.which("taskset") else []) + cmd
 
 
-def start_ours(url: str, core: int | None, logdir: Path, count_sql: bool, name: str = "ours") -> Proc:
+def start_ours(
+    url: str, core: int | None, logdir: Path, count_sql: bool, name: str = "ours", log_level: str = "INFO"
+) -> Proc:
     port = free_port()
     env = dict(os.environ)
     env.update(
@@ -150,7 +152,7 @@ def start_ours(url: str, core: int | None, logdir: Path, count_sql: bool, name: 
         # the per-caller rate limits run on every request, as in production, with quotas the load cannot reach
         # (the load generator is one caller: measured here is the limiter's cost, not its refusals)
         PASAR_RATE_LIMITS=BENCH_RATE_LIMITS,
-        PASAR_LOG_LEVEL="INFO",  # one log line per request, written as `pasar serve` writes it (to the server's log)
+        PASAR_LOG_LEVEL=log_level,  # INFO: one log line per request, as `pasar serve` writes it (to the server's log)
         PASAR_CLOCKS_SECONDS="0",  # the order clocks would cancel and remind in the data set while it is measured
     )
     # `app:worker_app` sets up the app's logging from the environment as `pasar serve` does (`app:create_app` alone
