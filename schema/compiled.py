@@ -1135,7 +1135,29 @@ LIST_ROWS = {
     ("UnderSoldUmkmEdge", "cheapestEligibleProduct"): catalog_models.Product,
 }
 LIST_IDS = {"umkm": "umkm_id", "cheapestEligibleProduct": "cheapest_product_id"}  # the row's ID of each
-MAX_LIST_STATEMENTS = 64  # prepared statements per `underSoldUmkm` field (one per table and page length)
+MAX_LIST_STATEMENTS = 128  # prepared `WHERE id IN (…)` statements kept, shared by every plan (least recently used out)
+_list_statements: OrderedDict[tuple[str, frozenset[str], int], PreparedRows] = OrderedDict()
+
+
+def list_rows_statement(model: Any, columns: frozenset[str], n: int) -> PreparedRows:
+    """The statement that reads `n` rows of `model` by their IDs as the general path's loader does (`WHERE id IN`),
+    selecting `columns`, prepared once and kept in a bounded LRU shared by every plan; its column order depends on
+    the columns only, never on `n`."""
+    key = (model.__name__, columns, n)
+    found = _list_statements.get(key)
+    if found is None:
+        sentinels = {f"id{i}": SENTINEL_FILTER + i for i in range(n)}
+        try:
+            qs = model.filter(id__in=list(sentinels.values()))
+            found = PreparedRows(qs, {"": model}, sentinels, columns=columns)
+        except ValueError as e:
+            raise Fallback(str(e)) from None
+        _list_statements[key] = found
+        if len(_list_statements) > MAX_LIST_STATEMENTS:
+            _list_statements.popitem(last=False)
+    else:
+        _list_statements.move_to_end(key)
+    return found
 
 
 @dataclass
@@ -1144,13 +1166,14 @@ class UnderSoldField(ResolverField):
     field's own rule (`schema.fairness.list_page`: the snapshot, the buyer's filters, the exposure log, privacy, as
     the general path reads it); the UMKM and the products are read as the general path's loaders read them (one
     statement each, `WHERE id IN (…)` on the page's IDs, even when the document does not ask for them: the same
-    statements), from a statement prepared once per page length that selects only the columns written; each is
-    written by its direct writer (`_direct_object`, `DIRECT_FIELDS`) and handed to the page's connection
-    (`schema.fairness.page_connection`) in place of its Strawberry object. Compiled only when both selections have
-    a direct form and each is asked for at most once."""
+    statements), from a statement prepared once per page length that selects only the columns written
+    (`list_rows_statement`); each is written by its direct writer (`_direct_object`, `DIRECT_FIELDS`) and handed to
+    the page's connection (`schema.fairness.page_connection`) in place of its Strawberry object. Compiled only when
+    both selections have a direct form and each is asked for at most once."""
 
     rows: dict[str, Binder | None] = field(default_factory=dict)  # the writer of each field (None: not asked for)
-    statements: OrderedDict[tuple[str, int], PreparedRows] = field(default_factory=OrderedDict)
+    bound: dict[str, tuple[int, Any]] = field(default_factory=dict)  # each one's ID position and bound writer
+    used: set[tuple[str, int]] = field(default_factory=set)  # (field, page length) read (tests)
 
     def call(self, args: list[Any], kwargs: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
         info = kwargs["info"]
@@ -1163,36 +1186,22 @@ class UnderSoldField(ResolverField):
 
         return answer
 
-    def statement(self, name: str, n: int) -> PreparedRows:
-        found = self.statements.get((name, n))
-        if found is None:
-            model = LIST_ROWS["UnderSoldUmkmEdge", name]
-            write = self.rows.get(name)
-            sentinels = {f"id{i}": SENTINEL_FILTER + i for i in range(n)}
-            columns = {"id", *(write.columns if write is not None else ())}  # type: ignore[attr-defined]
-            try:
-                qs = model.filter(id__in=list(sentinels.values()))
-                found = PreparedRows(qs, {"": model}, sentinels, columns=columns)
-            except ValueError as e:
-                raise Fallback(str(e)) from None
-            self.statements[name, n] = found
-            if len(self.statements) > MAX_LIST_STATEMENTS:
-                self.statements.popitem(last=False)
-        return found
-
     async def written(self, name: str, ids: list[int]) -> list[Any]:
         """The rows of these IDs, written, in their order (None for a field not asked for)."""
         if not ids:
             return []
-        statement = self.statement(name, len(ids))
-        records = await statement.records({f"id{i}": v for i, v in enumerate(ids)})
         write = self.rows.get(name)
+        columns = frozenset({"id", *(write.columns if write is not None else ())})  # type: ignore[attr-defined]
+        statement = list_rows_statement(LIST_ROWS["UnderSoldUmkmEdge", name], columns, len(ids))
+        if len(self.used) < MAX_LIST_STATEMENTS:
+            self.used.add((name, len(ids)))
+        records = await statement.records({f"id{i}": v for i, v in enumerate(ids)})
         if not records:
             raise Fallback  # a row went missing: the general path answers
-        if statement.direct is None:
+        if name not in self.bound:
             at = _positions(records)
-            statement.direct = (at["id"], None if write is None else write(at, statement.converters))
-        key, bound = statement.direct
+            self.bound[name] = (at["id"], None if write is None else write(at, statement.converters))
+        key, bound = self.bound[name]
         found = {record[key]: record for record in records}
         if any(i not in found for i in ids):
             raise Fallback

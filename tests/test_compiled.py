@@ -442,7 +442,8 @@ async def test_the_lists_rows_are_written_from_records_and_answer_the_same(http,
     assert compiled.plans.compiled - before >= sent - 2 * len(variants)  # all but the anonymous (refused)
     root = compiled.plans.get(SCHEMA, graphql.parse(UNDER_SOLD_ROWS), None).roots[0]
     assert isinstance(root, compiled.UnderSoldField) and root.rows["umkm"] and root.rows["cheapestEligibleProduct"]
-    assert {n for n, _length in root.statements} == {"umkm", "cheapestEligibleProduct"}
+    assert {n for n, _length in root.used} == {"umkm", "cheapestEligibleProduct"}
+    assert len(compiled._list_statements) <= compiled.MAX_LIST_STATEMENTS
     # the UMKM's kecamatan has no direct form: the resolver's objects write the rows
     doc = "query($c: ID!) { underSoldUmkm(categoryId: $c) { edges { umkm { kecamatan { name } } } } }"
     a, b = await both(http, general, doc, {"c": c}, _token(world, "admin"))
