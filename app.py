@@ -434,6 +434,9 @@ async def _until_disconnected(request: Request) -> None:
         pass
 
 
+WATCH_AFTER_SECONDS = 0.05  # a request's work runs this long before a task watches for its client hanging up
+
+
 async def _cancel_when_gone(request: Request, task: asyncio.Task[Any], gone: list[bool]) -> None:
     """Cancel the request's task when its client hangs up, noting in `gone` why."""
     await _until_disconnected(request)
@@ -675,13 +678,21 @@ class PasarGraphQL(GraphQL):
     async def within_time_limit(self, request: Any, context: Any, work: Callable[[], Awaitable[Any]]) -> Any:
         """What `work()` returns, within the request's time limit (else the TIMEOUT answer), stopped as well when the
         client hangs up (`_ClientGone`): the general path's execution and the fast path of compiled reads. The work
-        runs in the request's own task under a timer (`asyncio.timeout`); one watcher task waits for the hang-up and
-        cancels the request's task. Either way the cancellation reaches the database driver before this returns."""
+        runs in the request's own task under a timer (`asyncio.timeout`); a watcher task, started once the work has
+        run `WATCH_AFTER_SECONDS` (most requests are done before: they pay for a timer, not a task), waits for the
+        hang-up and cancels the request's task. Either way the cancellation reaches the database driver before this
+        returns."""
         seconds = self.settings.request_timeout_seconds
         me = asyncio.current_task()
         assert me is not None
         gone: list[bool] = []
-        watcher = asyncio.ensure_future(_cancel_when_gone(request, me, gone)) if isinstance(request, Request) else None
+        watcher: list[asyncio.Future[Any]] = []
+        start_watching = None
+        if isinstance(request, Request):
+            start_watching = asyncio.get_running_loop().call_later(
+                WATCH_AFTER_SECONDS,
+                lambda: watcher.append(asyncio.ensure_future(_cancel_when_gone(request, me, gone))),
+            )
         limit = asyncio.timeout(seconds)
         try:
             async with limit:
@@ -696,8 +707,10 @@ class PasarGraphQL(GraphQL):
                 raise _ClientGone from None
             raise
         finally:
-            if watcher is not None:
-                watcher.cancel()
+            if start_watching is not None:
+                start_watching.cancel()
+            for task in watcher:
+                task.cancel()
 
     async def _trusted_document(self, context: Context, request_data: Any) -> ExecutionResult | None:
         """Put the registered text of a trusted document in place of its id (`request_data.query`), so that the
