@@ -1173,7 +1173,6 @@ class UnderSoldField(ResolverField):
 
     rows: dict[str, Binder | None] = field(default_factory=dict)  # the writer of each field (None: not asked for)
     bound: dict[str, tuple[int, Any]] = field(default_factory=dict)  # each one's ID position and bound writer
-    used: set[tuple[str, int]] = field(default_factory=set)  # (field, page length) read (tests)
 
     def call(self, args: list[Any], kwargs: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
         info = kwargs["info"]
@@ -1193,8 +1192,6 @@ class UnderSoldField(ResolverField):
         write = self.rows.get(name)
         columns = frozenset({"id", *(write.columns if write is not None else ())})  # type: ignore[attr-defined]
         statement = list_rows_statement(LIST_ROWS["UnderSoldUmkmEdge", name], columns, len(ids))
-        if len(self.used) < MAX_LIST_STATEMENTS:
-            self.used.add((name, len(ids)))
         records = await statement.records({f"id{i}": v for i, v in enumerate(ids)})
         if not records:
             raise Fallback  # a row went missing: the general path answers
