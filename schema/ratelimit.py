@@ -2,10 +2,11 @@
 
 A caller is the token's user, the partner API key, or, for anonymous callers, the client address
 (`schema.client.client_address`). Each caller has one policy, chosen by what it is: `anonymous`, `partner`, the
-user's role (`ADMIN`, `OPD_BUYER`, …) or, for a role without an entry, `user`. The counting is the `limits` library's
-fixed window: in this process's memory, or in Redis when `PASAR_REDIS_URL` is set, so that every server process shares
-one count per caller. When Redis does not answer, each process counts alone with its share of each limit
-(limit / `PASAR_WORKERS`), logs one WARNING, tries Redis again every few seconds, and logs one INFO when it is back.
+user's role (`ADMIN`, `OPD_BUYER`, …) or, for a role without an entry, `user`. The counting is a fixed window: in this
+process's memory (`LocalWindows`), or in Redis through the `limits` library when `PASAR_REDIS_URL` is set, so that
+every server process shares one count per caller. When Redis does not answer, each process counts alone with its share
+of each limit (limit / `PASAR_WORKERS`), logs one WARNING, tries Redis again every few seconds, and logs one INFO when
+it is back.
 
 The answers follow draft-ietf-httpapi-ratelimit-headers-10 (2025-09-27): `RateLimit-Policy: "anonymous";q=60;w=60`
 and `RateLimit: "anonymous";r=59;t=42` on every limited response; a refused request gets HTTP 429 with `Retry-After`
@@ -25,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import RedisStorage, Storage
 from limits.errors import StorageError
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -141,7 +142,7 @@ class RateLimits:
         self.policies = parse_rate_limits(settings.rate_limits)
         self.workers = max(1, int(getattr(settings, "workers", 1) or 1))
         self.retry_seconds = retry_seconds
-        self.memory: Storage = MemoryStorage()
+        self.memory = LocalWindows()
         self.shared: Storage | None = None
         self.redis_where = ""
         self.redis_down = False
@@ -192,7 +193,7 @@ class RateLimits:
                         )
                     return self._decision(policy, item, count, reset_time)
             item = self.share(policy, item)  # Redis is down: this process counts alone
-        return self._decision(policy, item, *await _count(self.memory, item, policy, key))
+        return self._decision(policy, item, *self.memory.incr(item.key_for(policy, key), item.get_expiry()))
 
     def _try_redis(self) -> bool:
         if not self.redis_down:
@@ -240,6 +241,38 @@ async def _count(storage: Storage, item: RateLimitItem, *identifiers: str) -> tu
     key = item.key_for(*identifiers)
     count = await storage.incr(key, item.get_expiry())
     return count, await storage.get_expiry(key)
+
+
+class LocalWindows:
+    """Fixed windows in this process's memory, counted as `limits`' fixed window counts them (a key's first hit
+    starts its window, which ends `expiry` seconds later; the count grows until then), without the library's
+    in-memory storage, which starts a task and takes a lock on every hit. At most `max_keys` windows: when a new
+    key finds the table full, the ended windows are dropped; if it is still full (as many callers as that within
+    one window), the oldest half goes (those callers start a new window)."""
+
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self.max_keys = max_keys
+        self._windows: dict[str, list[float]] = {}  # key -> [count, when the window ends (time.time())]
+
+    def incr(self, key: str, expiry: float) -> tuple[int, float]:
+        """Counts one hit of `key`: (the count with this hit, when its window ends)."""
+        now = time.time()
+        window = self._windows.get(key)
+        if window is None or window[1] <= now:
+            if window is None and len(self._windows) >= self.max_keys:
+                self._make_room(now)
+            window = self._windows[key] = [0, now + expiry]
+        window[0] += 1
+        return int(window[0]), window[1]
+
+    def _make_room(self, now: float) -> None:
+        live = {k: w for k, w in self._windows.items() if w[1] > now}
+        if len(live) >= self.max_keys:
+            live = dict(list(live.items())[len(live) // 2 :])  # insertion order: the oldest windows first
+        self._windows = live
+
+    def __len__(self) -> int:
+        return len(self._windows)
 
 
 # ---------------------------------------------------------------- WebSocket

@@ -1,9 +1,10 @@
 """Counts the SQL statements a request runs, and keeps their parameters out of the log.
 
 Tortoise logs each statement at DEBUG on `tortoise.db_client` (`"%s: %s"`, the statement and its parameters) in the
-task that runs it, so a context variable attributes it to the right request. `install()` sets that logger to DEBUG
-(the records are what is counted) and puts `WithoutParameters` on it first: every record leaves the logger with the
-statement only, so neither the counter nor any handler (the log at `PASAR_LOG_LEVEL=DEBUG`) ever sees a password
+task that runs it, so a context variable attributes it to the right request. `install()` sets that logger to DEBUG and
+puts a counter in front of its `debug` (`_counted`): each statement is counted there, and a record is made, with the
+statement only, when a handler would write a DEBUG record (the log at `PASAR_LOG_LEVEL=DEBUG`, a test's capture);
+`WithoutParameters` on the logger takes the parameters out of any other record. No handler ever sees a password
 hash, an e-mail address or any other value a statement carries.
 
 Two counts read the same records:
@@ -17,8 +18,9 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
@@ -42,7 +44,6 @@ class WithoutParameters(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.msg == STATEMENT and isinstance(record.args, tuple) and len(record.args) == 2:
             record.msg, record.args = "%s", (record.args[0],)
-            record.sql_statement = True
         elif isinstance(record.msg, str) and " with params" in record.msg:
             kept = record.msg.split(" with params", 1)[0]
             args = record.args if isinstance(record.args, tuple) else ()
@@ -50,16 +51,41 @@ class WithoutParameters(logging.Filter):
         return True
 
 
-class _Handler(logging.Handler):
-    def emit(self, record: logging.LogRecord) -> None:
-        if not getattr(record, "sql_statement", False):
+def _note(statement: Any) -> None:
+    tally = _tally.get()
+    if tally is not None:
+        tally.statements += 1
+    bucket = _counter.get()
+    if bucket is not None:
+        bucket.append(str(statement))
+
+
+def _writes_debug(logger: logging.Logger) -> bool:
+    """Whether a DEBUG record of `logger` would reach a handler that takes DEBUG (the logger's level is DEBUG)."""
+    current: logging.Logger | None = logger
+    while current is not None:
+        if any(h.level <= logging.DEBUG for h in current.handlers):
+            return True
+        if not current.propagate:
+            return False
+        current = current.parent
+    return False
+
+
+def _counted(logger: logging.Logger) -> Callable[..., None]:
+    """`logger.debug` with the statements counted first; a statement's record (only when a handler would take it)
+    carries the statement without its parameters."""
+    debug = logger.debug
+
+    def counted_debug(msg: Any, *args: Any, **kwargs: Any) -> None:
+        if msg == STATEMENT and len(args) == 2:
+            _note(args[0])
+            if _writes_debug(logger):
+                debug("%s", args[0], **kwargs)
             return
-        tally = _tally.get()
-        if tally is not None:
-            tally.statements += 1
-        bucket = _counter.get()
-        if bucket is not None:
-            bucket.append(str(record.args[0]) if isinstance(record.args, tuple) else record.msg)
+        debug(msg, *args, **kwargs)
+
+    return counted_debug
 
 
 _installed = False
@@ -69,10 +95,10 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    logger = logging.getLogger("tortoise.db_client")
+    logger = logging.getLogger("tortoise.db_client")  # the object every Tortoise client logs with
     logger.addFilter(WithoutParameters())
     logger.setLevel(logging.DEBUG)
-    logger.addHandler(_Handler())
+    logger.debug = _counted(logger)  # type: ignore[method-assign]
     _installed = True
 
 
