@@ -868,8 +868,22 @@ class PasarGraphQL(GraphQL):
             line = current_line()
             if line is not None:
                 note_operation(line, plan.labels.get(operation_name, ("-", "-")), principal)
+            if _untouched(sub_response) and not getattr(request.state, "unavailable", False):
+                return self.answered(request, context, encode_body(body))
             response = self.create_response(body, sub_response)
         return self.finish(request, response)
+
+    def answered(self, request: Request, context: Context, content: bytes) -> Response:
+        """A fast-path answer with the headers `create_response` and then `finish` give it, written in one pass:
+        the length, the media type, the rate limit's headers, `Vary` and `Content-Language` (the context's language,
+        negotiated from the same header). Only when nothing was put on the sub-response (`_untouched`)."""
+        media = GRAPHQL_RESPONSE_UTF8 if self._wants_graphql_response(request) else b"application/json"
+        raw = [(b"content-length", str(len(content)).encode("latin-1")), (b"content-type", media)]
+        decision = getattr(request.state, "rate_limit", None)
+        if decision is not None:
+            raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in decision.headers().items()]
+        raw += [(b"vary", b"Accept-Language"), (b"content-language", context.language.encode("latin-1"))]
+        return _Answer(content, raw)
 
 
 @functools.lru_cache(maxsize=64)
@@ -883,6 +897,24 @@ def _is_json(content_type: str) -> bool:
     if len(content_type) > 200:
         return "application/json" in parse_content_type(content_type)[0]
     return _json_media_type(content_type)
+
+
+GRAPHQL_RESPONSE_UTF8 = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8".encode("latin-1")
+
+
+def _untouched(sub_response: Response) -> bool:
+    """Nothing was set on a sub-response (`get_sub_response`): no header, status or background task."""
+    return not sub_response.headers.raw and not sub_response.status_code and sub_response.background is None
+
+
+class _Answer(Response):
+    """A 200 response whose headers are given whole (`PasarGraphQL.answered`)."""
+
+    def __init__(self, content: bytes, raw_headers: list[tuple[bytes, bytes]]) -> None:
+        self.status_code = 200
+        self.background = None
+        self.body = content
+        self.raw_headers = raw_headers
 
 
 class GraphQLRoute:

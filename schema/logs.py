@@ -19,6 +19,7 @@ import datetime as dt
 import functools
 import json
 import logging
+import math
 import re
 import secrets
 import sys
@@ -171,8 +172,21 @@ def _timestamp(record: logging.LogRecord) -> str:
     return _stamp(record.created)
 
 
+_second: list[Any] = [None, ""]  # the last whole second stamped, and its text up to the seconds
+
+
 def _stamp(created: float) -> str:
-    return dt.datetime.fromtimestamp(created, dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """`2026-11-30T00:03:27.123Z`: the time in UTC to the millisecond (the text up to the seconds is remembered)."""
+    fraction, second = math.modf(created)
+    micro = round(fraction * 1e6)  # as `datetime.fromtimestamp` rounds
+    if micro >= 1_000_000:
+        second, micro = second + 1, micro - 1_000_000
+    elif micro < 0:
+        second, micro = second - 1, micro + 1_000_000
+    if second != _second[0]:
+        text = dt.datetime.fromtimestamp(second, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _second[0], _second[1] = second, text
+    return f"{_second[1]}.{micro // 1000:03d}Z"
 
 
 class TextFormatter(logging.Formatter):
