@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api.migrate import migrate as run_migrations
 
 from models.registry import Kecamatan, Kelurahan
@@ -71,9 +72,18 @@ def workers_refusal(workers: int, database_url: str | None, redis_url: str | Non
     return None
 
 
+def connection_config(database_url: str | None = None, pool_size: int = 10) -> str | dict:
+    """Tortoise's connection: SQLite as a URL; PostgreSQL with `models.pg` as its engine (Tortoise's asyncpg client,
+    with a cheaper way back into the pool)."""
+    url = normalise_database_url(database_url, pool_size)
+    if not url.startswith("postgres"):
+        return url
+    return {"engine": "models.pg", "credentials": expand_db_url(url)["credentials"]}
+
+
 def tortoise_config(database_url: str | None = None, pool_size: int = 10) -> dict:
     return {
-        "connections": {"default": normalise_database_url(database_url, pool_size)},
+        "connections": {"default": connection_config(database_url, pool_size)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

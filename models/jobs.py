@@ -38,6 +38,9 @@ async def single_runner(name: str, connection: str = "default") -> AsyncIterator
         return
     key = lock_key(name)
     async with client.acquire_connection() as raw:  # asyncpg connection, held (and so the lock) for the run
+        mark = getattr(raw, "mark_session_state", None)  # the lock is session state: a full reset when returned
+        if mark is not None:
+            mark()
         mine = bool(await raw.fetchval("SELECT pg_try_advisory_lock($1)", key))
         try:
             yield mine
