@@ -249,3 +249,37 @@ async def test_a_credential_check_that_fails_otherwise_is_a_masked_500_not_sign_
     r = await http.post("/graphql", json={"query": "{ kecamatans { name } }"}, headers=headers)
     assert r.status_code == 500 and error_codes(r.json()) == ["INTERNAL_SERVER_ERROR"], r.text
     assert r.json()["errors"][0]["extensions"]["requestId"] == "req-9" and "internals" not in r.text
+
+
+async def test_a_post_to_graphql_takes_the_short_way_unless_cors_has_work_to_do(settings, database):
+    """A POST to /graphql goes through `PasarApp.graphql_post` (the 500 guard, the log line, the body limit, the
+    route) without the router and the CORS middleware, unless it has an `Origin` (CORS answers for it) or another
+    path: the answer is the same either way, and a browser's request keeps its CORS headers."""
+    import dataclasses
+
+    import httpx
+
+    from app import create_app
+
+    origin = "https://pasar.surabaya.go.id"
+    app = create_app(dataclasses.replace(settings, cors_origins=(origin,)), manage_database=False)
+    short, taken = app.graphql_post, []
+
+    async def counted(scope, receive, send):
+        taken.append(scope["path"])
+        await short(scope, receive, send)
+
+    app.graphql_post = counted
+    body = {"query": "{ kecamatans { code name } }"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        plain = await c.post("/graphql", json=body)
+        assert taken == ["/graphql"] and plain.status_code == 200
+        assert "access-control-allow-origin" not in plain.headers and plain.headers["x-request-id"]
+        browser = await c.post("/graphql", json=body, headers={"origin": origin})
+        assert taken == ["/graphql"]  # the long way
+        assert browser.headers["access-control-allow-origin"] == origin
+        assert browser.json() == plain.json() and len(browser.json()["data"]["kecamatans"]) > 10
+        too_big = await c.post("/graphql", content=b"x" * (settings.max_body_bytes + 1))
+        assert too_big.status_code == 413 and taken == ["/graphql"] * 2  # the body limit holds on the short way
+        other = await c.post("/graphql/", json=body)
+        assert taken == ["/graphql"] * 2 and other.status_code != 200  # not the route: the long way answers

@@ -6,13 +6,20 @@ record bounded. And the filters on their own, failing synthetic records without 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 import json
 import logging
 import re
+import string
+import time
+import types
+from typing import Any
 
 import pytest
 from httpx_ws import aconnect_ws
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app import Settings
 from resolvers import registry
@@ -384,3 +391,78 @@ def test_an_owner_nik_never_reaches_the_log():
     ):
         clean = logs.redact(text)
         assert not [run for run in ("3578012345678901", "35780123", "8901") if run in clean], clean
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_the_access_line_written_straight_to_the_sole_handler_is_the_line_logging_writes(fmt, monkeypatch):
+    """Under `pasar serve` the app's handler is the only one, and the access line is written to it directly
+    (`_sole_handler`, `_write_direct`); with any other handler or filter on the way it goes through `logging`. The
+    two lines are the same but for the time, for plain fields and for fields that must be redacted."""
+    monkeypatch.setattr(logs, "time", types.SimpleNamespace(perf_counter=lambda: 10.0, time=time.time))
+    root = logging.getLogger()
+    saved = (list(root.handlers), list(root.filters), root.level, list(logs.access.filters))
+    lines = [
+        logs.RequestLine(request_id="3f1a2b4c5d6e7f8091a2b3c4d5e6f708", method="POST", path="/graphql", status=200),
+        logs.RequestLine(
+            request_id="081298765432",
+            method="POST",
+            path='/ekspor/a b"c=d.csv',
+            status=None,
+            operations=["rini.lestari@tas.id", "products"],
+            operation_types=["query", "query"],
+            user_id=7,
+            api_key_id=3,
+            role="ADMIN",
+            codes=["pst_abcDEF123456789xyz", "FORBIDDEN"],
+            started=9.9874,
+        ),
+    ]
+    out = io.StringIO()
+    handler = logs.make_handler(fmt, "INFO", out)
+    root.handlers[:] = [handler]
+    root.filters.clear()
+    root.setLevel(logging.INFO)
+    written: dict[bool, list[str]] = {}
+    try:
+        for direct in (True, False):
+            if not direct:
+                logs.access.addFilter(lambda record: True)  # anything on the way: the record goes through logging
+            assert (logs._sole_handler() is handler) is direct
+            out.seek(0)
+            out.truncate()
+            for line in lines:
+                line.write()
+            written[direct] = out.getvalue().splitlines()
+    finally:
+        root.handlers[:], root.filters[:], level, logs.access.filters[:] = saved
+        root.setLevel(level)
+
+    def without_time(text: str) -> Any:
+        if fmt == "json":
+            record = json.loads(text)
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", record.pop("time"))
+            return record
+        stamp, rest = text.split(" ", 1)
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", stamp)
+        return rest
+
+    assert len(written[True]) == len(lines) == len(written[False])
+    assert [without_time(t) for t in written[True]] == [without_time(t) for t in written[False]]
+    text = "\n".join(written[True])
+    assert "081298765432" not in text and "rini.lestari" not in text and "pst_abc" not in text
+    assert "3f1a2b4c5d6e7f8091a2b3c4d5e6f708" in text and "duration_ms" in text
+
+
+@given(st.text(alphabet=string.ascii_letters + string.digits, min_size=1, max_size=logs.MAX_PATH))
+def test_a_word_of_letters_and_digits_with_a_letter_is_left_as_it_is(word):
+    """The access line's fields skip the patterns for such a word (`_PLAIN`): none of them can match in it."""
+    if logs._PLAIN.fullmatch(word):
+        assert logs.bounded(word, logs.MAX_PATH) == word
+    else:
+        assert word.isdigit()
+
+
+@given(st.floats(min_value=0, max_value=4_102_444_800, allow_nan=False))
+def test_the_time_stamp_is_datetime_s_to_the_millisecond(created):
+    expected = dt.datetime.fromtimestamp(created, dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    assert logs._stamp(created) == expected

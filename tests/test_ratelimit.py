@@ -473,3 +473,46 @@ async def test_a_websocket_flooding_messages_is_closed(settings):
                         assert (await asyncio.wait_for(flood.receive_json(), WAIT))["type"] == "pong"
             assert closed.value.code == 4429, closed.value
             assert "Too many messages" in (closed.value.reason or "")
+
+
+async def test_the_local_windows_count_as_the_limits_library_s_fixed_window_in_memory(monkeypatch):
+    """`LocalWindows` (the count of one process, without Redis) against `limits`' own fixed window over its memory
+    storage, on the same clock and the same hits of a few callers: the same count and the same end of window at
+    every hit."""
+    import random
+
+    from limits.aio.storage import MemoryStorage
+    from limits.aio.storage import memory as limits_memory
+
+    from schema import ratelimit
+
+    now = [1_764_460_800.0]
+    clock = SimpleNamespace(time=lambda: now[0], monotonic=lambda: now[0])
+    monkeypatch.setattr(ratelimit, "time", clock)
+    monkeypatch.setattr(limits_memory, "time", clock)
+    ours, theirs = ratelimit.LocalWindows(), MemoryStorage()
+    rng = random.Random(16)
+    for _ in range(2_000):
+        now[0] += rng.choice([0.0, 0.1, 0.7, 3.0, 9.5])
+        key, expiry = rng.choice(["anonymous/1.2.3.4", "user/7", "partner/3"]), rng.choice([10, 60])
+        expected = await theirs.incr(key, expiry), await theirs.get_expiry(key)
+        assert ours.incr(key, expiry) == expected, (now[0], key)
+
+
+def test_the_local_windows_stay_within_their_bound(monkeypatch):
+    from schema import ratelimit
+
+    now = [1000.0]
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: now[0]))
+    windows = ratelimit.LocalWindows(max_keys=4)
+    for caller in "abcd":
+        assert windows.incr(caller, 60) == (1, 1060.0)
+    now[0] = 1030.0
+    assert windows.incr("a", 60) == (2, 1060.0) and windows.incr("e", 10) == (1, 1040.0)  # full: the oldest half went
+    assert len(windows) == 3 and windows.incr("d", 60) == (2, 1060.0) and windows.incr("b", 60) == (1, 1090.0)
+    now[0] = 1061.0  # a, c, d have ended: dropped when the next new key finds the table full
+    assert windows.incr("f", 60) == (1, 1121.0) and windows.incr("g", 60) == (1, 1121.0)
+    assert len(windows) <= 4 and windows.incr("b", 60) == (2, 1090.0)
+    for n in range(1_000):
+        windows.incr(f"caller-{n}", 60)
+        assert len(windows) <= 4
