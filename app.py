@@ -439,11 +439,10 @@ async def _until_disconnected(request: Request) -> None:
 WATCH_AFTER_SECONDS = 0.05  # a request's work runs this long before a task watches for its client hanging up
 
 
-async def _cancel_when_gone(request: Request, task: asyncio.Task[Any], gone: list[bool]) -> None:
-    """Cancel the request's task when its client hangs up, noting in `gone` why."""
+async def _cancel_when_gone(request: Request, stop: Callable[[str], None]) -> None:
+    """Stops the request (`stop("gone")`: its task cancelled, and why) when its client hangs up."""
     await _until_disconnected(request)
-    gone.append(True)
-    task.cancel()
+    stop("gone")
 
 
 def _too_many(e: TooManyAttempts, language: str) -> RequestRefused:
@@ -680,37 +679,46 @@ class PasarGraphQL(GraphQL):
     async def within_time_limit(self, request: Any, context: Any, work: Callable[[], Awaitable[Any]]) -> Any:
         """What `work()` returns, within the request's time limit (else the TIMEOUT answer), stopped as well when the
         client hangs up (`_ClientGone`): the general path's execution and the fast path of compiled reads. The work
-        runs in the request's own task under a timer (`asyncio.timeout`); a watcher task, started once the work has
-        run `WATCH_AFTER_SECONDS` (most requests are done before: they pay for a timer, not a task), waits for the
-        hang-up and cancels the request's task. Either way the cancellation reaches the database driver before this
-        returns."""
+        runs in the request's own task under one timer: once the work has run `WATCH_AFTER_SECONDS` (most requests
+        are done before), the timer starts a watcher task, which waits for the hang-up, and sets the deadline's own
+        timer. Whichever comes first cancels the request's task, and says why (`why`); the cancellation reaches the
+        database driver before this returns."""
         seconds = self.settings.request_timeout_seconds
+        loop = asyncio.get_running_loop()
         me = asyncio.current_task()
         assert me is not None
-        gone: list[bool] = []
+        already = me.cancelling()  # cancellations asked for before: not ours
+        why: list[str] = []
         watcher: list[asyncio.Future[Any]] = []
-        start_watching = None
-        if isinstance(request, Request):
-            start_watching = asyncio.get_running_loop().call_later(
-                WATCH_AFTER_SECONDS,
-                lambda: watcher.append(asyncio.ensure_future(_cancel_when_gone(request, me, gone))),
-            )
-        limit = asyncio.timeout(seconds)
+        deadline = loop.time() + seconds
+
+        def stop(reason: str) -> None:
+            if not why:
+                why.append(reason)
+                me.cancel()
+
+        def watch() -> None:
+            if isinstance(request, Request):
+                watcher.append(asyncio.ensure_future(_cancel_when_gone(request, stop)))
+            timers.append(loop.call_at(deadline, stop, "timeout"))
+
+        timers = [
+            loop.call_at(deadline, stop, "timeout")
+            if seconds <= WATCH_AFTER_SECONDS
+            else loop.call_later(WATCH_AFTER_SECONDS, watch)
+        ]
         try:
-            async with limit:
-                return await work()
-        except TimeoutError:
-            if not limit.expired():
-                raise  # the work's own TimeoutError, not the limit's
-            log.warning("request %s stopped after %g s", getattr(context, "request_id", ""), seconds)
-            return _timeout_result(seconds)
+            return await work()
         except asyncio.CancelledError:
-            if gone and me.uncancel() == 0:  # cancelled by the watcher alone (not by the server)
+            if why and me.uncancel() <= already:  # cancelled by the deadline or the hang-up alone
+                if why[0] == "timeout":
+                    log.warning("request %s stopped after %g s", getattr(context, "request_id", ""), seconds)
+                    return _timeout_result(seconds)
                 raise _ClientGone from None
             raise
         finally:
-            if start_watching is not None:
-                start_watching.cancel()
+            for timer in timers:
+                timer.cancel()
             for task in watcher:
                 task.cancel()
 

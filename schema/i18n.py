@@ -22,6 +22,7 @@ template. Fields' words (`Label`) are entries with `msgctxt "field"`, written by
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -141,7 +142,18 @@ CATALOGUES: dict[str, dict[tuple[str, str | None], str]] = {INDONESIAN: _load(IN
 
 def negotiate(accept_language: str | None) -> str:
     """`id` when Bahasa Indonesia is the caller's first acceptable choice among ours (q-values honoured; `id`,
-    `id-ID`, `in`), else `en`."""
+    `id-ID`, `in`), else `en`. The few headers browsers send are remembered; a long one is read each time."""
+    if accept_language is None or len(accept_language) > 200:
+        return _negotiate(accept_language)
+    return _negotiated(accept_language)
+
+
+@functools.lru_cache(maxsize=128)
+def _negotiated(accept_language: str) -> str:
+    return _negotiate(accept_language)
+
+
+def _negotiate(accept_language: str | None) -> str:
     best, best_q = ENGLISH, 0.0
     for position, part in enumerate((accept_language or "").split(",")):
         tag, _, params = part.strip().partition(";")
