@@ -2,8 +2,10 @@
 
 asyncpg returns a connection to its pool in a task of its own (`asyncio.shield`) and sends PostgreSQL its reset
 statement (`pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`) every time: a round trip and a task for each
-statement that Tortoise runs outside a transaction, a sixth of the CPU of a short read. Here a connection with
-nothing to undo goes back at once (`PasarPool.release`); any other goes back as asyncpg returns it.
+statement that Tortoise runs outside a transaction, a sixth of the CPU of a short read. Here a connection whose
+statement ended well (no exception, no cancellation: the server's answer has been read whole) and has nothing to
+undo goes back at once (`_Acquired`, `PasarPool.put_back`); any other goes back as asyncpg returns it, and so does
+every connection of a transaction.
 
 Nothing to undo: no transaction open, no listener, no cancellation under way, and no session state. The app keeps
 session state off pooled connections: `LISTEN` runs on a connection of its own (resolvers/events.py), no statement
@@ -22,6 +24,7 @@ from typing import Any
 import asyncpg
 from asyncpg.pool import Pool, PoolConnectionProxy
 from tortoise.backends.asyncpg import AsyncpgDBClient
+from tortoise.backends.base.client import PoolConnectionWrapper
 
 
 class PooledConnection(asyncpg.Connection):
@@ -42,18 +45,19 @@ class PooledConnection(asyncpg.Connection):
 
 
 class PasarPool(Pool):
-    """asyncpg's pool; a connection with nothing to undo is put back at once (`_nothing_to_undo`), without the task
-    and the reset statement of `Pool.release`, which handles every other case (and this one, as it would)."""
+    """asyncpg's pool, and a way to put a connection back at once (`put_back`) for the statement that ended well."""
 
-    async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109 (asyncpg's)
+    def put_back(self, connection: Any) -> bool:
+        """Puts a connection with nothing to undo back into the pool at once, as `Pool.release` would after its
+        reset, but without the task and the reset statement; False (nothing done) for any other connection."""
         if not self._nothing_to_undo(connection):
-            return await super().release(connection, timeout=timeout)
+            return False
         holder = connection._holder
         connection._con._on_release()  # what `Pool.release` does first (the proxy's users are told it is gone)
         holder._timeout = None
         holder._release()  # back in the queue, the proxy detached
         holder._setup_inactive_callback()
-        return None
+        return True
 
     def _nothing_to_undo(self, connection: Any) -> bool:
         if type(connection) is not PoolConnectionProxy or self._closing or self._closed or self._reset is not None:
@@ -74,6 +78,21 @@ class PasarPool(Pool):
             and not con._log_listeners
             and not con._pasar_session_state
         )
+
+
+class _Acquired(PoolConnectionWrapper):
+    """Tortoise's connection from the pool for one statement (or a job's run): when the block ends without an
+    exception, the statement's answer has been read whole (asyncpg returns after the server said it is ready), and
+    a connection with nothing to undo is put back at once (`PasarPool.put_back`); after an exception or a
+    cancellation, asyncpg's release waits for the cancelled statement and resets the connection, or drops it."""
+
+    __slots__ = ()
+
+    async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        pool = self.client._pool
+        if exc_type is None and isinstance(pool, PasarPool) and pool.put_back(self.connection):
+            return
+        await pool.release(self.connection)
 
 
 async def create_pool(dsn: str | None = None, **kwargs: Any) -> PasarPool:
@@ -101,6 +120,9 @@ class PasarAsyncpgClient(AsyncpgDBClient):
 
     async def create_pool(self, **kwargs: Any) -> Pool:
         return await create_pool(None, **kwargs)
+
+    def acquire_connection(self) -> PoolConnectionWrapper:
+        return _Acquired(self, self._pool_init_lock)
 
 
 client_class = PasarAsyncpgClient

@@ -60,15 +60,32 @@ async def test_the_app_uses_the_pool_and_a_read_goes_back_without_asyncpg_releas
 
 
 @postgres_only
-async def test_a_connection_left_in_a_transaction_is_rolled_back(one_connection_pool, asyncpg_releases):
+async def test_a_statement_that_fails_or_is_cancelled_goes_back_by_asyncpg_s_release(database, asyncpg_releases):
+    """A statement cut short (cancelled while the server runs it) or refused: its connection goes back by asyncpg's
+    release, which waits for the cancellation and resets the connection (or drops it), never at once; afterwards
+    every connection of the pool answers."""
+    client = connections.get("default")
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(client.execute_query("SELECT pg_sleep(30)"), timeout=0.5)
+    assert asyncpg_releases == ["idle"]
+    with pytest.raises(Exception, match="syntax"):
+        await client.execute_query("SELEC 1")
+    assert asyncpg_releases == ["idle", "idle"]
+    answers = await asyncio.gather(*(client.execute_query_dict("SELECT 1 AS one") for _ in range(30)))
+    assert answers == [[{"one": 1}]] * 30 and len(asyncpg_releases) == 2
+
+
+@postgres_only
+async def test_a_connection_left_in_a_transaction_is_not_put_back_at_once(one_connection_pool):
     pool = one_connection_pool
-    async with pool.acquire() as conn:
-        await conn.execute("BEGIN")
-        await conn.execute("CREATE TEMP TABLE left_behind (x int)")
-    assert asyncpg_releases == ["in transaction"]
+    conn = await pool.acquire()
+    await conn.execute("BEGIN")
+    await conn.execute("CREATE TEMP TABLE left_behind (x int)")
+    assert not pool.put_back(conn)
+    await pool.release(conn)  # asyncpg's: rolled back
     async with pool.acquire() as conn:
         assert not conn.is_in_transaction()
-        assert await conn.fetchval("SELECT to_regclass('pg_temp.left_behind')") is None  # rolled back
+        assert await conn.fetchval("SELECT to_regclass('pg_temp.left_behind')") is None
 
 
 @postgres_only
@@ -80,10 +97,13 @@ async def test_a_marked_connection_is_reset_and_an_unmarked_one_would_keep_its_l
     other = await asyncpg.connect(TEST_URL)
     try:
         for marked in (True, False):
-            async with pool.acquire() as conn:
-                if marked:
-                    conn.mark_session_state()
-                assert await conn.fetchval("SELECT pg_try_advisory_lock($1)", key)
+            conn = await pool.acquire()
+            if marked:
+                conn.mark_session_state()
+            assert await conn.fetchval("SELECT pg_try_advisory_lock($1)", key)
+            assert pool.put_back(conn) is not marked
+            if marked:
+                await pool.release(conn)  # asyncpg's, with its reset
             taken = await other.fetchval("SELECT pg_try_advisory_lock($1)", key)
             assert taken is marked, marked
             if taken:
