@@ -7,7 +7,7 @@ statement only, when a handler would write a DEBUG record (the log at `PASAR_LOG
 `WithoutParameters` on the logger takes the parameters out of any other record. No handler ever sees a password
 hash, an e-mail address or any other value a statement carries.
 
-Two counts read the same records:
+Two counts take the same statements:
 - `SqlCounter` counts while the operation executes and reports `extensions.sqlStatements` and `extensions.sql`, only
   when the app is started with `count_sql` (tests and benchmarks);
 - `tally()` counts a whole request (the caller's lookup included) for the request's log line, always.
